@@ -1,0 +1,62 @@
+use axum::Json as AxumJson;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{SecondsFormat, Utc};
+use serde::Serialize;
+use std::future::Future;
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// Runs `fut` with `id` as the request id that envelopes built inside it carry.
+pub async fn with_request_id<F: Future>(id: String, fut: F) -> F::Output {
+    REQUEST_ID.scope(id, fut).await
+}
+
+/// The id of the request being served, or an empty string outside a request.
+pub fn request_id() -> String {
+    REQUEST_ID.try_with(Clone::clone).unwrap_or_default()
+}
+
+/// `{"code", "message", "data", "timestamp", "request_id"}` — the shape of every JSON response.
+#[derive(Debug, Serialize)]
+pub struct Envelope<T: Serialize> {
+    pub code: u16,
+    pub message: String,
+    pub data: T,
+    pub timestamp: String,
+    pub request_id: String,
+}
+
+impl<T: Serialize> Envelope<T> {
+    pub fn new(status: StatusCode, message: impl Into<String>, data: T) -> Self {
+        Self {
+            code: status.as_u16(),
+            message: message.into(),
+            data,
+            timestamp: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+            request_id: request_id(),
+        }
+    }
+
+    /// The envelope with `code` equal to the HTTP status, as the original API does.
+    pub fn into_response_with(self, status: StatusCode) -> Response {
+        (status, AxumJson(self)).into_response()
+    }
+}
+
+/// 200 with `data`.
+pub fn ok<T: Serialize>(data: T) -> Response {
+    Envelope::new(StatusCode::OK, "success", data).into_response_with(StatusCode::OK)
+}
+
+/// 200 with `data` and a specific message.
+pub fn ok_message<T: Serialize>(message: &str, data: T) -> Response {
+    Envelope::new(StatusCode::OK, message, data).into_response_with(StatusCode::OK)
+}
+
+/// 201 with `data`.
+pub fn created<T: Serialize>(data: T) -> Response {
+    Envelope::new(StatusCode::CREATED, "created", data).into_response_with(StatusCode::CREATED)
+}

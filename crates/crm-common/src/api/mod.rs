@@ -1,0 +1,13 @@
+//! The response envelope, the one error type, and request extractors that report bad input in the
+//! envelope instead of axum's plain-text rejections.
+
+mod envelope;
+mod error;
+mod extract;
+mod pagination;
+pub mod validate;
+
+pub use envelope::{Envelope, created, ok, ok_message, request_id, with_request_id};
+pub use error::{ApiError, ApiResult, FieldError};
+pub use extract::{Json, Path, Query};
+pub use pagination::{Page, PageParams, RecordsPage};

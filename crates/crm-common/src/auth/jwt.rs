@@ -1,0 +1,256 @@
+//! Compact JWS with Ed25519 only. The algorithm is pinned: the header must say `EdDSA`, so `none`,
+//! HMAC-with-the-public-key and every other downgrade fail before any key is touched. `jku`, `x5u`
+//! and embedded `jwk` headers are never consulted; keys come only from the configured key set.
+
+use super::keys::{KeySet, key_id};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use chrono::Utc;
+use ed25519_dalek::{Signature, Signer as _, SigningKey};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Tokens longer than this are refused without parsing.
+const MAX_TOKEN_LEN: usize = 8 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenType {
+    Access,
+}
+
+/// The claims of an access token. `user_id` and `primary_organization_id` repeat `sub` and
+/// `organization_id` under the names the original's clients read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub aud: String,
+    pub sub: Uuid,
+    pub exp: i64,
+    pub nbf: i64,
+    pub iat: i64,
+    pub jti: Uuid,
+    pub typ: TokenType,
+    pub organization_id: Uuid,
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub user_id: Option<Uuid>,
+    #[serde(default)]
+    pub primary_organization_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JwtError {
+    #[error("malformed token")]
+    Malformed,
+    #[error("unsupported token algorithm")]
+    Algorithm,
+    #[error("unknown signing key")]
+    UnknownKey,
+    #[error("invalid token signature")]
+    Signature,
+    #[error("token expired")]
+    Expired,
+    #[error("token not yet valid")]
+    NotYetValid,
+    #[error("token issuer or audience mismatch")]
+    Audience,
+}
+
+#[derive(Debug, Deserialize)]
+struct Header {
+    alg: String,
+    #[serde(default)]
+    kid: Option<String>,
+    #[serde(default)]
+    typ: Option<String>,
+    #[serde(default)]
+    crit: Option<serde_json::Value>,
+}
+
+#[derive(Serialize)]
+struct OutHeader<'a> {
+    alg: &'static str,
+    typ: &'static str,
+    kid: &'a str,
+}
+
+/// Signs access tokens with foundation's current Ed25519 key.
+pub struct Signer {
+    key: SigningKey,
+    kid: String,
+}
+
+impl Signer {
+    pub fn new(key: SigningKey) -> Self {
+        let kid = key_id(&key.verifying_key());
+        Self { key, kid }
+    }
+
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    pub fn verifying_key(&self) -> ed25519_dalek::VerifyingKey {
+        self.key.verifying_key()
+    }
+
+    pub fn sign(&self, claims: &Claims) -> Result<String, serde_json::Error> {
+        let header = serde_json::to_vec(&OutHeader { alg: "EdDSA", typ: "JWT", kid: &self.kid })?;
+        let payload = serde_json::to_vec(claims)?;
+        let mut token = String::with_capacity(512);
+        token.push_str(&B64.encode(header));
+        token.push('.');
+        token.push_str(&B64.encode(payload));
+        let signature = self.key.sign(token.as_bytes());
+        token.push('.');
+        token.push_str(&B64.encode(signature.to_bytes()));
+        Ok(token)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct VerifierSettings {
+    pub issuer: String,
+    pub audience: String,
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds.
+    pub leeway_secs: i64,
+}
+
+impl Default for VerifierSettings {
+    fn default() -> Self {
+        Self { issuer: "bantu-crm".into(), audience: "bantu-crm".into(), leeway_secs: 30 }
+    }
+}
+
+/// Verifies access tokens against a key set; refreshes the set once when a `kid` is unknown.
+pub struct Verifier {
+    keys: KeySet,
+    settings: VerifierSettings,
+}
+
+impl Verifier {
+    pub fn new(keys: KeySet, settings: VerifierSettings) -> Self {
+        Self { keys, settings }
+    }
+
+    pub fn keys(&self) -> &KeySet {
+        &self.keys
+    }
+
+    pub async fn verify(&self, token: &str) -> Result<Claims, JwtError> {
+        let parts = split(token)?;
+        let header: Header = decode_json(parts.0)?;
+        if header.alg != "EdDSA" {
+            return Err(JwtError::Algorithm);
+        }
+        if header.typ.as_deref().is_some_and(|t| !t.eq_ignore_ascii_case("JWT")) || header.crit.is_some() {
+            return Err(JwtError::Malformed);
+        }
+        let kid = header.kid.ok_or(JwtError::UnknownKey)?;
+        let key = self.keys.get_or_refresh(&kid).await.ok_or(JwtError::UnknownKey)?;
+        let sig_bytes = B64.decode(parts.2).map_err(|_| JwtError::Malformed)?;
+        let signature = Signature::from_slice(&sig_bytes).map_err(|_| JwtError::Signature)?;
+        let signed = &token[..parts.0.len() + 1 + parts.1.len()];
+        key.verify_strict(signed.as_bytes(), &signature).map_err(|_| JwtError::Signature)?;
+        let claims: Claims = decode_json(parts.1)?;
+        self.check_claims(&claims, Utc::now().timestamp())?;
+        Ok(claims)
+    }
+
+    fn check_claims(&self, claims: &Claims, now: i64) -> Result<(), JwtError> {
+        let leeway = self.settings.leeway_secs;
+        if now > claims.exp + leeway {
+            return Err(JwtError::Expired);
+        }
+        if now + leeway < claims.nbf {
+            return Err(JwtError::NotYetValid);
+        }
+        if claims.iss != self.settings.issuer || claims.aud != self.settings.audience {
+            return Err(JwtError::Audience);
+        }
+        Ok(())
+    }
+}
+
+fn split(token: &str) -> Result<(&str, &str, &str), JwtError> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(JwtError::Malformed);
+    }
+    let mut it = token.split('.');
+    match (it.next(), it.next(), it.next(), it.next()) {
+        (Some(h), Some(p), Some(s), None) if !h.is_empty() && !p.is_empty() && !s.is_empty() => Ok((h, p, s)),
+        _ => Err(JwtError::Malformed),
+    }
+}
+
+fn decode_json<T: for<'de> Deserialize<'de>>(part: &str) -> Result<T, JwtError> {
+    let bytes = B64.decode(part).map_err(|_| JwtError::Malformed)?;
+    serde_json::from_slice(&bytes).map_err(|_| JwtError::Malformed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::KeySet;
+
+    fn claims(exp_offset: i64) -> Claims {
+        let now = Utc::now().timestamp();
+        Claims {
+            iss: "bantu-crm".into(),
+            aud: "bantu-crm".into(),
+            sub: Uuid::now_v7(),
+            exp: now + exp_offset,
+            nbf: now - 1,
+            iat: now,
+            jti: Uuid::now_v7(),
+            typ: TokenType::Access,
+            organization_id: Uuid::now_v7(),
+            roles: vec!["ADMIN".into()],
+            username: "a".into(),
+            email: "a@b.co".into(),
+            user_id: None,
+            primary_organization_id: None,
+        }
+    }
+
+    fn setup() -> (Signer, Verifier) {
+        let signer = Signer::new(SigningKey::generate(&mut rand::rngs::OsRng));
+        let keys = KeySet::fixed(vec![signer.verifying_key()]);
+        (signer, Verifier::new(keys, VerifierSettings::default()))
+    }
+
+    #[tokio::test]
+    async fn round_trip() {
+        let (signer, verifier) = setup();
+        let c = claims(60);
+        let token = signer.sign(&c).unwrap();
+        assert_eq!(verifier.verify(&token).await.unwrap(), c);
+    }
+
+    #[tokio::test]
+    async fn rejects_expired_and_tampered() {
+        let (signer, verifier) = setup();
+        let token = signer.sign(&claims(-120)).unwrap();
+        assert_eq!(verifier.verify(&token).await, Err(JwtError::Expired));
+        let token = signer.sign(&claims(60)).unwrap();
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        let mut payload: serde_json::Value = serde_json::from_slice(&B64.decode(&parts[1]).unwrap()).unwrap();
+        payload["roles"] = serde_json::json!(["ADMIN", "ROOT"]);
+        parts[1] = B64.encode(serde_json::to_vec(&payload).unwrap());
+        assert_eq!(verifier.verify(&parts.join(".")).await, Err(JwtError::Signature));
+    }
+
+    #[tokio::test]
+    async fn rejects_other_algorithms() {
+        let (_, verifier) = setup();
+        let header = B64.encode(br#"{"alg":"none","typ":"JWT"}"#);
+        let payload = B64.encode(serde_json::to_vec(&claims(60)).unwrap());
+        assert_eq!(verifier.verify(&format!("{header}.{payload}.x")).await, Err(JwtError::Algorithm));
+        assert_eq!(verifier.verify("a.b").await, Err(JwtError::Malformed));
+    }
+}

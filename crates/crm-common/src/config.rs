@@ -1,0 +1,99 @@
+//! Typed settings from environment variables (a `.env` file is read when present). The names are
+//! part of the operational interface and fixed; every default suits a laptop.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::str::FromStr;
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid value for {name}: {reason}")]
+pub struct ConfigError {
+    pub name: String,
+    pub reason: String,
+}
+
+/// Reads `.env` from the working directory if there is one. Real environment variables win.
+pub fn load_dotenv() {
+    let _ = dotenvy::dotenv();
+}
+
+/// A non-empty, trimmed variable.
+pub fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+pub fn parse_env<T: FromStr>(name: &str, default: T) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match env(name) {
+        None => Ok(default),
+        Some(raw) => raw.parse().map_err(|e: T::Err| ConfigError { name: name.into(), reason: e.to_string() }),
+    }
+}
+
+pub fn bool_env(name: &str, default: bool) -> Result<bool, ConfigError> {
+    match env(name).map(|v| v.to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
+        Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
+        Some(v) => Err(ConfigError { name: name.into(), reason: format!("expected true or false, got {v}") }),
+    }
+}
+
+/// What every service reads.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// Short name, e.g. `foundation`; also the route prefix `/api/<name>`.
+    pub service: &'static str,
+    pub bind_addr: SocketAddr,
+    pub database_url: String,
+    pub redis_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub jwks_url: String,
+    pub body_limit_bytes: usize,
+    /// Peers whose `X-Forwarded-For` is believed (the gateway, an ingress).
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl ServiceConfig {
+    pub fn from_env(service: &'static str, default_port: u16) -> Result<Self, ConfigError> {
+        let data_dir = PathBuf::from(env("CRM_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let default_db = format!("sqlite://{}/{service}.db", data_dir.display());
+        let trusted = env("CRM_TRUSTED_PROXIES").unwrap_or_else(|| "127.0.0.1,::1".into());
+        let trusted_proxies = trusted
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| s.trim().parse())
+            .collect::<Result<Vec<IpAddr>, _>>()
+            .map_err(|e| ConfigError { name: "CRM_TRUSTED_PROXIES".into(), reason: e.to_string() })?;
+        Ok(Self {
+            service,
+            bind_addr: parse_env("CRM_BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], default_port)))?,
+            database_url: env("DATABASE_URL").unwrap_or(default_db),
+            redis_url: env("REDIS_URL"),
+            data_dir,
+            jwks_url: env("CRM_JWKS_URL")
+                .unwrap_or_else(|| "http://127.0.0.1:8081/api/foundation/auth/jwks.json".into()),
+            body_limit_bytes: parse_env("CRM_BODY_LIMIT_BYTES", 10 * 1024 * 1024)?,
+            trusted_proxies,
+        })
+    }
+
+    pub fn prefix(&self) -> String {
+        format!("/api/{}", self.service)
+    }
+}
+
+/// The variables every service understands, for `--help`.
+pub const COMMON_ENV_HELP: &str = "\
+  CRM_BIND_ADDR            address:port to listen on
+  DATABASE_URL             sqlite://path.db or postgres://user@host/db (default sqlite://$CRM_DATA_DIR/<service>.db)
+  REDIS_URL                Redis for the cache; unset = in-process cache
+  CRM_DATA_DIR             where embedded files live (default ./data)
+  CRM_JWKS_URL             where to fetch foundation's public keys
+  CRM_TRUSTED_PROXIES      comma-separated peers whose X-Forwarded-For is believed (default 127.0.0.1,::1)
+  CRM_BODY_LIMIT_BYTES     largest accepted request body (default 10485760)
+  OTEL_EXPORTER_OTLP_ENDPOINT  OTLP traces (see docs/LOGGING.md)
+  RUST_LOG                 log filter (default info)
+";

@@ -1,0 +1,110 @@
+//! Database connect and migrate for SQLite (embedded default) and PostgreSQL (production), plus the
+//! one mapping of database errors to API errors.
+
+use crate::api::ApiError;
+use crate::http::{Probe, ProbeFuture};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, SqlErr};
+use std::time::Duration;
+
+pub use sea_orm_migration::MigratorTrait;
+
+/// Connects by URL. SQLite files (and their directory) are created when missing and opened in WAL
+/// mode with foreign keys on and a busy timeout, so concurrent writers wait instead of failing.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let url = prepare_sqlite_url(url)?;
+    let is_sqlite = url.starts_with("sqlite:");
+    let mut opts = ConnectOptions::new(url);
+    opts.max_connections(if is_sqlite { 8 } else { 16 })
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+        });
+    Database::connect(opts).await
+}
+
+fn prepare_sqlite_url(url: &str) -> Result<String, DbErr> {
+    let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
+        return Ok(url.to_owned());
+    };
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path != ":memory:" {
+        if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
+        }
+    }
+    let mode = if query.contains("mode=") { String::new() } else { "mode=rwc".into() };
+    let sep = if query.is_empty() || mode.is_empty() { "" } else { "&" };
+    Ok(format!("sqlite://{path}?{query}{sep}{mode}"))
+}
+
+/// Applies every pending migration of a service.
+pub async fn migrate<M: MigratorTrait>(db: &DatabaseConnection) -> Result<(), DbErr> {
+    M::up(db, None).await
+}
+
+pub struct DbProbe(pub DatabaseConnection);
+
+impl Probe for DbProbe {
+    fn name(&self) -> &'static str {
+        "database"
+    }
+    fn check(&self) -> ProbeFuture<'_> {
+        Box::pin(async move { self.0.ping().await.map_err(|e| e.to_string()) })
+    }
+}
+
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+impl From<DbErr> for ApiError {
+    fn from(err: DbErr) -> Self {
+        match &err {
+            DbErr::RecordNotFound(_) => ApiError::NotFound("not found".into()),
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
+                tracing::error!(error = %err, "database unavailable");
+                ApiError::Unavailable("database unavailable".into())
+            }
+            _ if is_unique_violation(&err) => ApiError::conflict("a record with the same unique value already exists"),
+            _ => ApiError::internal(err),
+        }
+    }
+}
+
+/// Case-insensitive substring match that behaves the same on SQLite and PostgreSQL; `%`, `_` and
+/// `\` in the needle match literally.
+pub fn contains_ci(column: impl sea_orm::sea_query::IntoColumnRef, needle: &str) -> Expr {
+    let escaped = needle.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
+}
+
+pub fn backend_name(db: &DatabaseConnection) -> &'static str {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => "sqlite",
+        DbBackend::Postgres => "postgres",
+        _ => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_get_create_mode() {
+        let dir = std::env::temp_dir().join(format!("crm-url-{}", uuid::Uuid::now_v7()));
+        let url = format!("sqlite://{}/x.db", dir.display());
+        assert_eq!(prepare_sqlite_url(&url).unwrap(), format!("{url}?mode=rwc"));
+        assert!(dir.exists());
+        let _ = std::fs::remove_dir_all(dir);
+        assert_eq!(prepare_sqlite_url("postgres://h/db").unwrap(), "postgres://h/db");
+    }
+}

@@ -1,0 +1,157 @@
+use super::metrics::Metrics;
+use crate::api::{ApiError, with_request_id};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
+use std::net::{IpAddr, SocketAddr};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// A client-supplied id is kept only if it is short and plain, so it is safe in logs and headers.
+pub fn valid_request_id(id: &str) -> bool {
+    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+}
+
+pub(super) async fn request_id(mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| valid_request_id(v))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        req.headers_mut().insert(REQUEST_ID_HEADER, value.clone());
+        let mut response = with_request_id(id, next.run(req)).await;
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+        response
+    } else {
+        next.run(req).await
+    }
+}
+
+pub(super) async fn catch_panic(req: Request, next: Next) -> Response {
+    match AssertUnwindSafe(next.run(req)).catch_unwind().await {
+        Ok(response) => response,
+        Err(_) => ApiError::internal("handler panicked").into_response(),
+    }
+}
+
+/// The framework answers some errors itself with a plain body (405, 413 while streaming, 415);
+/// give those the envelope too.
+pub(super) async fn ensure_envelope(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return response;
+    }
+    let error = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
+        StatusCode::NOT_FOUND => ApiError::NotFound("not found".into()),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let mut r = crate::api::Envelope::new(status, "method not allowed", ())
+                .into_response_with(status);
+            if let Some(allow) = response.headers().get(header::ALLOW) {
+                r.headers_mut().insert(header::ALLOW, allow.clone());
+            }
+            return r;
+        }
+        s if s.is_server_error() => ApiError::internal(format!("plain {s} response")),
+        _ => ApiError::bad_request("bad request"),
+    };
+    error.into_response()
+}
+
+pub(super) async fn not_found() -> ApiError {
+    ApiError::NotFound("not found".into())
+}
+
+/// One access-log line and the request metrics per request. No bodies, no tokens.
+pub(super) async fn observe(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let path = req.uri().path().to_owned();
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let response: Response<Body> = next.run(req).await;
+    let elapsed = start.elapsed();
+    let status = response.status().as_u16();
+    metrics.observe_request(&route, method.as_str(), status, elapsed);
+    if route != "/health" && route != "/metrics" {
+        tracing::info!(
+            method = %method,
+            route,
+            path,
+            status,
+            duration_ms = elapsed.as_secs_f64() * 1000.0,
+            request_id,
+            "request"
+        );
+    }
+    response
+}
+
+/// The client's address: the peer, or — when the peer is a trusted proxy — the nearest untrusted
+/// hop of `X-Forwarded-For`.
+pub fn client_ip(headers: &HeaderMap, peer: Option<&ConnectInfo<SocketAddr>>, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let peer = peer.map(|c| c.0.ip())?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let hop = forwarded.and_then(|xff| {
+        xff.split(',')
+            .rev()
+            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+            .find(|ip| !trusted.contains(ip))
+    });
+    Some(hop.unwrap_or(peer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids() {
+        assert!(valid_request_id("abc-123_4.5"));
+        assert!(!valid_request_id(""));
+        assert!(!valid_request_id("a b"));
+        assert!(!valid_request_id(&"x".repeat(200)));
+    }
+
+    #[test]
+    fn forwarded_only_from_trusted_peers() {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", HeaderValue::from_static("1.2.3.4, 10.0.0.1"));
+        let trusted: Vec<IpAddr> = vec!["127.0.0.1".parse().unwrap(), "10.0.0.1".parse().unwrap()];
+        let local = ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 1)));
+        assert_eq!(client_ip(&h, Some(&local), &trusted), Some("1.2.3.4".parse().unwrap()));
+        let other = ConnectInfo(SocketAddr::from(([9, 9, 9, 9], 1)));
+        assert_eq!(client_ip(&h, Some(&other), &trusted), Some("9.9.9.9".parse().unwrap()));
+    }
+}

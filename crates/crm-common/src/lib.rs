@@ -1,0 +1,20 @@
+//! The contract every BANTU CRM service shares.
+//!
+//! Only code that two or more services use lives here, and nothing domain-specific: the response
+//! envelope and error type, authentication, configuration, caching, telemetry and the common HTTP
+//! middleware. Heavy parts sit behind features so that each binary links only what it uses.
+
+pub mod api;
+pub mod auth;
+pub mod cache;
+pub mod config;
+pub mod http;
+pub mod telemetry;
+
+#[cfg(feature = "db")]
+pub mod db;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use api::{ApiError, ApiResult};

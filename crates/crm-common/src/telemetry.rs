@@ -1,0 +1,21 @@
+//! Logs are JSON lines on stdout: message plus structured fields, never secrets or bodies.
+
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global subscriber. Safe to call twice (tests): the second call is a no-op.
+pub fn init(service: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let installed = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_env_filter(filter)
+        .with_target(true)
+        .try_init()
+        .is_ok();
+    if installed {
+        if let Some(endpoint) = crate::config::env("OTEL_EXPORTER_OTLP_ENDPOINT") {
+            tracing::warn!(%endpoint, service, "OTLP export is not built into this binary; traces stay in the logs");
+        }
+    }
+}

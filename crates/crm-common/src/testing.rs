@@ -1,0 +1,184 @@
+//! Integration-test support: a fresh database per test on SQLite or PostgreSQL (dropped afterwards,
+//! so tests run concurrently), a typed HTTP client, and a macro that runs one test body on both
+//! backends.
+
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::Value;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The server PostgreSQL test databases are created on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A database that exists for one test.
+pub struct TestDatabase {
+    pub url: String,
+    pub backend: Backend,
+    name: String,
+    dir: Option<PathBuf>,
+}
+
+impl TestDatabase {
+    pub async fn create(backend: Backend) -> Self {
+        let name = format!("crm_test_{}", uuid::Uuid::now_v7().simple());
+        match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(&name);
+                std::fs::create_dir_all(&dir).expect("create temp dir");
+                let url = format!("sqlite://{}/test.db", dir.display());
+                Self { url, backend, name, dir: Some(dir) }
+            }
+            Backend::Postgres => {
+                let admin = postgres_admin_url();
+                let conn = Database::connect(admin.as_str()).await.expect("connect to PostgreSQL (is it running?)");
+                conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create database");
+                let _ = conn.close().await;
+                let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+                Self { url: format!("{base}/{name}"), backend, name, dir: None }
+            }
+        }
+    }
+
+    /// A scratch directory for files the service keeps next to its database (keys, logs).
+    pub fn data_dir(&self) -> PathBuf {
+        match &self.dir {
+            Some(d) => d.clone(),
+            None => {
+                let d = std::env::temp_dir().join(&self.name);
+                let _ = std::fs::create_dir_all(&d);
+                d
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(std::env::temp_dir().join(&self.name));
+        if self.backend == Backend::Postgres {
+            let name = self.name.clone();
+            // Drop runs inside the test's runtime; do the async cleanup on a thread of its own.
+            let _ = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+                rt.block_on(async {
+                    if let Ok(conn) = Database::connect(postgres_admin_url().as_str()).await {
+                        let _ = conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                        let _ = conn.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// Runs one async test body on SQLite and on PostgreSQL: `db_test!(async fn name(backend) { … })`
+/// expands to `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! db_test {
+    ($(#[$meta:meta])* async fn $name:ident($backend:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            $(#[$meta])*
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let $backend = $crate::testing::Backend::Sqlite;
+                $body
+            }
+            $(#[$meta])*
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let $backend = $crate::testing::Backend::Postgres;
+                $body
+            }
+        }
+    };
+}
+
+/// A response with its body parsed as JSON when it is JSON.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+    pub body: Value,
+}
+
+impl TestResponse {
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the status and the standard envelope (`code` equals the status).
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> &Self {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
+        assert_eq!(self.body["code"], status, "envelope code differs from status: {}", self.text);
+        assert!(self.body["timestamp"].is_string(), "envelope lacks timestamp: {}", self.text);
+        assert!(self.body.get("message").is_some(), "envelope lacks message: {}", self.text);
+        self
+    }
+}
+
+/// An HTTP client bound to one base URL.
+#[derive(Clone)]
+pub struct TestClient {
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+impl TestClient {
+    pub fn new(base: impl Into<String>) -> Self {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        Self { base: base.into(), http }
+    }
+
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> TestResponse {
+        let response = req.send().await.expect("request failed");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        TestResponse { status, headers, text, body }
+    }
+
+    pub fn builder(&self, method: reqwest::Method, path: &str, token: Option<&str>) -> reqwest::RequestBuilder {
+        let mut req = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> TestResponse {
+        self.send(self.builder(reqwest::Method::GET, path, token)).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> TestResponse {
+        self.send(self.builder(reqwest::Method::POST, path, token).json(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: &Value) -> TestResponse {
+        self.send(self.builder(reqwest::Method::PUT, path, token).json(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> TestResponse {
+        self.send(self.builder(reqwest::Method::DELETE, path, token)).await
+    }
+}
