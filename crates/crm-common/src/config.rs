@@ -19,7 +19,10 @@ pub fn load_dotenv() {
 
 /// A non-empty, trimmed variable.
 pub fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
 }
 
 pub fn parse_env<T: FromStr>(name: &str, default: T) -> Result<T, ConfigError>
@@ -28,7 +31,10 @@ where
 {
     match env(name) {
         None => Ok(default),
-        Some(raw) => raw.parse().map_err(|e: T::Err| ConfigError { name: name.into(), reason: e.to_string() }),
+        Some(raw) => raw.parse().map_err(|e: T::Err| ConfigError {
+            name: name.into(),
+            reason: e.to_string(),
+        }),
     }
 }
 
@@ -37,7 +43,10 @@ pub fn bool_env(name: &str, default: bool) -> Result<bool, ConfigError> {
         None => Ok(default),
         Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
         Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
-        Some(v) => Err(ConfigError { name: name.into(), reason: format!("expected true or false, got {v}") }),
+        Some(v) => Err(ConfigError {
+            name: name.into(),
+            reason: format!("expected true or false, got {v}"),
+        }),
     }
 }
 
@@ -66,10 +75,16 @@ impl ServiceConfig {
             .filter(|s| !s.trim().is_empty())
             .map(|s| s.trim().parse())
             .collect::<Result<Vec<IpAddr>, _>>()
-            .map_err(|e| ConfigError { name: "CRM_TRUSTED_PROXIES".into(), reason: e.to_string() })?;
+            .map_err(|e| ConfigError {
+                name: "CRM_TRUSTED_PROXIES".into(),
+                reason: e.to_string(),
+            })?;
         Ok(Self {
             service,
-            bind_addr: parse_env("CRM_BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], default_port)))?,
+            bind_addr: parse_env(
+                "CRM_BIND_ADDR",
+                SocketAddr::from(([127, 0, 0, 1], default_port)),
+            )?,
             database_url: env("DATABASE_URL").unwrap_or(default_db),
             redis_url: env("REDIS_URL"),
             data_dir,

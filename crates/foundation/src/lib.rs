@@ -1,1 +1,190 @@
-pub fn _x(){}
+//! foundation: identity and administration for BANTU CRM — authentication, users, organizations
+//! and their members, roles and permissions.
+
+pub mod access;
+pub mod auth;
+pub mod authz;
+pub mod config;
+pub mod organizations;
+pub mod perm;
+pub mod permissions;
+pub mod roles;
+pub mod seed;
+pub mod users;
+
+use auth::password::Passwords;
+use auth::throttle::LoginThrottle;
+use config::Config;
+use crm_common::auth::{AuthContext, HasAuth, Signer, Verifier, VerifierSettings};
+use crm_common::cache::Cache;
+use crm_common::db::DbProbe;
+use crm_common::http::{Metrics, Probe, TrustedProxies};
+use sea_orm::DatabaseConnection;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Shared by every handler; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub db: DatabaseConnection,
+    pub cache: Cache,
+    pub auth: AuthContext,
+    pub signer: Signer,
+    pub passwords: Passwords,
+    pub throttle: LoginThrottle,
+    pub config: Config,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl HasAuth for AppState {
+    fn auth(&self) -> &AuthContext {
+        &self.0.auth
+    }
+}
+
+impl AppState {
+    pub fn access_token(
+        &self,
+        grant: &auth::tokens::AccessGrant<'_>,
+    ) -> crm_common::ApiResult<String> {
+        let c = &self.config;
+        auth::tokens::issue_access(
+            &self.signer,
+            &c.issuer,
+            &c.audience,
+            c.access_ttl_secs,
+            grant,
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("configuration: {0}")]
+    Config(#[from] crm_common::config::ConfigError),
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("cache: {0}")]
+    Cache(String),
+    #[error("{0}")]
+    Keys(#[from] auth::keyring::KeyError),
+    #[error("seeding: {0}")]
+    Seed(crm_common::ApiError),
+    #[error("listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Connects, migrates and seeds; returns the state and, on first start without a configured
+/// password, the generated administrator credentials to show once.
+pub async fn prepare(config: Config) -> Result<(AppState, Option<seed::FirstAdmin>), StartupError> {
+    let db = crm_common::db::connect(&config.common.database_url).await?;
+    crm_common::db::migrate::<foundation_migration::Migrator>(&db).await?;
+    let cache = Cache::from_url("foundation:", config.common.redis_url.as_deref())
+        .map_err(StartupError::Cache)?;
+    let keyring = auth::keyring::load(&config.jwt_key_file, &config.jwt_retired_key_files)?;
+    let passwords = Passwords::new().map_err(StartupError::Seed)?;
+    let first_admin = seed::run(&db, &passwords, &config)
+        .await
+        .map_err(StartupError::Seed)?;
+    let settings = VerifierSettings {
+        issuer: config.issuer.clone(),
+        audience: config.audience.clone(),
+        leeway_secs: 30,
+    };
+    let resolver = Arc::new(authz::Resolver {
+        db: db.clone(),
+        cache: cache.clone(),
+    });
+    let throttle = LoginThrottle {
+        cache: cache.clone(),
+        max_per_account: config.login_max_failures,
+        max_per_ip: config.login_max_failures_per_ip,
+        window: Duration::from_secs(config.login_failure_window_secs),
+    };
+    let state = AppState(Arc::new(Inner {
+        db,
+        cache,
+        auth: AuthContext {
+            verifier: Verifier::new(keyring.keys, settings),
+            resolver,
+        },
+        signer: keyring.signer,
+        passwords,
+        throttle,
+        config,
+    }));
+    Ok((state, first_admin))
+}
+
+/// Every route of the service, wrapped in the common layers.
+pub fn router(state: AppState) -> axum::Router {
+    let metrics = Arc::new(Metrics::new());
+    let probes: Vec<Arc<dyn Probe>> = vec![
+        Arc::new(DbProbe(state.db.clone())),
+        Arc::new(state.cache.clone()),
+    ];
+    let body_limit = state.config.common.body_limit_bytes;
+    let trusted = TrustedProxies(Arc::new(state.config.common.trusted_proxies.clone()));
+    let api = axum::Router::new()
+        .nest("/auth", auth::routes())
+        .merge(users::routes())
+        .merge(organizations::routes())
+        .merge(roles::routes())
+        .merge(permissions::routes())
+        .with_state(state);
+    let app =
+        axum::Router::new()
+            .nest("/api/foundation", api)
+            .merge(crm_common::http::health_router(
+                "foundation",
+                VERSION,
+                probes,
+                metrics.clone(),
+            ));
+    crm_common::http::finish(app, metrics, body_limit, trusted)
+}
+
+/// A bound, ready-to-serve foundation.
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    pub state: AppState,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<(Self, Option<seed::FirstAdmin>), StartupError> {
+        let bind = config.common.bind_addr;
+        let (state, first_admin) = prepare(config).await?;
+        let listener = tokio::net::TcpListener::bind(bind).await?;
+        Ok((
+            Self {
+                listener,
+                router: router(state.clone()),
+                state,
+            },
+            first_admin,
+        ))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        crm_common::http::serve(self.listener, self.router).await
+    }
+}

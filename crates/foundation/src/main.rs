@@ -1,1 +1,107 @@
-fn main(){}
+use crm_foundation::config::{Config, ENV_HELP, HELP};
+use crm_foundation::{Application, StartupError, prepare, seed};
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    crm_common::config::load_dotenv();
+    let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
+    if matches!(command.as_str(), "-h" | "--help" | "help") {
+        println!("{HELP}{}{ENV_HELP}", crm_common::config::COMMON_ENV_HELP);
+        return ExitCode::SUCCESS;
+    }
+    crm_common::telemetry::init("foundation");
+    let result = match command.as_str() {
+        "serve" => serve().await,
+        "migrate" => migrate().await,
+        "create-admin" => create_admin().await,
+        other => {
+            eprintln!("unknown command {other:?}; see --help");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %err, "foundation failed");
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve() -> Result<(), StartupError> {
+    let config = Config::from_env()?;
+    let (app, first_admin) = Application::build(config).await?;
+    if let Some(admin) = first_admin {
+        show_once(&admin);
+    }
+    tracing::info!(port = app.port(), "foundation listening");
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+/// The generated password goes to the terminal once, never into the structured log.
+fn show_once(admin: &seed::FirstAdmin) {
+    eprintln!(
+        "\n  First administrator created — this password is shown only once:\n    email:    {}\n    username: {}\n    password: {}\n",
+        admin.email, admin.username, admin.password
+    );
+}
+
+async fn migrate() -> Result<(), StartupError> {
+    let config = Config::from_env()?;
+    let db = crm_common::db::connect(&config.common.database_url).await?;
+    crm_common::db::migrate::<foundation_migration::Migrator>(&db).await?;
+    tracing::info!("migrations applied");
+    Ok(())
+}
+
+async fn create_admin() -> Result<(), StartupError> {
+    let mut config = Config::from_env()?;
+    let generated = config.admin_password.is_none();
+    let password = config
+        .admin_password
+        .take()
+        .unwrap_or_else(crm_foundation::auth::password::generate);
+    // Migrate and seed first so the command works on an empty database too; the seeded first
+    // admin (if this is the very first start) uses the same credentials.
+    config.admin_password = Some(password.clone());
+    let (state, seeded) = prepare(config).await?;
+    let c = &state.config;
+    if seeded.is_none() && !first_start_used(&state, &c.admin_email).await? {
+        seed::create_admin(
+            &state.db,
+            &state.passwords,
+            &c.admin_email,
+            &c.admin_username,
+            &password,
+        )
+        .await
+        .map_err(StartupError::Seed)?;
+    }
+    if generated {
+        show_once(&seed::FirstAdmin {
+            email: c.admin_email.clone(),
+            username: c.admin_username.clone(),
+            password,
+        });
+    } else {
+        eprintln!("administrator {} is ready", c.admin_email);
+    }
+    Ok(())
+}
+
+/// Whether `prepare` just created this very account as the first admin.
+async fn first_start_used(
+    state: &crm_foundation::AppState,
+    email: &str,
+) -> Result<bool, StartupError> {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let n = crm_foundation::users::model::user::Entity::find()
+        .filter(crm_foundation::users::model::user::Column::Email.eq(email.to_lowercase()))
+        .count(&state.db)
+        .await
+        .map_err(StartupError::Database)?;
+    Ok(n > 0)
+}

@@ -156,8 +156,15 @@ enum RefreshTokens {
     CreatedAt,
 }
 
-fn fk(from: (impl IntoIden, impl IntoIden), to: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
-    ForeignKey::create().from(from.0, from.1).to(to.0, to.1).on_delete(ForeignKeyAction::Cascade).to_owned()
+fn fk(
+    from: (impl IntoIden, impl IntoIden),
+    to: (impl IntoIden, impl IntoIden),
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from(from.0, from.1)
+        .to(to.0, to.1)
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
 }
 
 fn index(name: &str, table: impl IntoIden, cols: Vec<DynIden>) -> IndexCreateStatement {
@@ -213,8 +220,18 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("idx_org_type", Organizations::Table, vec![Organizations::OrganizationType.into_iden()])).await?;
-        m.create_index(index("idx_org_created", Organizations::Table, vec![Organizations::CreatedAt.into_iden()])).await?;
+        m.create_index(index(
+            "idx_org_type",
+            Organizations::Table,
+            vec![Organizations::OrganizationType.into_iden()],
+        ))
+        .await?;
+        m.create_index(index(
+            "idx_org_created",
+            Organizations::Table,
+            vec![Organizations::CreatedAt.into_iden()],
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -243,8 +260,18 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("idx_users_username", Users::Table, vec![Users::Username.into_iden()])).await?;
-        m.create_index(index("idx_users_created", Users::Table, vec![Users::CreatedAt.into_iden()])).await?;
+        m.create_index(index(
+            "idx_users_username",
+            Users::Table,
+            vec![Users::Username.into_iden()],
+        ))
+        .await?;
+        m.create_index(index(
+            "idx_users_created",
+            Users::Table,
+            vec![Users::CreatedAt.into_iden()],
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -274,7 +301,10 @@ impl MigrationTrait for Migration {
                     (Users::Table, Users::Id),
                 ))
                 .foreign_key(&mut fk(
-                    (OrganizationEmployees::Table, OrganizationEmployees::OrganizationId),
+                    (
+                        OrganizationEmployees::Table,
+                        OrganizationEmployees::OrganizationId,
+                    ),
                     (Organizations::Table, Organizations::Id),
                 ))
                 .to_owned(),
@@ -284,7 +314,10 @@ impl MigrationTrait for Migration {
             index(
                 "uq_org_employee",
                 OrganizationEmployees::Table,
-                vec![OrganizationEmployees::UserId.into_iden(), OrganizationEmployees::OrganizationId.into_iden()],
+                vec![
+                    OrganizationEmployees::UserId.into_iden(),
+                    OrganizationEmployees::OrganizationId.into_iden(),
+                ],
             )
             .unique()
             .to_owned(),
@@ -293,7 +326,10 @@ impl MigrationTrait for Migration {
         m.create_index(index(
             "idx_org_employee_org",
             OrganizationEmployees::Table,
-            vec![OrganizationEmployees::OrganizationId.into_iden(), OrganizationEmployees::IsActive.into_iden()],
+            vec![
+                OrganizationEmployees::OrganizationId.into_iden(),
+                OrganizationEmployees::IsActive.into_iden(),
+            ],
         ))
         .await?;
 
@@ -320,13 +356,28 @@ impl MigrationTrait for Migration {
                 .col(uuid(UserRoles::UserId))
                 .col(uuid(UserRoles::RoleId))
                 .col(timestamp_with_time_zone(UserRoles::CreatedAt))
-                .primary_key(Index::create().col(UserRoles::UserId).col(UserRoles::RoleId))
-                .foreign_key(&mut fk((UserRoles::Table, UserRoles::UserId), (Users::Table, Users::Id)))
-                .foreign_key(&mut fk((UserRoles::Table, UserRoles::RoleId), (Roles::Table, Roles::Id)))
+                .primary_key(
+                    Index::create()
+                        .col(UserRoles::UserId)
+                        .col(UserRoles::RoleId),
+                )
+                .foreign_key(&mut fk(
+                    (UserRoles::Table, UserRoles::UserId),
+                    (Users::Table, Users::Id),
+                ))
+                .foreign_key(&mut fk(
+                    (UserRoles::Table, UserRoles::RoleId),
+                    (Roles::Table, Roles::Id),
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("idx_user_roles_role", UserRoles::Table, vec![UserRoles::RoleId.into_iden()])).await?;
+        m.create_index(index(
+            "idx_user_roles_role",
+            UserRoles::Table,
+            vec![UserRoles::RoleId.into_iden()],
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -346,7 +397,12 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("idx_permissions_resource", Permissions::Table, vec![Permissions::ResourceType.into_iden()])).await?;
+        m.create_index(index(
+            "idx_permissions_resource",
+            Permissions::Table,
+            vec![Permissions::ResourceType.into_iden()],
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -354,8 +410,15 @@ impl MigrationTrait for Migration {
                 .col(uuid(RolePermissions::RoleId))
                 .col(uuid(RolePermissions::PermissionId))
                 .col(timestamp_with_time_zone(RolePermissions::CreatedAt))
-                .primary_key(Index::create().col(RolePermissions::RoleId).col(RolePermissions::PermissionId))
-                .foreign_key(&mut fk((RolePermissions::Table, RolePermissions::RoleId), (Roles::Table, Roles::Id)))
+                .primary_key(
+                    Index::create()
+                        .col(RolePermissions::RoleId)
+                        .col(RolePermissions::PermissionId),
+                )
+                .foreign_key(&mut fk(
+                    (RolePermissions::Table, RolePermissions::RoleId),
+                    (Roles::Table, Roles::Id),
+                ))
                 .foreign_key(&mut fk(
                     (RolePermissions::Table, RolePermissions::PermissionId),
                     (Permissions::Table, Permissions::Id),
@@ -375,11 +438,19 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone_null(RefreshTokens::RotatedAt))
                 .col(timestamp_with_time_zone_null(RefreshTokens::RevokedAt))
                 .col(timestamp_with_time_zone(RefreshTokens::CreatedAt))
-                .foreign_key(&mut fk((RefreshTokens::Table, RefreshTokens::UserId), (Users::Table, Users::Id)))
+                .foreign_key(&mut fk(
+                    (RefreshTokens::Table, RefreshTokens::UserId),
+                    (Users::Table, Users::Id),
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("idx_refresh_family", RefreshTokens::Table, vec![RefreshTokens::FamilyId.into_iden()])).await?;
+        m.create_index(index(
+            "idx_refresh_family",
+            RefreshTokens::Table,
+            vec![RefreshTokens::FamilyId.into_iden()],
+        ))
+        .await?;
         Ok(())
     }
 }

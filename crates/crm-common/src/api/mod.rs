@@ -9,5 +9,5 @@ pub mod validate;
 
 pub use envelope::{Envelope, created, ok, ok_message, request_id, with_request_id};
 pub use error::{ApiError, ApiResult, FieldError};
-pub use extract::{Json, Path, Query};
+pub use extract::{Json, Path, Query, parse_json};
 pub use pagination::{Page, PageParams, RecordsPage};

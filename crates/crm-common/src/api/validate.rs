@@ -41,7 +41,10 @@ impl Validator {
     pub fn optional_length(&mut self, field: &str, value: Option<&str>, max: usize) -> &mut Self {
         if let Some(v) = value {
             if v.chars().count() > max {
-                self.errors.push(FieldError::new(field, format!("must be at most {max} characters")));
+                self.errors.push(FieldError::new(
+                    field,
+                    format!("must be at most {max} characters"),
+                ));
             }
         }
         self
@@ -54,7 +57,10 @@ impl Validator {
     pub fn one_of(&mut self, field: &str, value: Option<&str>, allowed: &[&str]) -> &mut Self {
         if let Some(v) = value {
             if !allowed.contains(&v) {
-                self.errors.push(FieldError::new(field, format!("must be one of: {}", allowed.join(", "))));
+                self.errors.push(FieldError::new(
+                    field,
+                    format!("must be one of: {}", allowed.join(", ")),
+                ));
             }
         }
         self
@@ -75,7 +81,9 @@ pub fn is_email(value: &str) -> bool {
     if value.len() > 254 || value.chars().any(char::is_whitespace) {
         return false;
     }
-    let Some((local, domain)) = value.split_once('@') else { return false };
+    let Some((local, domain)) = value.split_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && !domain.contains('@')
         && domain.contains('.')
@@ -101,7 +109,9 @@ mod tests {
     fn collects_every_error() {
         let mut v = Validator::new();
         v.length("name", "", 1, 10).email("email", "nope");
-        let Err(ApiError::Validation(errs)) = v.finish() else { panic!("expected errors") };
+        let Err(ApiError::Validation(errs)) = v.finish() else {
+            panic!("expected errors")
+        };
         assert_eq!(errs.len(), 2);
         assert_eq!(errs[0].message, "is required");
     }

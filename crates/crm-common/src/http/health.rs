@@ -36,7 +36,12 @@ struct HealthState {
 
 /// `/health` (liveness, the original's unenveloped shape plus version and uptime), `/ready`
 /// (every probe answers) and `/metrics` (Prometheus text).
-pub fn health_router(service: &str, version: &'static str, probes: Vec<Arc<dyn Probe>>, metrics: Arc<Metrics>) -> Router {
+pub fn health_router(
+    service: &str,
+    version: &'static str,
+    probes: Vec<Arc<dyn Probe>>,
+    metrics: Arc<Metrics>,
+) -> Router {
     let state = Arc::new(HealthState {
         service: format!("{service}-service"),
         version,
@@ -61,7 +66,9 @@ async fn health(axum::extract::State(s): axum::extract::State<Arc<HealthState>>)
     .into_response()
 }
 
-async fn ready(axum::extract::State(s): axum::extract::State<Arc<HealthState>>) -> Result<Response, ApiError> {
+async fn ready(
+    axum::extract::State(s): axum::extract::State<Arc<HealthState>>,
+) -> Result<Response, ApiError> {
     let mut checks = serde_json::Map::new();
     let mut failed = Vec::new();
     for probe in &s.probes {
@@ -81,12 +88,21 @@ async fn ready(axum::extract::State(s): axum::extract::State<Arc<HealthState>>) 
         }
     }
     if failed.is_empty() {
-        Ok(ok(serde_json::json!({ "status": "ready", "checks": checks })))
+        Ok(ok(
+            serde_json::json!({ "status": "ready", "checks": checks }),
+        ))
     } else {
-        Err(ApiError::Unavailable(format!("not ready: {}", failed.join(", "))))
+        Err(ApiError::Unavailable(format!(
+            "not ready: {}",
+            failed.join(", ")
+        )))
     }
 }
 
 async fn metrics_text(axum::extract::State(s): axum::extract::State<Arc<HealthState>>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render()).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        s.metrics.render(),
+    )
+        .into_response()
 }

@@ -15,7 +15,10 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// A client-supplied id is kept only if it is short and plain, so it is safe in logs and headers.
 pub fn valid_request_id(id: &str) -> bool {
-    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
 pub(super) async fn request_id(mut req: Request, next: Next) -> Response {
@@ -82,7 +85,11 @@ pub(super) async fn not_found() -> ApiError {
 }
 
 /// One access-log line and the request metrics per request. No bodies, no tokens.
-pub(super) async fn observe(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
+pub(super) async fn observe(
+    State(metrics): State<Arc<Metrics>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
     let route = req
@@ -117,7 +124,11 @@ pub(super) async fn observe(State(metrics): State<Arc<Metrics>>, req: Request, n
 
 /// The client's address: the peer, or — when the peer is a trusted proxy — the nearest untrusted
 /// hop of `X-Forwarded-For`.
-pub fn client_ip(headers: &HeaderMap, peer: Option<&ConnectInfo<SocketAddr>>, trusted: &[IpAddr]) -> Option<IpAddr> {
+pub fn client_ip(
+    headers: &HeaderMap,
+    peer: Option<&ConnectInfo<SocketAddr>>,
+    trusted: &[IpAddr],
+) -> Option<IpAddr> {
     let peer = peer.map(|c| c.0.ip())?;
     if !trusted.contains(&peer) {
         return Some(peer);
@@ -147,11 +158,45 @@ mod tests {
     #[test]
     fn forwarded_only_from_trusted_peers() {
         let mut h = HeaderMap::new();
-        h.insert("x-forwarded-for", HeaderValue::from_static("1.2.3.4, 10.0.0.1"));
+        h.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("1.2.3.4, 10.0.0.1"),
+        );
         let trusted: Vec<IpAddr> = vec!["127.0.0.1".parse().unwrap(), "10.0.0.1".parse().unwrap()];
         let local = ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 1)));
-        assert_eq!(client_ip(&h, Some(&local), &trusted), Some("1.2.3.4".parse().unwrap()));
+        assert_eq!(
+            client_ip(&h, Some(&local), &trusted),
+            Some("1.2.3.4".parse().unwrap())
+        );
         let other = ConnectInfo(SocketAddr::from(([9, 9, 9, 9], 1)));
-        assert_eq!(client_ip(&h, Some(&other), &trusted), Some("9.9.9.9".parse().unwrap()));
+        assert_eq!(
+            client_ip(&h, Some(&other), &trusted),
+            Some("9.9.9.9".parse().unwrap())
+        );
+    }
+}
+
+/// Peers whose `X-Forwarded-For` is believed; installed by [`super::finish`].
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub Arc<Vec<IpAddr>>);
+
+/// The client's address as [`client_ip`] determines it (absent when the transport has none).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let trusted = parts
+            .extensions
+            .get::<TrustedProxies>()
+            .cloned()
+            .unwrap_or_default();
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>();
+        Ok(ClientIp(client_ip(&parts.headers, peer, &trusted.0)))
     }
 }

@@ -8,7 +8,7 @@ mod middleware;
 
 pub use health::{Probe, ProbeFuture, health_router};
 pub use metrics::Metrics;
-pub use middleware::{REQUEST_ID_HEADER, client_ip, valid_request_id};
+pub use middleware::{ClientIp, REQUEST_ID_HEADER, TrustedProxies, client_ip, valid_request_id};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -16,9 +16,15 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use std::sync::Arc;
 
 /// Wraps a service's router in the common layers. `body_limit` bounds every request body.
-pub fn finish(router: Router, metrics: Arc<Metrics>, body_limit: usize) -> Router {
+pub fn finish(
+    router: Router,
+    metrics: Arc<Metrics>,
+    body_limit: usize,
+    trusted: TrustedProxies,
+) -> Router {
     router
         .fallback(middleware::not_found)
+        .layer(axum::Extension(trusted))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(from_fn(middleware::ensure_envelope))
         .layer(from_fn_with_state(metrics, middleware::observe))
@@ -28,9 +34,12 @@ pub fn finish(router: Router, metrics: Arc<Metrics>, body_limit: usize) -> Route
 
 /// Serves `router` on `listener` until ctrl-c / SIGTERM, with peer addresses available to handlers.
 pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
 }
 
 async fn shutdown_signal() {
@@ -39,7 +48,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

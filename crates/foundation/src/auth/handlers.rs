@@ -1,0 +1,194 @@
+use super::{login, password, tokens};
+use crate::AppState;
+use crate::organizations::model::organization;
+use crate::users::model::user;
+use crate::users::service::{self as users, NewAccount};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use crm_common::api::validate::Validator;
+use crm_common::api::{Json, ok, parse_json};
+use crm_common::auth::CurrentUser;
+use crm_common::http::ClientIp;
+use crm_common::{ApiError, ApiResult};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+#[derive(Deserialize)]
+pub struct LoginRequest {
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub password: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Json(body): Json<LoginRequest>,
+) -> ApiResult<Response> {
+    let identifier = body
+        .email
+        .as_deref()
+        .or(body.username.as_deref())
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_owned();
+    Validator::new()
+        .check(
+            !identifier.is_empty(),
+            "email",
+            "email or username is required",
+        )
+        .check(
+            identifier.len() <= 255,
+            "email",
+            "must be at most 255 characters",
+        )
+        .check(!body.password.is_empty(), "password", "is required")
+        .check(body.password.len() <= 1024, "password", "is too long")
+        .finish()?;
+    let session = login::login(&state, &identifier, &body.password, ip).await?;
+    Ok(ok(session))
+}
+
+#[derive(Deserialize)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+pub async fn refresh(
+    State(state): State<AppState>,
+    Json(body): Json<RefreshRequest>,
+) -> ApiResult<Response> {
+    Ok(ok(login::refresh(&state, body.refresh_token.trim()).await?))
+}
+
+#[derive(Deserialize, Default)]
+pub struct LogoutRequest {
+    pub refresh_token: Option<String>,
+}
+
+/// Revokes the presented refresh token's family, or every session of the caller when none is
+/// given. Access tokens lapse on their own within their short lifetime.
+pub async fn logout(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let req: LogoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        LogoutRequest::default()
+    } else {
+        parse_json(&body)?
+    };
+    match req.refresh_token.as_deref() {
+        Some(raw) => {
+            if let Some(family) = tokens::family_of(&state.db, raw.trim(), caller.user_id).await? {
+                tokens::revoke_family(&state.db, family).await?;
+            }
+        }
+        None => tokens::revoke_user(&state.db, caller.user_id).await?,
+    }
+    Ok(ok(()))
+}
+
+pub async fn me(State(state): State<AppState>, caller: CurrentUser) -> ApiResult<Response> {
+    let account = user::Entity::find_by_id(caller.user_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    let access = crate::access::load(&state.db, account.clone()).await?;
+    let org = access.check_can_log_in()?;
+    let session_user = login::session_user(&access, org.id, &org.name);
+    let position = crate::organizations::model::employee::Entity::find()
+        .filter(crate::organizations::model::employee::Column::UserId.eq(caller.user_id))
+        .filter(
+            crate::organizations::model::employee::Column::OrganizationId
+                .eq(caller.organization_id),
+        )
+        .one(&state.db)
+        .await?
+        .and_then(|m| m.position);
+    let mut data = serde_json::to_value(users::view(&state.db, account).await?)?;
+    data["organization_ids"] = json!(session_user.organization_ids);
+    data["current_organization_id"] = json!(caller.organization_id);
+    data["roles"] = json!(session_user.roles);
+    data["role_details"] = json!(
+        access
+            .roles
+            .iter()
+            .map(|r| json!({"id": r.id, "code": r.code, "name": r.name}))
+            .collect::<Vec<_>>()
+    );
+    data["permissions"] = json!(session_user.permissions);
+    data["permission_codes"] = json!(session_user.permission_codes);
+    data["position"] = json!(position);
+    data["is_platform_admin"] = json!(caller.is_platform_admin);
+    Ok(ok(data))
+}
+
+/// The public keys, bare (RFC 7517), as JWKS consumers expect.
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    let keys = state.auth.verifier.keys().jwks();
+    (
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        axum::Json(keys),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct RegisterRequest {
+    pub email: String,
+    pub password: String,
+    pub full_name: Option<String>,
+}
+
+/// Self-registration (off unless `CRM_ALLOW_REGISTRATION=true`). The account joins the configured
+/// organization with no role, so it can do nothing until an administrator grants one.
+pub async fn register(
+    State(state): State<AppState>,
+    Json(body): Json<RegisterRequest>,
+) -> ApiResult<Response> {
+    if !state.config.allow_registration {
+        return Err(ApiError::NotFound("registration is not enabled".into()));
+    }
+    Validator::new()
+        .email("email", &body.email)
+        .optional_length("full_name", body.full_name.as_deref(), 100)
+        .finish()?;
+    password::check_policy("password", &body.password)?;
+    let org = organization::Entity::find()
+        .filter(organization::Column::Code.eq(&state.config.registration_org_code))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| {
+            ApiError::Unavailable("registration organization is not configured".into())
+        })?;
+    crate::organizations::service::ensure_open(&org)?;
+    let password_hash = state.passwords.hash(&body.password).await?;
+    let txn = state.db.begin().await?;
+    let created = users::insert_account(
+        &txn,
+        NewAccount {
+            username: users::default_username(&body.email),
+            email: body.email,
+            password_hash,
+            display_name: body.full_name,
+            phone: None,
+            gender: None,
+            organization_id: org.id,
+            role_ids: Vec::new(),
+            is_manager: false,
+            position: None,
+            created_by: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    let access = crate::access::load(&state.db, created).await?;
+    let session = login::start_session(&state, &access, Uuid::now_v7()).await?;
+    Ok(crm_common::api::created(session))
+}

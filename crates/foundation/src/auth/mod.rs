@@ -1,0 +1,24 @@
+//! Authentication: login, refresh-token rotation, logout, the caller's profile, the public JWKS
+//! and (when enabled) self-registration.
+
+mod handlers;
+pub mod keyring;
+mod login;
+pub mod model;
+pub mod password;
+pub mod throttle;
+pub mod tokens;
+
+use crate::AppState;
+use axum::Router;
+use axum::routing::{get, post};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", post(handlers::login))
+        .route("/refresh", post(handlers::refresh))
+        .route("/logout", post(handlers::logout))
+        .route("/me", get(handlers::me))
+        .route("/jwks.json", get(handlers::jwks))
+        .route("/register", post(handlers::register))
+}

@@ -1,0 +1,123 @@
+//! argon2id hashing (m=19456 KiB, t=2, p=1) on the blocking pool, with bounded concurrency so a
+//! burst of logins cannot exhaust memory. Verifying against a dummy hash for unknown accounts keeps
+//! their failure time close to a wrong password's.
+
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString, rand_core::OsRng,
+};
+use argon2::{Algorithm, Argon2, Params, Version};
+use crm_common::ApiError;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+fn argon2() -> Argon2<'static> {
+    // The parameters are constants known to be valid; fall back to the crate's defaults (also
+    // argon2id) rather than fail.
+    let params = Params::new(19_456, 2, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+#[derive(Clone)]
+pub struct Passwords {
+    permits: Arc<Semaphore>,
+    dummy_hash: Arc<String>,
+}
+
+impl Passwords {
+    pub fn new() -> Result<Self, ApiError> {
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let dummy = hash_blocking("not-a-real-password-0")?;
+        Ok(Self {
+            permits: Arc::new(Semaphore::new(workers * 2)),
+            dummy_hash: Arc::new(dummy),
+        })
+    }
+
+    pub async fn hash(&self, password: &str) -> Result<String, ApiError> {
+        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
+        let password = password.to_owned();
+        tokio::task::spawn_blocking(move || hash_blocking(&password))
+            .await
+            .map_err(ApiError::internal)?
+    }
+
+    /// `true` when `password` matches `hash`; with no hash (unknown account) it spends the same
+    /// work on a dummy and answers `false`.
+    pub async fn verify(&self, hash: Option<&str>, password: &str) -> Result<bool, ApiError> {
+        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
+        let known = hash.is_some();
+        let hash = hash.unwrap_or(&self.dummy_hash).to_owned();
+        let password = password.to_owned();
+        let matched = tokio::task::spawn_blocking(move || verify_blocking(&hash, &password))
+            .await
+            .map_err(ApiError::internal)?;
+        Ok(known && matched)
+    }
+}
+
+fn hash_blocking(password: &str) -> Result<String, ApiError> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(ApiError::internal)
+}
+
+fn verify_blocking(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+/// The password policy: 8–72 bytes (bcrypt-compatible ceiling), at least one letter and one digit.
+pub fn check_policy(field: &str, password: &str) -> Result<(), ApiError> {
+    let message = if password.len() < 8 {
+        "must be at least 8 characters"
+    } else if password.len() > 72 {
+        "must be at most 72 bytes"
+    } else if !password.chars().any(char::is_alphabetic)
+        || !password.chars().any(|c| c.is_ascii_digit())
+    {
+        "must contain a letter and a digit"
+    } else {
+        return Ok(());
+    };
+    Err(ApiError::field(field, message))
+}
+
+/// A random password that satisfies the policy, for generated first-admin and organization-admin
+/// accounts.
+pub fn generate() -> String {
+    use rand::Rng;
+    const CHARS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let mut rng = rand::thread_rng();
+    let body: String = (0..18)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect();
+    format!("{body}a7")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hash_and_verify() {
+        let p = Passwords::new().unwrap();
+        let h = p.hash("Secret123").await.unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(p.verify(Some(&h), "Secret123").await.unwrap());
+        assert!(!p.verify(Some(&h), "Secret124").await.unwrap());
+        assert!(!p.verify(None, "Secret123").await.unwrap());
+    }
+
+    #[test]
+    fn policy() {
+        assert!(check_policy("p", "short1").is_err());
+        assert!(check_policy("p", "onlyletters").is_err());
+        assert!(check_policy("p", "letters123").is_ok());
+        assert!(check_policy("p", &generate()).is_ok());
+    }
+}

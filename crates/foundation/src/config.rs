@@ -1,0 +1,89 @@
+//! foundation's settings: the common ones plus identity-specific knobs.
+
+use crm_common::config::{ConfigError, ServiceConfig, bool_env, env, parse_env};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub common: ServiceConfig,
+    pub admin_email: String,
+    pub admin_username: String,
+    /// When unset, a password is generated and printed once at first start.
+    pub admin_password: Option<String>,
+    pub jwt_key_file: PathBuf,
+    /// Public keys of retired signing keys, kept in the JWKS until their tokens have expired.
+    pub jwt_retired_key_files: Vec<PathBuf>,
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl_secs: i64,
+    pub refresh_ttl_secs: i64,
+    pub allow_registration: bool,
+    /// Organization code that self-registered users join (with no role until an admin grants one).
+    pub registration_org_code: String,
+    /// Failed logins per account within the window before the account is temporarily refused.
+    pub login_max_failures: u64,
+    /// Failed logins per client address within the window before the address is refused.
+    pub login_max_failures_per_ip: u64,
+    pub login_failure_window_secs: u64,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let common = ServiceConfig::from_env("foundation", 8081)?;
+        let jwt_key_file = env("CRM_JWT_KEY_FILE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| common.data_dir.join("jwt-ed25519.pem"));
+        let retired = env("CRM_JWT_RETIRED_KEY_FILES").unwrap_or_default();
+        Ok(Self {
+            admin_email: env("CRM_ADMIN_EMAIL").unwrap_or_else(|| "admin@bantu.local".into()),
+            admin_username: env("CRM_ADMIN_USERNAME").unwrap_or_else(|| "admin".into()),
+            admin_password: env("CRM_ADMIN_PASSWORD"),
+            jwt_key_file,
+            jwt_retired_key_files: retired
+                .split(',')
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| PathBuf::from(s.trim()))
+                .collect(),
+            issuer: env("CRM_JWT_ISSUER").unwrap_or_else(|| "bantu-crm".into()),
+            audience: env("CRM_JWT_AUDIENCE").unwrap_or_else(|| "bantu-crm".into()),
+            access_ttl_secs: parse_env("CRM_ACCESS_TOKEN_TTL_SECS", 900)?,
+            refresh_ttl_secs: parse_env("CRM_REFRESH_TOKEN_TTL_SECS", 7 * 24 * 3600)?,
+            allow_registration: bool_env("CRM_ALLOW_REGISTRATION", false)?,
+            registration_org_code: env("CRM_REGISTRATION_ORG_CODE")
+                .unwrap_or_else(|| "BANTU".into()),
+            login_max_failures: parse_env("CRM_LOGIN_MAX_FAILURES", 5)?,
+            login_max_failures_per_ip: parse_env("CRM_LOGIN_MAX_FAILURES_PER_IP", 50)?,
+            login_failure_window_secs: parse_env("CRM_LOGIN_FAILURE_WINDOW_SECS", 900)?,
+            common,
+        })
+    }
+}
+
+pub const HELP: &str = "\
+crm-foundation — identity and administration service of BANTU CRM
+
+USAGE:
+  crm-foundation [serve]       migrate, seed, and serve (default)
+  crm-foundation migrate       apply pending migrations and exit
+  crm-foundation create-admin  create an administrator of the BANTU organization from
+                               CRM_ADMIN_EMAIL / CRM_ADMIN_USERNAME / CRM_ADMIN_PASSWORD and exit
+  crm-foundation --help
+
+ENVIRONMENT (a .env file in the working directory is read too):
+";
+
+pub const ENV_HELP: &str = "\
+  CRM_ADMIN_EMAIL          first administrator's e-mail (default admin@bantu.local)
+  CRM_ADMIN_USERNAME       first administrator's username (default admin)
+  CRM_ADMIN_PASSWORD       first administrator's password (default: generated and printed once)
+  CRM_JWT_KEY_FILE         Ed25519 signing key, PKCS#8 PEM (default: generated into $CRM_DATA_DIR)
+  CRM_JWT_RETIRED_KEY_FILES  comma-separated PEM keys whose public halves stay in the JWKS
+  CRM_JWT_ISSUER, CRM_JWT_AUDIENCE  token iss/aud (default bantu-crm)
+  CRM_ACCESS_TOKEN_TTL_SECS   access-token lifetime (default 900)
+  CRM_REFRESH_TOKEN_TTL_SECS  refresh-token lifetime (default 604800)
+  CRM_ALLOW_REGISTRATION   enable POST /auth/register (default false)
+  CRM_REGISTRATION_ORG_CODE  organization self-registered users join (default BANTU)
+  CRM_LOGIN_MAX_FAILURES   failed logins per account per window before refusal (default 5)
+  CRM_LOGIN_MAX_FAILURES_PER_IP  failed logins per address per window (default 50)
+  CRM_LOGIN_FAILURE_WINDOW_SECS  the window (default 900)
+";

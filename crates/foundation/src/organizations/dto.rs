@@ -1,0 +1,240 @@
+use super::model::organization;
+use chrono::{DateTime, NaiveDate, Utc};
+use crm_common::api::validate::Validator;
+use sea_orm::ActiveValue::Set;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub const TYPES: &[&str] = &["internal", "vendor", "agent"];
+pub const SIZES: &[&str] = &["micro", "small", "medium", "large", "enterprise"];
+pub const NATURES: &[&str] = &[
+    "state_owned",
+    "private",
+    "foreign",
+    "joint_venture",
+    "collective",
+    "individual",
+    "other",
+];
+pub const COMPANY_TYPES: &[&str] = &[
+    "limited",
+    "unlimited",
+    "partnership",
+    "sole_proprietorship",
+    "other",
+];
+pub const STATUSES: &[&str] = &["normal", "cancelled", "revoked", "liquidated", "other"];
+
+/// Fields a client may set on create and on update.
+#[derive(Debug, Default, Deserialize)]
+pub struct OrgFields {
+    pub name: Option<String>,
+    pub code: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub logo_url: Option<String>,
+    pub description: Option<String>,
+    pub street: Option<String>,
+    pub city: Option<String>,
+    pub state_province: Option<String>,
+    pub postal_code: Option<String>,
+    pub country_region: Option<String>,
+    pub country: Option<String>,
+    pub country_code: Option<String>,
+    pub company_size: Option<String>,
+    pub company_nature: Option<String>,
+    pub company_type: Option<String>,
+    pub company_status: Option<String>,
+    pub industry: Option<String>,
+    pub registration_number: Option<String>,
+    pub tax_id: Option<String>,
+    pub legal_representative: Option<String>,
+    pub established_date: Option<NaiveDate>,
+    pub employee_count: Option<i32>,
+    pub certifications: Option<Vec<String>>,
+    pub is_active: Option<bool>,
+}
+
+impl OrgFields {
+    pub fn validate(&self, v: &mut Validator) {
+        if let Some(name) = &self.name {
+            v.length("name", name, 1, 255);
+        }
+        if let Some(code) = &self.code {
+            v.length("code", code, 1, 100);
+        }
+        if let Some(email) = &self.email {
+            v.email("email", email);
+        }
+        v.one_of("company_size", self.company_size.as_deref(), SIZES)
+            .one_of("company_nature", self.company_nature.as_deref(), NATURES)
+            .one_of("company_type", self.company_type.as_deref(), COMPANY_TYPES)
+            .one_of("company_status", self.company_status.as_deref(), STATUSES)
+            .optional_length("phone", self.phone.as_deref(), 50)
+            .optional_length("website", self.website.as_deref(), 500)
+            .optional_length("logo_url", self.logo_url.as_deref(), 500)
+            .optional_length("description", self.description.as_deref(), 5000)
+            .optional_length("country_code", self.country_code.as_deref(), 10)
+            .check(
+                self.employee_count.is_none_or(|n| n >= 0),
+                "employee_count",
+                "must not be negative",
+            );
+    }
+
+    pub fn apply(self, m: &mut organization::ActiveModel) {
+        fn opt(field: &mut sea_orm::ActiveValue<Option<String>>, value: Option<String>) {
+            if let Some(v) = value {
+                *field = Set(Some(v.trim().to_owned()).filter(|s| !s.is_empty()));
+            }
+        }
+        if let Some(name) = self.name {
+            m.name = Set(name.trim().to_owned());
+        }
+        opt(&mut m.code, self.code);
+        opt(&mut m.email, self.email.map(|e| e.to_lowercase()));
+        opt(&mut m.phone, self.phone);
+        opt(&mut m.website, self.website);
+        opt(&mut m.logo_url, self.logo_url);
+        opt(&mut m.description, self.description);
+        opt(&mut m.street, self.street);
+        opt(&mut m.city, self.city);
+        opt(&mut m.state_province, self.state_province);
+        opt(&mut m.postal_code, self.postal_code);
+        opt(&mut m.country_region, self.country_region);
+        opt(&mut m.country, self.country);
+        opt(&mut m.country_code, self.country_code);
+        opt(&mut m.company_size, self.company_size);
+        opt(&mut m.company_nature, self.company_nature);
+        opt(&mut m.company_type, self.company_type);
+        opt(&mut m.company_status, self.company_status);
+        opt(&mut m.industry, self.industry);
+        opt(&mut m.registration_number, self.registration_number);
+        opt(&mut m.tax_id, self.tax_id);
+        opt(&mut m.legal_representative, self.legal_representative);
+        if let Some(d) = self.established_date {
+            m.established_date = Set(Some(d));
+        }
+        if let Some(n) = self.employee_count {
+            m.employee_count = Set(Some(n));
+        }
+        if let Some(c) = self.certifications {
+            m.certifications = Set(Some(serde_json::json!(c)));
+        }
+        if let Some(a) = self.is_active {
+            m.is_active = Set(a);
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CreateOrganization {
+    pub organization_type: String,
+    #[serde(flatten)]
+    pub fields: OrgFields,
+    /// Password of the auto-created organization admin; generated (and returned once) when absent.
+    pub admin_password: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UpdateOrganization {
+    #[serde(flatten)]
+    pub fields: OrgFields,
+    pub is_locked: Option<bool>,
+    pub version: Option<i32>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListOrganizations {
+    pub page: Option<u64>,
+    pub size: Option<u64>,
+    pub page_size: Option<u64>,
+    pub name: Option<String>,
+    pub code: Option<String>,
+    pub organization_type: Option<String>,
+    pub is_active: Option<bool>,
+    pub is_locked: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OrgView {
+    pub id: Uuid,
+    pub name: String,
+    pub code: Option<String>,
+    pub organization_type: String,
+    pub is_locked: bool,
+    /// Business domains; managed through `/organization-domains`.
+    pub domains: Vec<serde_json::Value>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub logo_url: Option<String>,
+    pub description: Option<String>,
+    pub street: Option<String>,
+    pub city: Option<String>,
+    pub state_province: Option<String>,
+    pub postal_code: Option<String>,
+    pub country_region: Option<String>,
+    pub country: Option<String>,
+    pub country_code: Option<String>,
+    pub company_size: Option<String>,
+    pub company_nature: Option<String>,
+    pub company_type: Option<String>,
+    pub company_status: Option<String>,
+    pub industry: Option<String>,
+    pub registration_number: Option<String>,
+    pub tax_id: Option<String>,
+    pub legal_representative: Option<String>,
+    pub established_date: Option<NaiveDate>,
+    pub employee_count: Option<i32>,
+    pub certifications: Option<serde_json::Value>,
+    pub is_active: bool,
+    pub is_verified: bool,
+    pub employees_count: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+impl OrgView {
+    pub fn new(o: organization::Model, employees_count: u64) -> Self {
+        Self {
+            id: o.id,
+            name: o.name,
+            code: o.code,
+            organization_type: o.organization_type,
+            is_locked: o.is_locked,
+            domains: Vec::new(),
+            email: o.email,
+            phone: o.phone,
+            website: o.website,
+            logo_url: o.logo_url,
+            description: o.description,
+            street: o.street,
+            city: o.city,
+            state_province: o.state_province,
+            postal_code: o.postal_code,
+            country_region: o.country_region,
+            country: o.country,
+            country_code: o.country_code,
+            company_size: o.company_size,
+            company_nature: o.company_nature,
+            company_type: o.company_type,
+            company_status: o.company_status,
+            industry: o.industry,
+            registration_number: o.registration_number,
+            tax_id: o.tax_id,
+            legal_representative: o.legal_representative,
+            established_date: o.established_date,
+            employee_count: o.employee_count,
+            certifications: o.certifications,
+            is_active: o.is_active,
+            is_verified: o.is_verified,
+            employees_count,
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+            version: o.version,
+        }
+    }
+}

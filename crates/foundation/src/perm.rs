@@ -1,0 +1,143 @@
+//! Permission codes (`resource.action`, the canonical form) that guard foundation's routes, the
+//! seeded catalogue with its preset-role grants, and the original's login permission map.
+
+use crm_common::permissions;
+
+permissions! {
+    UserCreate => "user.create",
+    UserUpdate => "user.update",
+    UserDelete => "user.delete",
+    UserLock => "user.lock",
+    UserView => "user.view",
+    UserList => "user.list",
+    OrganizationCreate => "organization.create",
+    OrganizationUpdate => "organization.update",
+    OrganizationLock => "organization.lock",
+    OrganizationView => "organization.view",
+    OrganizationList => "organization.list",
+    RoleCreate => "role.create",
+    RoleView => "role.view",
+    RoleUpdate => "role.update",
+    RoleDelete => "role.delete",
+    RoleList => "role.list",
+    RoleAssign => "role.assign",
+    PermissionView => "permission.view",
+    PermissionManage => "permission.manage",
+}
+
+pub const PRESET_ROLES: [(&str, &str, &str, &str); 5] = [
+    ("ADMIN", "Administrator", "管理员", "Administrator"),
+    ("SALES", "Internal sales", "内部销售", "Penjualan internal"),
+    ("AGENT", "Channel agent", "渠道代理", "Agen saluran"),
+    (
+        "OPERATION",
+        "Order operations",
+        "订单处理",
+        "Operasional pesanan",
+    ),
+    ("FINANCE", "Finance", "财务", "Keuangan"),
+];
+
+pub fn is_preset_role(code: &str) -> bool {
+    PRESET_ROLES.iter().any(|(c, ..)| *c == code)
+}
+
+/// A seeded permission and the preset roles it is granted to on first start.
+pub struct SeedPermission {
+    pub code: &'static str,
+    pub roles: &'static [&'static str],
+}
+
+const ALL: &[&str] = &["ADMIN", "SALES", "AGENT", "OPERATION", "FINANCE"];
+const ADMIN: &[&str] = &["ADMIN"];
+const LISTERS: &[&str] = &["ADMIN", "SALES", "OPERATION", "FINANCE"];
+const SELLERS: &[&str] = &["ADMIN", "SALES", "AGENT"];
+const OPERATORS: &[&str] = &["ADMIN", "OPERATION"];
+const ORDER_READERS: &[&str] = &["ADMIN", "OPERATION", "FINANCE"];
+const FINANCE: &[&str] = &["ADMIN", "FINANCE"];
+
+macro_rules! seed {
+    ($($code:literal => $roles:expr),* $(,)?) => {
+        &[$(SeedPermission { code: $code, roles: $roles }),*]
+    };
+}
+
+pub const SEEDED: &[SeedPermission] = seed! {
+    "user.create" => ADMIN, "user.update" => ADMIN, "user.delete" => ADMIN, "user.lock" => ADMIN,
+    "user.view" => ALL, "user.list" => LISTERS,
+    "organization.create" => ADMIN, "organization.update" => ADMIN, "organization.delete" => ADMIN,
+    "organization.lock" => ADMIN, "organization.view" => ALL, "organization.list" => LISTERS,
+    "role.create" => ADMIN, "role.view" => ADMIN, "role.update" => ADMIN, "role.delete" => ADMIN,
+    "role.list" => ADMIN, "role.assign" => ADMIN,
+    "permission.view" => ADMIN, "permission.manage" => ADMIN,
+    "menu.view" => ADMIN, "menu.manage" => ADMIN,
+    "lead.create" => SELLERS, "lead.view" => SELLERS, "lead.update" => SELLERS, "lead.list" => SELLERS,
+    "lead.convert" => SELLERS,
+    "opportunity.create" => SELLERS, "opportunity.view" => SELLERS, "opportunity.update" => SELLERS,
+    "opportunity.list" => SELLERS,
+    "order.receive" => OPERATORS, "order.view" => ORDER_READERS, "order.update" => OPERATORS,
+    "order.list" => ORDER_READERS, "order.assign" => OPERATORS, "order.track" => OPERATORS,
+    "order.upload" => OPERATORS,
+    "finance.receivable.view" => FINANCE, "finance.receivable.manage" => FINANCE,
+    "finance.payable.view" => FINANCE, "finance.payable.manage" => FINANCE,
+    "finance.report.view" => FINANCE, "finance.report.export" => FINANCE,
+    "audit.view" => ADMIN, "audit.export" => ADMIN,
+};
+
+/// `("finance.receivable", "view")` from `finance.receivable.view`.
+pub fn split_code(code: &str) -> (&str, &str) {
+    code.rsplit_once('.').unwrap_or((code, ""))
+}
+
+/// The `permissions` list the original's login response carried: a fixed map from role codes.
+pub fn legacy_permissions(roles: &[String]) -> Vec<String> {
+    let mut out: Vec<&str> = Vec::new();
+    for role in roles {
+        let granted: &[&str] = match role.as_str() {
+            "ADMIN" => &["*:*"],
+            "SALES" => &[
+                "customer:read",
+                "customer:write",
+                "order:read",
+                "order:write",
+            ],
+            "AGENT" => &["customer:read", "order:read"],
+            "OPERATION" => &["order:read", "order:write", "order:process"],
+            "FINANCE" => &["order:read", "finance:read", "finance:write"],
+            _ => &[],
+        };
+        out.extend(granted);
+    }
+    out.sort_unstable();
+    out.dedup();
+    out.into_iter().map(str::to_owned).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legacy_map_is_a_union() {
+        let perms = legacy_permissions(&["AGENT".into(), "FINANCE".into()]);
+        assert_eq!(
+            perms,
+            [
+                "customer:read",
+                "finance:read",
+                "finance:write",
+                "order:read"
+            ]
+        );
+        assert_eq!(legacy_permissions(&["ADMIN".into()]), ["*:*"]);
+    }
+
+    #[test]
+    fn seeded_codes_are_unique() {
+        let mut codes: Vec<_> = SEEDED.iter().map(|p| p.code).collect();
+        codes.sort_unstable();
+        let n = codes.len();
+        codes.dedup();
+        assert_eq!(n, codes.len());
+    }
+}

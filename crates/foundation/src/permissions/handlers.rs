@@ -1,0 +1,252 @@
+use super::model::permission;
+use super::service;
+use crate::AppState;
+use crate::perm::{PermissionManage, PermissionView};
+use crate::roles::model as role;
+use crate::users::service as users;
+use axum::extract::State;
+use axum::response::Response;
+use chrono::Utc;
+use crm_common::api::validate::Validator;
+use crm_common::api::{Json, Path, Query, ok};
+use crm_common::auth::{Authorized, CurrentUser, Principal};
+use crm_common::{ApiError, ApiResult};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, TransactionTrait,
+};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+/// Permission points and grants are global, so changing them is for platform admins only.
+fn require_platform_admin(caller: &Principal) -> ApiResult<()> {
+    if caller.is_platform_admin {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "only administrators of the BANTU organization may change permissions",
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CreatePermission {
+    pub code: String,
+    pub name_zh: String,
+    pub name_id: String,
+    pub description_zh: Option<String>,
+    pub description_id: Option<String>,
+    pub resource_type: String,
+    pub action: String,
+    #[serde(default)]
+    pub display_order: i32,
+    pub is_active: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UpdatePermission {
+    pub name_zh: Option<String>,
+    pub name_id: Option<String>,
+    pub description_zh: Option<String>,
+    pub description_id: Option<String>,
+    pub resource_type: Option<String>,
+    pub action: Option<String>,
+    pub display_order: Option<i32>,
+    pub is_active: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListPermissions {
+    pub resource_type: Option<String>,
+    pub is_active: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Assign {
+    pub permission_ids: Vec<Uuid>,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Authorized<PermissionManage>,
+    Json(body): Json<CreatePermission>,
+) -> ApiResult<Response> {
+    require_platform_admin(&caller)?;
+    Validator::new()
+        .length("code", &body.code, 1, 100)
+        .length("name_zh", &body.name_zh, 1, 255)
+        .length("name_id", &body.name_id, 1, 255)
+        .length("resource_type", &body.resource_type, 1, 50)
+        .length("action", &body.action, 1, 50)
+        .finish()?;
+    let code = body.code.trim().to_owned();
+    if permission::Entity::find()
+        .filter(permission::Column::Code.eq(&code))
+        .one(&state.db)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::conflict("permission code already exists"));
+    }
+    let now = Utc::now();
+    let saved = permission::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        code: Set(code),
+        name_zh: Set(body.name_zh),
+        name_id: Set(body.name_id),
+        description_zh: Set(body.description_zh),
+        description_id: Set(body.description_id),
+        resource_type: Set(body.resource_type),
+        action: Set(body.action),
+        display_order: Set(body.display_order),
+        is_active: Set(body.is_active.unwrap_or(true)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&state.db)
+    .await?;
+    Ok(ok(saved_json(saved)))
+}
+
+fn saved_json(p: permission::Model) -> serde_json::Value {
+    json!({
+        "id": p.id, "code": p.code, "name_zh": p.name_zh, "name_id": p.name_id,
+        "description_zh": p.description_zh, "description_id": p.description_id,
+        "resource_type": p.resource_type, "action": p.action, "display_order": p.display_order,
+        "is_active": p.is_active, "created_at": p.created_at, "updated_at": p.updated_at,
+    })
+}
+
+async fn find(state: &AppState, id: Uuid) -> ApiResult<permission::Model> {
+    permission::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("permission"))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    _: Authorized<PermissionView>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Response> {
+    Ok(ok(saved_json(find(&state, id).await?)))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Authorized<PermissionManage>,
+    Path(id): Path<Uuid>,
+    Json(body): Json<UpdatePermission>,
+) -> ApiResult<Response> {
+    require_platform_admin(&caller)?;
+    let mut v = Validator::new();
+    for (field, value, max) in [
+        ("name_zh", &body.name_zh, 255),
+        ("name_id", &body.name_id, 255),
+        ("resource_type", &body.resource_type, 50),
+        ("action", &body.action, 50),
+    ] {
+        if let Some(value) = value {
+            v.length(field, value, 1, max);
+        }
+    }
+    v.finish()?;
+    let mut m = find(&state, id).await?.into_active_model();
+    if let Some(x) = body.name_zh {
+        m.name_zh = Set(x);
+    }
+    if let Some(x) = body.name_id {
+        m.name_id = Set(x);
+    }
+    if let Some(x) = body.description_zh {
+        m.description_zh = Set(Some(x));
+    }
+    if let Some(x) = body.description_id {
+        m.description_id = Set(Some(x));
+    }
+    if let Some(x) = body.resource_type {
+        m.resource_type = Set(x);
+    }
+    if let Some(x) = body.action {
+        m.action = Set(x);
+    }
+    if let Some(x) = body.display_order {
+        m.display_order = Set(x);
+    }
+    if let Some(x) = body.is_active {
+        m.is_active = Set(x);
+    }
+    m.updated_at = Set(Utc::now());
+    let saved = m.update(&state.db).await?;
+    crate::authz::invalidate_all(&state.cache).await;
+    Ok(ok(saved_json(saved)))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    _: Authorized<PermissionView>,
+    Query(q): Query<ListPermissions>,
+) -> ApiResult<Response> {
+    let mut query = permission::Entity::find();
+    if let Some(rt) = q.resource_type.as_deref().filter(|s| !s.is_empty()) {
+        query = query.filter(permission::Column::ResourceType.eq(rt));
+    }
+    if let Some(a) = q.is_active {
+        query = query.filter(permission::Column::IsActive.eq(a));
+    }
+    let rows = query
+        .order_by_asc(permission::Column::DisplayOrder)
+        .order_by_asc(permission::Column::Code)
+        .all(&state.db)
+        .await?;
+    Ok(ok(rows.into_iter().map(saved_json).collect::<Vec<_>>()))
+}
+
+pub async fn assign(
+    State(state): State<AppState>,
+    caller: Authorized<PermissionManage>,
+    Path(role_id): Path<Uuid>,
+    Json(body): Json<Assign>,
+) -> ApiResult<Response> {
+    require_platform_admin(&caller)?;
+    role::Entity::find_by_id(role_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("role"))?;
+    let txn = state.db.begin().await?;
+    service::replace_grants(&txn, role_id, &body.permission_ids).await?;
+    txn.commit().await?;
+    crate::authz::invalidate_all(&state.cache).await;
+    Ok(ok(()))
+}
+
+pub async fn of_role(
+    State(state): State<AppState>,
+    _: Authorized<PermissionView>,
+    Path(role_id): Path<Uuid>,
+) -> ApiResult<Response> {
+    role::Entity::find_by_id(role_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("role"))?;
+    let mut grants = service::of_roles(&state.db, &[role_id]).await?;
+    Ok(ok(grants.remove(&role_id).unwrap_or_default()))
+}
+
+/// Effective permissions of a user (union over their roles, active permissions only); the caller
+/// may always ask about themself.
+pub async fn user_info(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    Path(user_id): Path<Uuid>,
+) -> ApiResult<Response> {
+    if caller.user_id != user_id {
+        caller.require("permission.view")?;
+    }
+    let target = users::find_visible(&state.db, &caller, user_id, false).await?;
+    let access = crate::access::load(&state.db, target).await?;
+    Ok(ok(
+        json!({ "permissions": access.permissions, "menus": [] }),
+    ))
+}

@@ -1,0 +1,220 @@
+use super::model as role;
+use crate::AppState;
+use crate::perm::{RoleCreate, RoleDelete, RoleList, RoleUpdate, RoleView, is_preset_role};
+use crate::permissions::service::{self as grants, PermissionRef};
+use crate::users::model::user_role;
+use axum::extract::State;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use crm_common::api::validate::Validator;
+use crm_common::api::{Json, Path, ok};
+use crm_common::auth::{Authorized, Principal};
+use crm_common::{ApiError, ApiResult};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Serialize)]
+pub struct RoleDetail {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub name_zh: Option<String>,
+    pub name_id: Option<String>,
+    pub description: Option<String>,
+    pub description_zh: Option<String>,
+    pub description_id: Option<String>,
+    pub is_preset: bool,
+    pub permissions: Vec<PermissionRef>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn detail(r: role::Model, permissions: Vec<PermissionRef>) -> RoleDetail {
+    RoleDetail {
+        is_preset: is_preset_role(&r.code),
+        id: r.id,
+        code: r.code,
+        name: r.name,
+        name_zh: r.name_zh,
+        name_id: r.name_id,
+        description: r.description,
+        description_zh: r.description_zh,
+        description_id: r.description_id,
+        permissions,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CreateRole {
+    pub code: String,
+    pub name: String,
+    pub name_zh: Option<String>,
+    pub name_id: Option<String>,
+    pub description: Option<String>,
+    pub description_zh: Option<String>,
+    pub description_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UpdateRole {
+    pub name: Option<String>,
+    pub name_zh: Option<String>,
+    pub name_id: Option<String>,
+    pub description: Option<String>,
+    pub description_zh: Option<String>,
+    pub description_id: Option<String>,
+}
+
+/// Roles are global: creating, changing or deleting one affects every organization.
+fn require_platform_admin(caller: &Principal) -> ApiResult<()> {
+    if caller.is_platform_admin {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "only administrators of the BANTU organization may change roles",
+        ))
+    }
+}
+
+async fn find(state: &AppState, id: Uuid) -> ApiResult<role::Model> {
+    role::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("role"))
+}
+
+async fn with_permissions(state: &AppState, r: role::Model) -> ApiResult<RoleDetail> {
+    let mut map = grants::of_roles(&state.db, &[r.id]).await?;
+    let perms = map.remove(&r.id).unwrap_or_default();
+    Ok(detail(r, perms))
+}
+
+pub async fn list(State(state): State<AppState>, _: Authorized<RoleList>) -> ApiResult<Response> {
+    let roles = role::Entity::find()
+        .order_by_asc(role::Column::CreatedAt)
+        .order_by_asc(role::Column::Code)
+        .all(&state.db)
+        .await?;
+    let ids: Vec<Uuid> = roles.iter().map(|r| r.id).collect();
+    let mut map = grants::of_roles(&state.db, &ids).await?;
+    let items: Vec<RoleDetail> = roles
+        .into_iter()
+        .map(|r| {
+            let perms = map.remove(&r.id).unwrap_or_default();
+            detail(r, perms)
+        })
+        .collect();
+    Ok(ok(items))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    _: Authorized<RoleView>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Response> {
+    let r = find(&state, id).await?;
+    Ok(ok(with_permissions(&state, r).await?))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Authorized<RoleCreate>,
+    Json(body): Json<CreateRole>,
+) -> ApiResult<Response> {
+    require_platform_admin(&caller)?;
+    let code = body.code.trim().to_uppercase();
+    Validator::new()
+        .length("code", &code, 1, 50)
+        .check(
+            code.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
+            "code",
+            "may contain only letters, digits, _ and -",
+        )
+        .length("name", &body.name, 1, 255)
+        .finish()?;
+    if role::Entity::find()
+        .filter(role::Column::Code.eq(&code))
+        .one(&state.db)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::conflict("role code already exists"));
+    }
+    let now = Utc::now();
+    let saved = role::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        code: Set(code),
+        name: Set(body.name.trim().to_owned()),
+        name_zh: Set(body.name_zh),
+        name_id: Set(body.name_id),
+        description: Set(body.description),
+        description_zh: Set(body.description_zh),
+        description_id: Set(body.description_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&state.db)
+    .await?;
+    Ok(ok(detail(saved, Vec::new())))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Authorized<RoleUpdate>,
+    Path(id): Path<Uuid>,
+    Json(body): Json<UpdateRole>,
+) -> ApiResult<Response> {
+    require_platform_admin(&caller)?;
+    if let Some(name) = &body.name {
+        Validator::new().length("name", name, 1, 255).finish()?;
+    }
+    let mut m = find(&state, id).await?.into_active_model();
+    if let Some(x) = body.name {
+        m.name = Set(x.trim().to_owned());
+    }
+    for (field, value) in [
+        (&mut m.name_zh, body.name_zh),
+        (&mut m.name_id, body.name_id),
+        (&mut m.description, body.description),
+        (&mut m.description_zh, body.description_zh),
+        (&mut m.description_id, body.description_id),
+    ] {
+        if let Some(v) = value {
+            *field = Set(Some(v));
+        }
+    }
+    m.updated_at = Set(Utc::now());
+    let saved = m.update(&state.db).await?;
+    Ok(ok(with_permissions(&state, saved).await?))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Authorized<RoleDelete>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Response> {
+    require_platform_admin(&caller)?;
+    let r = find(&state, id).await?;
+    if is_preset_role(&r.code) {
+        return Err(ApiError::bad_request("preset role cannot be deleted"));
+    }
+    let holders = user_role::Entity::find()
+        .filter(user_role::Column::RoleId.eq(id))
+        .count(&state.db)
+        .await?;
+    if holders > 0 {
+        return Err(ApiError::conflict(format!(
+            "the role is still assigned to {holders} user(s)"
+        )));
+    }
+    role::Entity::delete_by_id(id).exec(&state.db).await?;
+    crate::authz::invalidate_all(&state.cache).await;
+    Ok(ok(()))
+}

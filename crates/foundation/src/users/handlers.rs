@@ -1,0 +1,295 @@
+use super::dto::{CreateUser, GENDERS, ListUsers, UpdateUser};
+use super::model::user;
+use super::service::{self, NewAccount};
+use crate::AppState;
+use crate::auth::password;
+use crate::organizations::service as orgs;
+use crate::perm::{UserCreate, UserDelete, UserList, UserView};
+use axum::extract::State;
+use axum::response::Response;
+use chrono::Utc;
+use crm_common::api::validate::Validator;
+use crm_common::api::{Json, PageParams, Path, Query, RecordsPage, ok};
+use crm_common::auth::{Authorized, CurrentUser};
+use crm_common::{ApiError, ApiResult};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, TransactionTrait,
+};
+use uuid::Uuid;
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Authorized<UserCreate>,
+    Json(body): Json<CreateUser>,
+) -> ApiResult<Response> {
+    let mut v = Validator::new();
+    v.email("email", &body.email)
+        .check(
+            !body.role_ids.is_empty(),
+            "role_ids",
+            "at least one role is required",
+        )
+        .optional_length("username", body.username.as_deref(), 50)
+        .optional_length("display_name", body.display_name.as_deref(), 100)
+        .optional_length("phone", body.phone.as_deref(), 50)
+        .one_of("gender", body.gender.as_deref(), GENDERS);
+    if let Some(name) = &body.username {
+        v.length("username", name, 1, 50);
+    }
+    v.finish()?;
+    password::check_policy("password", &body.password)?;
+    let org = orgs::find_visible(&state.db, &caller, body.organization_id).await?;
+    orgs::ensure_open(&org)?;
+    service::ensure_roles_exist(&state.db, &body.role_ids).await?;
+    service::ensure_can_grant(&state.db, &caller, &body.role_ids).await?;
+    let password_hash = state.passwords.hash(&body.password).await?;
+    let username = body
+        .username
+        .map(|u| u.trim().to_owned())
+        .unwrap_or_else(|| service::default_username(&body.email));
+    let txn = state.db.begin().await?;
+    let created = service::insert_account(
+        &txn,
+        NewAccount {
+            email: body.email,
+            username,
+            password_hash,
+            display_name: body.display_name,
+            phone: body.phone,
+            gender: body.gender,
+            organization_id: org.id,
+            role_ids: body.role_ids,
+            is_manager: false,
+            position: None,
+            created_by: Some(caller.user_id),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(ok(service::view(&state.db, created).await?))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Authorized<UserList>,
+    Query(q): Query<ListUsers>,
+) -> ApiResult<Response> {
+    let (page, size) = PageParams {
+        page: q.page,
+        size: q.size,
+        page_size: q.page_size,
+    }
+    .resolve(10, 100)?;
+    let scope = caller.scope_org(q.organization_id)?;
+    let mut query = user::Entity::find();
+    if let Some(org) = scope {
+        query = query.filter(user::Column::Id.in_subquery(service::members_of(org)));
+    }
+    if let Some(email) = q.email.as_deref().filter(|e| !e.is_empty()) {
+        query = query.filter(user::Column::Email.eq(email.trim().to_lowercase()));
+    }
+    if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        query = query.filter(
+            sea_orm::Condition::any()
+                .add(crm_common::db::contains_ci(user::Column::Username, search))
+                .add(crm_common::db::contains_ci(user::Column::Email, search))
+                .add(crm_common::db::contains_ci(
+                    user::Column::DisplayName,
+                    search,
+                )),
+        );
+    }
+    if let Some(active) = q.is_active {
+        query = query.filter(user::Column::IsActive.eq(active));
+    }
+    if let Some(locked) = q.is_locked {
+        query = query.filter(user::Column::IsLocked.eq(locked));
+    }
+    if let Some(role_id) = q.role_id {
+        let holders = sea_orm::sea_query::Query::select()
+            .column(super::model::user_role::Column::UserId)
+            .from(super::model::user_role::Entity)
+            .and_where(super::model::user_role::Column::RoleId.eq(role_id))
+            .to_owned();
+        query = query.filter(user::Column::Id.in_subquery(holders));
+    }
+    if !q.include_deleted {
+        query = query.filter(user::Column::DeletedAt.is_null());
+    }
+    let paginator = query
+        .order_by_desc(user::Column::CreatedAt)
+        .order_by_desc(user::Column::Id)
+        .paginate(&state.db, size);
+    let total = paginator.num_items().await?;
+    let users = paginator.fetch_page(page - 1).await?;
+    let records = service::views(&state.db, users).await?;
+    Ok(ok(RecordsPage::new(records, total, page, size)))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Authorized<UserView>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Response> {
+    let found = service::find_visible(&state.db, &caller, id, false).await?;
+    Ok(ok(service::view(&state.db, found).await?))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    Path(id): Path<Uuid>,
+    Json(body): Json<UpdateUser>,
+) -> ApiResult<Response> {
+    let found = service::find_visible(&state.db, &caller, id, false).await?;
+    let is_self = caller.user_id == id;
+    let admin = caller.has("user.update");
+    if !(admin || is_self) || (body.touches_admin_fields() && !admin) {
+        return Err(ApiError::forbidden("permission denied: user.update"));
+    }
+    if is_self && body.is_active == Some(false) {
+        return Err(ApiError::field(
+            "is_active",
+            "you cannot deactivate your own account",
+        ));
+    }
+    let mut v = Validator::new();
+    if let Some(email) = &body.email {
+        v.email("email", email);
+    }
+    v.one_of("gender", body.gender.as_deref(), GENDERS)
+        .optional_length("display_name", body.display_name.as_deref(), 100)
+        .optional_length("phone", body.phone.as_deref(), 50)
+        .optional_length("contact_phone", body.contact_phone.as_deref(), 50)
+        .optional_length("whatsapp", body.whatsapp.as_deref(), 50)
+        .optional_length("wechat", body.wechat.as_deref(), 50)
+        .optional_length("avatar_url", body.avatar_url.as_deref(), 500)
+        .optional_length("bio", body.bio.as_deref(), 2000)
+        .optional_length("address", body.address.as_deref(), 500);
+    if let Some(roles) = &body.role_ids {
+        v.check(
+            !roles.is_empty(),
+            "role_ids",
+            "at least one role is required",
+        );
+    }
+    v.finish()?;
+    if let Some(email) = &body.email {
+        if service::email_taken(&state.db, email, Some(id)).await? {
+            return Err(ApiError::conflict("e-mail already exists"));
+        }
+    }
+    if let Some(roles) = &body.role_ids {
+        service::ensure_roles_exist(&state.db, roles).await?;
+        service::ensure_can_grant(&state.db, &caller, roles).await?;
+    }
+    let expected = body.version.unwrap_or(found.version);
+    if expected != found.version {
+        return Err(stale(&state, found).await);
+    }
+    let txn = state.db.begin().await?;
+    let mut active = found.clone().into_active_model();
+    let set = |field: &mut sea_orm::ActiveValue<Option<String>>, value: Option<String>| {
+        if let Some(v) = value {
+            *field = Set(Some(v.trim().to_owned()).filter(|s| !s.is_empty()));
+        }
+    };
+    set(&mut active.phone, body.phone);
+    set(&mut active.display_name, body.display_name);
+    set(&mut active.avatar_url, body.avatar_url);
+    set(&mut active.bio, body.bio);
+    set(&mut active.gender, body.gender);
+    set(&mut active.address, body.address);
+    set(&mut active.contact_phone, body.contact_phone);
+    set(&mut active.whatsapp, body.whatsapp);
+    set(&mut active.wechat, body.wechat);
+    if let Some(email) = body.email {
+        active.email = Set(email.trim().to_lowercase());
+    }
+    if let Some(is_active) = body.is_active {
+        active.is_active = Set(is_active);
+    }
+    active.updated_at = Set(Utc::now());
+    active.version = Set(found.version + 1);
+    // The version condition makes a concurrent update lose cleanly instead of overwriting.
+    let result = user::Entity::update_many()
+        .set(active)
+        .filter(user::Column::Id.eq(id))
+        .filter(user::Column::Version.eq(found.version))
+        .exec(&txn)
+        .await?;
+    if result.rows_affected != 1 {
+        txn.rollback().await?;
+        let current = service::find_visible(&state.db, &caller, id, true).await?;
+        return Err(stale(&state, current).await);
+    }
+    if let Some(roles) = &body.role_ids {
+        service::replace_roles(&txn, id, roles).await?;
+    }
+    txn.commit().await?;
+    if body.is_active == Some(false) {
+        crate::auth::tokens::revoke_user(&state.db, id).await?;
+    }
+    super::changed(&state, id).await;
+    let updated = user::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    Ok(ok(service::view(&state.db, updated).await?))
+}
+
+async fn stale(state: &AppState, current: user::Model) -> ApiError {
+    let current = service::view(&state.db, current)
+        .await
+        .ok()
+        .and_then(|v| serde_json::to_value(v).ok());
+    ApiError::Conflict {
+        message: "the user was changed by someone else; reload and retry".into(),
+        current,
+    }
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Authorized<UserDelete>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Response> {
+    if caller.user_id == id {
+        return Err(ApiError::bad_request("you cannot delete your own account"));
+    }
+    let found = service::find_visible(&state.db, &caller, id, false).await?;
+    set_deleted(&state, found, true).await?;
+    Ok(ok(()))
+}
+
+pub async fn restore(
+    State(state): State<AppState>,
+    caller: Authorized<UserDelete>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Response> {
+    let found = service::find_visible(&state.db, &caller, id, true).await?;
+    let restored = set_deleted(&state, found, false).await?;
+    Ok(ok(service::view(&state.db, restored).await?))
+}
+
+/// Soft delete keeps roles and memberships; restore re-activates the account.
+async fn set_deleted(
+    state: &AppState,
+    found: user::Model,
+    deleted: bool,
+) -> ApiResult<user::Model> {
+    let id = found.id;
+    let version = found.version;
+    let mut active = found.into_active_model();
+    active.deleted_at = Set(deleted.then(Utc::now));
+    active.is_active = Set(!deleted);
+    active.updated_at = Set(Utc::now());
+    active.version = Set(version + 1);
+    let saved = active.update(&state.db).await?;
+    if deleted {
+        crate::auth::tokens::revoke_user(&state.db, id).await?;
+    }
+    super::changed(state, id).await;
+    Ok(saved)
+}
