@@ -43,22 +43,12 @@ impl Cache {
         let timeout = Some(Duration::from_millis(500));
         cfg.pool = Some(PoolConfig {
             max_size: 32,
-            timeouts: Timeouts {
-                wait: timeout,
-                create: timeout,
-                recycle: timeout,
-            },
+            timeouts: Timeouts { wait: timeout, create: timeout, recycle: timeout },
             ..PoolConfig::default()
         });
-        let pool = cfg
-            .create_pool(Some(Runtime::Tokio1))
-            .map_err(|e| e.to_string())?;
+        let pool = cfg.create_pool(Some(Runtime::Tokio1)).map_err(|e| e.to_string())?;
         Ok(Self {
-            inner: Arc::new(Inner {
-                prefix: prefix.to_owned(),
-                memory: MemoryStore::default(),
-                redis: Some(pool),
-            }),
+            inner: Arc::new(Inner { prefix: prefix.to_owned(), memory: MemoryStore::default(), redis: Some(pool) }),
         })
     }
 
@@ -178,19 +168,11 @@ mod redis_ops {
 
     pub async fn set(pool: &Pool, key: &str, value: &str, ttl: Duration) -> Result<(), String> {
         let secs = ttl.as_secs().max(1);
-        conn(pool)
-            .await?
-            .set_ex(key, value, secs)
-            .await
-            .map_err(|e| e.to_string())
+        conn(pool).await?.set_ex(key, value, secs).await.map_err(|e| e.to_string())
     }
 
     pub async fn delete(pool: &Pool, key: &str) -> Result<(), String> {
-        conn(pool)
-            .await?
-            .del::<_, ()>(key)
-            .await
-            .map_err(|e| e.to_string())
+        conn(pool).await?.del::<_, ()>(key).await.map_err(|e| e.to_string())
     }
 
     pub async fn incr(pool: &Pool, key: &str, window: Duration) -> Result<u64, String> {
@@ -210,21 +192,13 @@ mod redis_ops {
     }
 
     pub async fn ttl(pool: &Pool, key: &str) -> Result<Option<Duration>, String> {
-        let secs: i64 = conn(pool)
-            .await?
-            .ttl(key)
-            .await
-            .map_err(|e| e.to_string())?;
+        let secs: i64 = conn(pool).await?.ttl(key).await.map_err(|e| e.to_string())?;
         Ok(u64::try_from(secs).ok().map(Duration::from_secs))
     }
 
     pub async fn ping(pool: &Pool) -> Result<(), String> {
         let mut c = conn(pool).await?;
-        cmd("PING")
-            .query_async::<String>(&mut c)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        cmd("PING").query_async::<String>(&mut c).await.map(|_| ()).map_err(|e| e.to_string())
     }
 }
 
@@ -236,9 +210,7 @@ struct MemoryStore {
 impl MemoryStore {
     fn get(&self, key: &str) -> Option<String> {
         let map = self.entries.lock().ok()?;
-        map.get(key)
-            .filter(|(_, exp)| *exp > Instant::now())
-            .map(|(v, _)| v.clone())
+        map.get(key).filter(|(_, exp)| *exp > Instant::now()).map(|(v, _)| v.clone())
     }
 
     fn set(&self, key: String, value: String, ttl: Duration) {

@@ -19,10 +19,7 @@ pub fn load_dotenv() {
 
 /// A non-empty, trimmed variable.
 pub fn env(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
+    std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 pub fn parse_env<T: FromStr>(name: &str, default: T) -> Result<T, ConfigError>
@@ -31,10 +28,7 @@ where
 {
     match env(name) {
         None => Ok(default),
-        Some(raw) => raw.parse().map_err(|e: T::Err| ConfigError {
-            name: name.into(),
-            reason: e.to_string(),
-        }),
+        Some(raw) => raw.parse().map_err(|e: T::Err| ConfigError { name: name.into(), reason: e.to_string() }),
     }
 }
 
@@ -43,10 +37,7 @@ pub fn bool_env(name: &str, default: bool) -> Result<bool, ConfigError> {
         None => Ok(default),
         Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
         Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
-        Some(v) => Err(ConfigError {
-            name: name.into(),
-            reason: format!("expected true or false, got {v}"),
-        }),
+        Some(v) => Err(ConfigError { name: name.into(), reason: format!("expected true or false, got {v}") }),
     }
 }
 
@@ -58,6 +49,8 @@ pub struct ServiceConfig {
     pub bind_addr: SocketAddr,
     pub database_url: String,
     pub redis_url: Option<String>,
+    /// Namespace of this service's cache keys in a shared Redis.
+    pub cache_prefix: String,
     pub data_dir: PathBuf,
     pub jwks_url: String,
     pub body_limit_bytes: usize,
@@ -75,18 +68,13 @@ impl ServiceConfig {
             .filter(|s| !s.trim().is_empty())
             .map(|s| s.trim().parse())
             .collect::<Result<Vec<IpAddr>, _>>()
-            .map_err(|e| ConfigError {
-                name: "CRM_TRUSTED_PROXIES".into(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| ConfigError { name: "CRM_TRUSTED_PROXIES".into(), reason: e.to_string() })?;
         Ok(Self {
             service,
-            bind_addr: parse_env(
-                "CRM_BIND_ADDR",
-                SocketAddr::from(([127, 0, 0, 1], default_port)),
-            )?,
+            bind_addr: parse_env("CRM_BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], default_port)))?,
             database_url: env("DATABASE_URL").unwrap_or(default_db),
             redis_url: env("REDIS_URL"),
+            cache_prefix: env("CRM_CACHE_PREFIX").unwrap_or_else(|| format!("{service}:")),
             data_dir,
             jwks_url: env("CRM_JWKS_URL")
                 .unwrap_or_else(|| "http://127.0.0.1:8081/api/foundation/auth/jwks.json".into()),
@@ -105,6 +93,7 @@ pub const COMMON_ENV_HELP: &str = "\
   CRM_BIND_ADDR            address:port to listen on
   DATABASE_URL             sqlite://path.db or postgres://user@host/db (default sqlite://$CRM_DATA_DIR/<service>.db)
   REDIS_URL                Redis for the cache; unset = in-process cache
+  CRM_CACHE_PREFIX         namespace of cache keys in Redis (default <service>:)
   CRM_DATA_DIR             where embedded files live (default ./data)
   CRM_JWKS_URL             where to fetch foundation's public keys
   CRM_TRUSTED_PROXIES      comma-separated peers whose X-Forwarded-For is believed (default 127.0.0.1,::1)

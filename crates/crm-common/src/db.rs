@@ -31,32 +31,17 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 }
 
 fn prepare_sqlite_url(url: &str) -> Result<String, DbErr> {
-    let Some(rest) = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-    else {
+    let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
         return Ok(url.to_owned());
     };
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     if path != ":memory:" {
-        if let Some(dir) = std::path::Path::new(path)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
+        if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
         }
     }
-    let mode = if query.contains("mode=") {
-        String::new()
-    } else {
-        "mode=rwc".into()
-    };
-    let sep = if query.is_empty() || mode.is_empty() {
-        ""
-    } else {
-        "&"
-    };
+    let mode = if query.contains("mode=") { String::new() } else { "mode=rwc".into() };
+    let sep = if query.is_empty() || mode.is_empty() { "" } else { "&" };
     Ok(format!("sqlite://{path}?{query}{sep}{mode}"))
 }
 
@@ -88,9 +73,7 @@ impl From<DbErr> for ApiError {
                 tracing::error!(error = %err, "database unavailable");
                 ApiError::Unavailable("database unavailable".into())
             }
-            _ if is_unique_violation(&err) => {
-                ApiError::conflict("a record with the same unique value already exists")
-            }
+            _ if is_unique_violation(&err) => ApiError::conflict("a record with the same unique value already exists"),
             _ => ApiError::internal(err),
         }
     }
@@ -99,13 +82,8 @@ impl From<DbErr> for ApiError {
 /// Case-insensitive substring match that behaves the same on SQLite and PostgreSQL; `%`, `_` and
 /// `\` in the needle match literally.
 pub fn contains_ci(column: impl sea_orm::sea_query::IntoColumnRef, needle: &str) -> Expr {
-    let escaped = needle
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    Expr::expr(Func::lower(Expr::col(column)))
-        .like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
+    let escaped = needle.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
 }
 
 pub fn backend_name(db: &DatabaseConnection) -> &'static str {
@@ -127,9 +105,6 @@ mod tests {
         assert_eq!(prepare_sqlite_url(&url).unwrap(), format!("{url}?mode=rwc"));
         assert!(dir.exists());
         let _ = std::fs::remove_dir_all(dir);
-        assert_eq!(
-            prepare_sqlite_url("postgres://h/db").unwrap(),
-            "postgres://h/db"
-        );
+        assert_eq!(prepare_sqlite_url("postgres://h/db").unwrap(), "postgres://h/db");
     }
 }

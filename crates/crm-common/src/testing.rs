@@ -14,8 +14,7 @@ pub enum Backend {
 
 /// The server PostgreSQL test databases are created on.
 pub fn postgres_admin_url() -> String {
-    std::env::var("TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 pub fn redis_url() -> String {
@@ -38,29 +37,15 @@ impl TestDatabase {
                 let dir = std::env::temp_dir().join(&name);
                 std::fs::create_dir_all(&dir).expect("create temp dir");
                 let url = format!("sqlite://{}/test.db", dir.display());
-                Self {
-                    url,
-                    backend,
-                    name,
-                    dir: Some(dir),
-                }
+                Self { url, backend, name, dir: Some(dir) }
             }
             Backend::Postgres => {
                 let admin = postgres_admin_url();
-                let conn = Database::connect(admin.as_str())
-                    .await
-                    .expect("connect to PostgreSQL (is it running?)");
-                conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                    .await
-                    .expect("create database");
+                let conn = Database::connect(admin.as_str()).await.expect("connect to PostgreSQL (is it running?)");
+                conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create database");
                 let _ = conn.close().await;
                 let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-                Self {
-                    url: format!("{base}/{name}"),
-                    backend,
-                    name,
-                    dir: None,
-                }
+                Self { url: format!("{base}/{name}"), backend, name, dir: None }
             }
         }
     }
@@ -85,19 +70,13 @@ impl Drop for TestDatabase {
             let name = self.name.clone();
             // Drop runs inside the test's runtime; do the async cleanup on a thread of its own.
             let _ = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                else {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                     return;
                 };
                 rt.block_on(async {
                     if let Ok(conn) = Database::connect(postgres_admin_url().as_str()).await {
-                        let _ = conn
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                            ))
-                            .await;
+                        let _ =
+                            conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
                         let _ = conn.close().await;
                     }
                 });
@@ -152,26 +131,10 @@ impl TestResponse {
     /// Asserts the status and the standard envelope (`code` equals the status).
     #[track_caller]
     pub fn expect(&self, status: u16) -> &Self {
-        assert_eq!(
-            self.status, status,
-            "unexpected status; body: {}",
-            self.text
-        );
-        assert_eq!(
-            self.body["code"], status,
-            "envelope code differs from status: {}",
-            self.text
-        );
-        assert!(
-            self.body["timestamp"].is_string(),
-            "envelope lacks timestamp: {}",
-            self.text
-        );
-        assert!(
-            self.body.get("message").is_some(),
-            "envelope lacks message: {}",
-            self.text
-        );
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
+        assert_eq!(self.body["code"], status, "envelope code differs from status: {}", self.text);
+        assert!(self.body["timestamp"].is_string(), "envelope lacks timestamp: {}", self.text);
+        assert!(self.body.get("message").is_some(), "envelope lacks message: {}", self.text);
         self
     }
 }
@@ -185,14 +148,8 @@ pub struct TestClient {
 
 impl TestClient {
     pub fn new(base: impl Into<String>) -> Self {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
-        Self {
-            base: base.into(),
-            http,
-        }
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        Self { base: base.into(), http }
     }
 
     pub async fn send(&self, req: reqwest::RequestBuilder) -> TestResponse {
@@ -201,20 +158,10 @@ impl TestClient {
         let headers = response.headers().clone();
         let text = response.text().await.expect("body");
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        TestResponse {
-            status,
-            headers,
-            text,
-            body,
-        }
+        TestResponse { status, headers, text, body }
     }
 
-    pub fn builder(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-    ) -> reqwest::RequestBuilder {
+    pub fn builder(&self, method: reqwest::Method, path: &str, token: Option<&str>) -> reqwest::RequestBuilder {
         let mut req = self.http.request(method, format!("{}{}", self.base, path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -223,22 +170,18 @@ impl TestClient {
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> TestResponse {
-        self.send(self.builder(reqwest::Method::GET, path, token))
-            .await
+        self.send(self.builder(reqwest::Method::GET, path, token)).await
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> TestResponse {
-        self.send(self.builder(reqwest::Method::POST, path, token).json(body))
-            .await
+        self.send(self.builder(reqwest::Method::POST, path, token).json(body)).await
     }
 
     pub async fn put(&self, path: &str, token: Option<&str>, body: &Value) -> TestResponse {
-        self.send(self.builder(reqwest::Method::PUT, path, token).json(body))
-            .await
+        self.send(self.builder(reqwest::Method::PUT, path, token).json(body)).await
     }
 
     pub async fn delete(&self, path: &str, token: Option<&str>) -> TestResponse {
-        self.send(self.builder(reqwest::Method::DELETE, path, token))
-            .await
+        self.send(self.builder(reqwest::Method::DELETE, path, token)).await
     }
 }

@@ -33,16 +33,12 @@ impl Access {
     }
 
     pub fn is_platform_admin(&self) -> bool {
-        self.roles.iter().any(|r| r.code == "ADMIN")
-            && self.primary_org.as_ref().is_some_and(is_bantu)
+        self.roles.iter().any(|r| r.code == "ADMIN") && self.primary_org.as_ref().is_some_and(is_bantu)
     }
 
     /// The original's login checks, in its order, after the password was verified.
     pub fn check_can_log_in(&self) -> Result<&organization::Model, ApiError> {
-        let org = self
-            .primary_org
-            .as_ref()
-            .ok_or_else(|| ApiError::not_found("primary organization"))?;
+        let org = self.primary_org.as_ref().ok_or_else(|| ApiError::not_found("primary organization"))?;
         if org.is_locked {
             return Err(ApiError::forbidden("organization locked"));
         }
@@ -65,11 +61,7 @@ pub async fn load(db: &impl ConnectionTrait, user: user::Model) -> Result<Access
         .all(db)
         .await?;
     let primary_org = match memberships.iter().find(|m| m.is_primary) {
-        Some(m) => {
-            organization::Entity::find_by_id(m.organization_id)
-                .one(db)
-                .await?
-        }
+        Some(m) => organization::Entity::find_by_id(m.organization_id).one(db).await?,
         None => None,
     };
     let role_ids: Vec<Uuid> = user_role::Entity::find()
@@ -95,10 +87,7 @@ pub async fn load(db: &impl ConnectionTrait, user: user::Model) -> Result<Access
 }
 
 /// Union of the active permissions granted to `role_ids`.
-pub async fn permissions_of_roles(
-    db: &impl ConnectionTrait,
-    role_ids: &[Uuid],
-) -> Result<BTreeSet<String>, ApiError> {
+pub async fn permissions_of_roles(db: &impl ConnectionTrait, role_ids: &[Uuid]) -> Result<BTreeSet<String>, ApiError> {
     if role_ids.is_empty() {
         return Ok(BTreeSet::new());
     }

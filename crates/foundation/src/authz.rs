@@ -33,10 +33,7 @@ pub struct Resolver {
 }
 
 async fn generation(cache: &Cache) -> String {
-    cache
-        .get(GENERATION_KEY)
-        .await
-        .unwrap_or_else(|| "0".into())
+    cache.get(GENERATION_KEY).await.unwrap_or_else(|| "0".into())
 }
 
 fn key(generation: &str, user_id: Uuid) -> String {
@@ -51,9 +48,7 @@ pub async fn invalidate_user(cache: &Cache, user_id: Uuid) {
 
 /// Forget everyone's cached standing (a role's grants or an organization's status changed).
 pub async fn invalidate_all(cache: &Cache) {
-    cache
-        .incr(GENERATION_KEY, Duration::from_secs(30 * 24 * 3600))
-        .await;
+    cache.incr(GENERATION_KEY, Duration::from_secs(30 * 24 * 3600)).await;
 }
 
 impl Resolver {
@@ -66,10 +61,7 @@ impl Resolver {
             }
         }
         let disabled = || ApiError::unauthorized("account disabled");
-        let user = user::Entity::find_by_id(user_id)
-            .one(&self.db)
-            .await?
-            .ok_or_else(disabled)?;
+        let user = user::Entity::find_by_id(user_id).one(&self.db).await?.ok_or_else(disabled)?;
         let access = access::load(&self.db, user).await?;
         let org = access.check_can_log_in().map_err(|_| disabled())?;
         let snapshot = Snapshot {

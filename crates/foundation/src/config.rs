@@ -30,9 +30,8 @@ pub struct Config {
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         let common = ServiceConfig::from_env("foundation", 8081)?;
-        let jwt_key_file = env("CRM_JWT_KEY_FILE")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| common.data_dir.join("jwt-ed25519.pem"));
+        let jwt_key_file =
+            env("CRM_JWT_KEY_FILE").map(PathBuf::from).unwrap_or_else(|| common.data_dir.join("jwt-ed25519.pem"));
         let retired = env("CRM_JWT_RETIRED_KEY_FILES").unwrap_or_default();
         Ok(Self {
             admin_email: env("CRM_ADMIN_EMAIL").unwrap_or_else(|| "admin@bantu.local".into()),
@@ -49,8 +48,7 @@ impl Config {
             access_ttl_secs: parse_env("CRM_ACCESS_TOKEN_TTL_SECS", 900)?,
             refresh_ttl_secs: parse_env("CRM_REFRESH_TOKEN_TTL_SECS", 7 * 24 * 3600)?,
             allow_registration: bool_env("CRM_ALLOW_REGISTRATION", false)?,
-            registration_org_code: env("CRM_REGISTRATION_ORG_CODE")
-                .unwrap_or_else(|| "BANTU".into()),
+            registration_org_code: env("CRM_REGISTRATION_ORG_CODE").unwrap_or_else(|| "BANTU".into()),
             login_max_failures: parse_env("CRM_LOGIN_MAX_FAILURES", 5)?,
             login_max_failures_per_ip: parse_env("CRM_LOGIN_MAX_FAILURES_PER_IP", 50)?,
             login_failure_window_secs: parse_env("CRM_LOGIN_FAILURE_WINDOW_SECS", 900)?,

@@ -54,18 +54,9 @@ impl HasAuth for AppState {
 }
 
 impl AppState {
-    pub fn access_token(
-        &self,
-        grant: &auth::tokens::AccessGrant<'_>,
-    ) -> crm_common::ApiResult<String> {
+    pub fn access_token(&self, grant: &auth::tokens::AccessGrant<'_>) -> crm_common::ApiResult<String> {
         let c = &self.config;
-        auth::tokens::issue_access(
-            &self.signer,
-            &c.issuer,
-            &c.audience,
-            c.access_ttl_secs,
-            grant,
-        )
+        auth::tokens::issue_access(&self.signer, &c.issuer, &c.audience, c.access_ttl_secs, grant)
     }
 }
 
@@ -90,22 +81,14 @@ pub enum StartupError {
 pub async fn prepare(config: Config) -> Result<(AppState, Option<seed::FirstAdmin>), StartupError> {
     let db = crm_common::db::connect(&config.common.database_url).await?;
     crm_common::db::migrate::<foundation_migration::Migrator>(&db).await?;
-    let cache = Cache::from_url("foundation:", config.common.redis_url.as_deref())
+    let cache = Cache::from_url(&config.common.cache_prefix, config.common.redis_url.as_deref())
         .map_err(StartupError::Cache)?;
     let keyring = auth::keyring::load(&config.jwt_key_file, &config.jwt_retired_key_files)?;
     let passwords = Passwords::new().map_err(StartupError::Seed)?;
-    let first_admin = seed::run(&db, &passwords, &config)
-        .await
-        .map_err(StartupError::Seed)?;
-    let settings = VerifierSettings {
-        issuer: config.issuer.clone(),
-        audience: config.audience.clone(),
-        leeway_secs: 30,
-    };
-    let resolver = Arc::new(authz::Resolver {
-        db: db.clone(),
-        cache: cache.clone(),
-    });
+    let first_admin = seed::run(&db, &passwords, &config).await.map_err(StartupError::Seed)?;
+    let settings =
+        VerifierSettings { issuer: config.issuer.clone(), audience: config.audience.clone(), leeway_secs: 30 };
+    let resolver = Arc::new(authz::Resolver { db: db.clone(), cache: cache.clone() });
     let throttle = LoginThrottle {
         cache: cache.clone(),
         max_per_account: config.login_max_failures,
@@ -115,10 +98,7 @@ pub async fn prepare(config: Config) -> Result<(AppState, Option<seed::FirstAdmi
     let state = AppState(Arc::new(Inner {
         db,
         cache,
-        auth: AuthContext {
-            verifier: Verifier::new(keyring.keys, settings),
-            resolver,
-        },
+        auth: AuthContext { verifier: Verifier::new(keyring.keys, settings), resolver },
         signer: keyring.signer,
         passwords,
         throttle,
@@ -130,10 +110,7 @@ pub async fn prepare(config: Config) -> Result<(AppState, Option<seed::FirstAdmi
 /// Every route of the service, wrapped in the common layers.
 pub fn router(state: AppState) -> axum::Router {
     let metrics = Arc::new(Metrics::new());
-    let probes: Vec<Arc<dyn Probe>> = vec![
-        Arc::new(DbProbe(state.db.clone())),
-        Arc::new(state.cache.clone()),
-    ];
+    let probes: Vec<Arc<dyn Probe>> = vec![Arc::new(DbProbe(state.db.clone())), Arc::new(state.cache.clone())];
     let body_limit = state.config.common.body_limit_bytes;
     let trusted = TrustedProxies(Arc::new(state.config.common.trusted_proxies.clone()));
     let api = axum::Router::new()
@@ -143,15 +120,12 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(roles::routes())
         .merge(permissions::routes())
         .with_state(state);
-    let app =
-        axum::Router::new()
-            .nest("/api/foundation", api)
-            .merge(crm_common::http::health_router(
-                "foundation",
-                VERSION,
-                probes,
-                metrics.clone(),
-            ));
+    let app = axum::Router::new().nest("/api/foundation", api).merge(crm_common::http::health_router(
+        "foundation",
+        VERSION,
+        probes,
+        metrics.clone(),
+    ));
     crm_common::http::finish(app, metrics, body_limit, trusted)
 }
 
@@ -167,21 +141,11 @@ impl Application {
         let bind = config.common.bind_addr;
         let (state, first_admin) = prepare(config).await?;
         let listener = tokio::net::TcpListener::bind(bind).await?;
-        Ok((
-            Self {
-                listener,
-                router: router(state.clone()),
-                state,
-            },
-            first_admin,
-        ))
+        Ok((Self { listener, router: router(state.clone()), state }, first_admin))
     }
 
     pub fn port(&self) -> u16 {
-        self.listener
-            .local_addr()
-            .map(|a| a.port())
-            .unwrap_or_default()
+        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

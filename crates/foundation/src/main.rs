@@ -60,32 +60,19 @@ async fn migrate() -> Result<(), StartupError> {
 async fn create_admin() -> Result<(), StartupError> {
     let mut config = Config::from_env()?;
     let generated = config.admin_password.is_none();
-    let password = config
-        .admin_password
-        .take()
-        .unwrap_or_else(crm_foundation::auth::password::generate);
+    let password = config.admin_password.take().unwrap_or_else(crm_foundation::auth::password::generate);
     // Migrate and seed first so the command works on an empty database too; the seeded first
     // admin (if this is the very first start) uses the same credentials.
     config.admin_password = Some(password.clone());
     let (state, seeded) = prepare(config).await?;
     let c = &state.config;
     if seeded.is_none() && !first_start_used(&state, &c.admin_email).await? {
-        seed::create_admin(
-            &state.db,
-            &state.passwords,
-            &c.admin_email,
-            &c.admin_username,
-            &password,
-        )
-        .await
-        .map_err(StartupError::Seed)?;
+        seed::create_admin(&state.db, &state.passwords, &c.admin_email, &c.admin_username, &password)
+            .await
+            .map_err(StartupError::Seed)?;
     }
     if generated {
-        show_once(&seed::FirstAdmin {
-            email: c.admin_email.clone(),
-            username: c.admin_username.clone(),
-            password,
-        });
+        show_once(&seed::FirstAdmin { email: c.admin_email.clone(), username: c.admin_username.clone(), password });
     } else {
         eprintln!("administrator {} is ready", c.admin_email);
     }
@@ -93,10 +80,7 @@ async fn create_admin() -> Result<(), StartupError> {
 }
 
 /// Whether `prepare` just created this very account as the first admin.
-async fn first_start_used(
-    state: &crm_foundation::AppState,
-    email: &str,
-) -> Result<bool, StartupError> {
+async fn first_start_used(state: &crm_foundation::AppState, email: &str) -> Result<bool, StartupError> {
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     let n = crm_foundation::users::model::user::Entity::find()
         .filter(crm_foundation::users::model::user::Column::Email.eq(email.to_lowercase()))

@@ -29,12 +29,7 @@ pub const PRESET_ROLES: [(&str, &str, &str, &str); 5] = [
     ("ADMIN", "Administrator", "管理员", "Administrator"),
     ("SALES", "Internal sales", "内部销售", "Penjualan internal"),
     ("AGENT", "Channel agent", "渠道代理", "Agen saluran"),
-    (
-        "OPERATION",
-        "Order operations",
-        "订单处理",
-        "Operasional pesanan",
-    ),
+    ("OPERATION", "Order operations", "订单处理", "Operasional pesanan"),
     ("FINANCE", "Finance", "财务", "Keuangan"),
 ];
 
@@ -95,12 +90,7 @@ pub fn legacy_permissions(roles: &[String]) -> Vec<String> {
     for role in roles {
         let granted: &[&str] = match role.as_str() {
             "ADMIN" => &["*:*"],
-            "SALES" => &[
-                "customer:read",
-                "customer:write",
-                "order:read",
-                "order:write",
-            ],
+            "SALES" => &["customer:read", "customer:write", "order:read", "order:write"],
             "AGENT" => &["customer:read", "order:read"],
             "OPERATION" => &["order:read", "order:write", "order:process"],
             "FINANCE" => &["order:read", "finance:read", "finance:write"],
@@ -120,15 +110,7 @@ mod tests {
     #[test]
     fn legacy_map_is_a_union() {
         let perms = legacy_permissions(&["AGENT".into(), "FINANCE".into()]);
-        assert_eq!(
-            perms,
-            [
-                "customer:read",
-                "finance:read",
-                "finance:write",
-                "order:read"
-            ]
-        );
+        assert_eq!(perms, ["customer:read", "finance:read", "finance:write", "order:read"]);
         assert_eq!(legacy_permissions(&["ADMIN".into()]), ["*:*"]);
     }
 

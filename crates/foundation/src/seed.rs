@@ -14,8 +14,7 @@ use crate::users::service::{self as users, NewAccount};
 use chrono::Utc;
 use crm_common::{ApiError, ApiResult};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -27,11 +26,7 @@ pub struct FirstAdmin {
     pub password: String,
 }
 
-pub async fn run(
-    db: &DatabaseConnection,
-    passwords: &Passwords,
-    config: &Config,
-) -> ApiResult<Option<FirstAdmin>> {
+pub async fn run(db: &DatabaseConnection, passwords: &Passwords, config: &Config) -> ApiResult<Option<FirstAdmin>> {
     let txn = db.begin().await?;
     ensure_bantu(&txn).await?;
     let roles = ensure_roles(&txn).await?;
@@ -44,14 +39,7 @@ pub async fn run(
         Some(p) => (p.clone(), false),
         None => (password::generate(), true),
     };
-    create_admin(
-        db,
-        passwords,
-        &config.admin_email,
-        &config.admin_username,
-        &pw,
-    )
-    .await?;
+    create_admin(db, passwords, &config.admin_email, &config.admin_username, &pw).await?;
     Ok(generated.then(|| FirstAdmin {
         email: config.admin_email.clone(),
         username: config.admin_username.clone(),
@@ -60,11 +48,7 @@ pub async fn run(
 }
 
 async fn ensure_bantu(db: &impl sea_orm::ConnectionTrait) -> ApiResult<()> {
-    if organization::Entity::find_by_id(BANTU_ORG_ID)
-        .one(db)
-        .await?
-        .is_some()
-    {
+    if organization::Entity::find_by_id(BANTU_ORG_ID).one(db).await?.is_some() {
         return Ok(());
     }
     let now = Utc::now();
@@ -105,21 +89,14 @@ async fn ensure_bantu(db: &impl sea_orm::ConnectionTrait) -> ApiResult<()> {
         updated_at: Set(now),
         version: Set(1),
     };
-    organization::Entity::insert(org)
-        .exec_without_returning(db)
-        .await?;
+    organization::Entity::insert(org).exec_without_returning(db).await?;
     Ok(())
 }
 
-async fn ensure_roles(
-    db: &impl sea_orm::ConnectionTrait,
-) -> ApiResult<HashMap<&'static str, Uuid>> {
+async fn ensure_roles(db: &impl sea_orm::ConnectionTrait) -> ApiResult<HashMap<&'static str, Uuid>> {
     let mut ids = HashMap::new();
     for (code, name, name_zh, name_id) in PRESET_ROLES {
-        let existing = role::Entity::find()
-            .filter(role::Column::Code.eq(code))
-            .one(db)
-            .await?;
+        let existing = role::Entity::find().filter(role::Column::Code.eq(code)).one(db).await?;
         let id = match existing {
             Some(r) => r.id,
             None => {
@@ -147,16 +124,8 @@ async fn ensure_roles(
     Ok(ids)
 }
 
-async fn ensure_permissions(
-    db: &impl sea_orm::ConnectionTrait,
-    roles: &HashMap<&'static str, Uuid>,
-) -> ApiResult<()> {
-    let existing: Vec<String> = permission::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| p.code)
-        .collect();
+async fn ensure_permissions(db: &impl sea_orm::ConnectionTrait, roles: &HashMap<&'static str, Uuid>) -> ApiResult<()> {
+    let existing: Vec<String> = permission::Entity::find().all(db).await?.into_iter().map(|p| p.code).collect();
     for (order, seed) in SEEDED.iter().enumerate() {
         if existing.iter().any(|c| c == seed.code) {
             continue;
@@ -191,9 +160,7 @@ async fn ensure_permissions(
             })
             .collect();
         if !grants.is_empty() {
-            role_permission::Entity::insert_many(grants)
-                .exec_without_returning(db)
-                .await?;
+            role_permission::Entity::insert_many(grants).exec_without_returning(db).await?;
         }
     }
     Ok(())
@@ -208,9 +175,7 @@ pub async fn create_admin(
     pw: &str,
 ) -> ApiResult<user::Model> {
     let mut v = crm_common::api::validate::Validator::new();
-    v.email("CRM_ADMIN_EMAIL", email)
-        .length("CRM_ADMIN_USERNAME", username, 1, 50)
-        .finish()?;
+    v.email("CRM_ADMIN_EMAIL", email).length("CRM_ADMIN_USERNAME", username, 1, 50).finish()?;
     password::check_policy("CRM_ADMIN_PASSWORD", pw)?;
     let admin_role = role::Entity::find()
         .filter(role::Column::Code.eq("ADMIN"))

@@ -156,15 +156,8 @@ enum RefreshTokens {
     CreatedAt,
 }
 
-fn fk(
-    from: (impl IntoIden, impl IntoIden),
-    to: (impl IntoIden, impl IntoIden),
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
+fn fk(from: (impl IntoIden, impl IntoIden), to: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
+    ForeignKey::create().from(from.0, from.1).to(to.0, to.1).on_delete(ForeignKeyAction::Cascade).to_owned()
 }
 
 fn index(name: &str, table: impl IntoIden, cols: Vec<DynIden>) -> IndexCreateStatement {
@@ -220,18 +213,10 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(
-            "idx_org_type",
-            Organizations::Table,
-            vec![Organizations::OrganizationType.into_iden()],
-        ))
-        .await?;
-        m.create_index(index(
-            "idx_org_created",
-            Organizations::Table,
-            vec![Organizations::CreatedAt.into_iden()],
-        ))
-        .await?;
+        m.create_index(index("idx_org_type", Organizations::Table, vec![Organizations::OrganizationType.into_iden()]))
+            .await?;
+        m.create_index(index("idx_org_created", Organizations::Table, vec![Organizations::CreatedAt.into_iden()]))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -260,18 +245,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(
-            "idx_users_username",
-            Users::Table,
-            vec![Users::Username.into_iden()],
-        ))
-        .await?;
-        m.create_index(index(
-            "idx_users_created",
-            Users::Table,
-            vec![Users::CreatedAt.into_iden()],
-        ))
-        .await?;
+        m.create_index(index("idx_users_username", Users::Table, vec![Users::Username.into_iden()])).await?;
+        m.create_index(index("idx_users_created", Users::Table, vec![Users::CreatedAt.into_iden()])).await?;
 
         m.create_table(
             Table::create()
@@ -301,10 +276,7 @@ impl MigrationTrait for Migration {
                     (Users::Table, Users::Id),
                 ))
                 .foreign_key(&mut fk(
-                    (
-                        OrganizationEmployees::Table,
-                        OrganizationEmployees::OrganizationId,
-                    ),
+                    (OrganizationEmployees::Table, OrganizationEmployees::OrganizationId),
                     (Organizations::Table, Organizations::Id),
                 ))
                 .to_owned(),
@@ -314,10 +286,7 @@ impl MigrationTrait for Migration {
             index(
                 "uq_org_employee",
                 OrganizationEmployees::Table,
-                vec![
-                    OrganizationEmployees::UserId.into_iden(),
-                    OrganizationEmployees::OrganizationId.into_iden(),
-                ],
+                vec![OrganizationEmployees::UserId.into_iden(), OrganizationEmployees::OrganizationId.into_iden()],
             )
             .unique()
             .to_owned(),
@@ -326,10 +295,7 @@ impl MigrationTrait for Migration {
         m.create_index(index(
             "idx_org_employee_org",
             OrganizationEmployees::Table,
-            vec![
-                OrganizationEmployees::OrganizationId.into_iden(),
-                OrganizationEmployees::IsActive.into_iden(),
-            ],
+            vec![OrganizationEmployees::OrganizationId.into_iden(), OrganizationEmployees::IsActive.into_iden()],
         ))
         .await?;
 
@@ -356,28 +322,13 @@ impl MigrationTrait for Migration {
                 .col(uuid(UserRoles::UserId))
                 .col(uuid(UserRoles::RoleId))
                 .col(timestamp_with_time_zone(UserRoles::CreatedAt))
-                .primary_key(
-                    Index::create()
-                        .col(UserRoles::UserId)
-                        .col(UserRoles::RoleId),
-                )
-                .foreign_key(&mut fk(
-                    (UserRoles::Table, UserRoles::UserId),
-                    (Users::Table, Users::Id),
-                ))
-                .foreign_key(&mut fk(
-                    (UserRoles::Table, UserRoles::RoleId),
-                    (Roles::Table, Roles::Id),
-                ))
+                .primary_key(Index::create().col(UserRoles::UserId).col(UserRoles::RoleId))
+                .foreign_key(&mut fk((UserRoles::Table, UserRoles::UserId), (Users::Table, Users::Id)))
+                .foreign_key(&mut fk((UserRoles::Table, UserRoles::RoleId), (Roles::Table, Roles::Id)))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(
-            "idx_user_roles_role",
-            UserRoles::Table,
-            vec![UserRoles::RoleId.into_iden()],
-        ))
-        .await?;
+        m.create_index(index("idx_user_roles_role", UserRoles::Table, vec![UserRoles::RoleId.into_iden()])).await?;
 
         m.create_table(
             Table::create()
@@ -410,15 +361,8 @@ impl MigrationTrait for Migration {
                 .col(uuid(RolePermissions::RoleId))
                 .col(uuid(RolePermissions::PermissionId))
                 .col(timestamp_with_time_zone(RolePermissions::CreatedAt))
-                .primary_key(
-                    Index::create()
-                        .col(RolePermissions::RoleId)
-                        .col(RolePermissions::PermissionId),
-                )
-                .foreign_key(&mut fk(
-                    (RolePermissions::Table, RolePermissions::RoleId),
-                    (Roles::Table, Roles::Id),
-                ))
+                .primary_key(Index::create().col(RolePermissions::RoleId).col(RolePermissions::PermissionId))
+                .foreign_key(&mut fk((RolePermissions::Table, RolePermissions::RoleId), (Roles::Table, Roles::Id)))
                 .foreign_key(&mut fk(
                     (RolePermissions::Table, RolePermissions::PermissionId),
                     (Permissions::Table, Permissions::Id),
@@ -438,19 +382,12 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone_null(RefreshTokens::RotatedAt))
                 .col(timestamp_with_time_zone_null(RefreshTokens::RevokedAt))
                 .col(timestamp_with_time_zone(RefreshTokens::CreatedAt))
-                .foreign_key(&mut fk(
-                    (RefreshTokens::Table, RefreshTokens::UserId),
-                    (Users::Table, Users::Id),
-                ))
+                .foreign_key(&mut fk((RefreshTokens::Table, RefreshTokens::UserId), (Users::Table, Users::Id)))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(
-            "idx_refresh_family",
-            RefreshTokens::Table,
-            vec![RefreshTokens::FamilyId.into_iden()],
-        ))
-        .await?;
+        m.create_index(index("idx_refresh_family", RefreshTokens::Table, vec![RefreshTokens::FamilyId.into_iden()]))
+            .await?;
         Ok(())
     }
 }

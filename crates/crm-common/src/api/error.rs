@@ -21,10 +21,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -42,10 +39,7 @@ pub enum ApiError {
     NotFound(String),
     /// A duplicate or a stale version; `current` carries the record as it now is, when known.
     #[error("{message}")]
-    Conflict {
-        message: String,
-        current: Option<serde_json::Value>,
-    },
+    Conflict { message: String, current: Option<serde_json::Value> },
     #[error("{0}")]
     Gone(String),
     #[error("request body too large")]
@@ -53,10 +47,7 @@ pub enum ApiError {
     #[error("unsupported media type: send application/json")]
     UnsupportedMediaType,
     #[error("{message}")]
-    TooManyRequests {
-        message: String,
-        retry_after_secs: u64,
-    },
+    TooManyRequests { message: String, retry_after_secs: u64 },
     #[error("{0}")]
     Unavailable(String),
     /// Anything unexpected. The cause goes to the log, never to the client.
@@ -78,10 +69,7 @@ impl ApiError {
         Self::NotFound(format!("{what} not found"))
     }
     pub fn conflict(msg: impl Into<String>) -> Self {
-        Self::Conflict {
-            message: msg.into(),
-            current: None,
-        }
+        Self::Conflict { message: msg.into(), current: None }
     }
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, message)])
@@ -111,9 +99,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let retry_after = match &self {
-            Self::TooManyRequests {
-                retry_after_secs, ..
-            } => Some(*retry_after_secs),
+            Self::TooManyRequests { retry_after_secs, .. } => Some(*retry_after_secs),
             Self::Unavailable(_) => Some(5),
             _ => None,
         };
@@ -121,9 +107,7 @@ impl IntoResponse for ApiError {
             Self::Validation(fields) => {
                 Envelope::new(status, "request parameter error", fields).into_response_with(status)
             }
-            Self::Conflict { message, current } => {
-                Envelope::new(status, message, current).into_response_with(status)
-            }
+            Self::Conflict { message, current } => Envelope::new(status, message, current).into_response_with(status),
             Self::Internal(cause) => {
                 tracing::error!(error = %cause, "internal error");
                 Envelope::new(status, "internal server error", ()).into_response_with(status)

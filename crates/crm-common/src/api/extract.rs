@@ -22,9 +22,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                 return Err(ApiError::UnsupportedMediaType);
             }
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(bytes_rejection)?;
+        let bytes = Bytes::from_request(req, state).await.map_err(bytes_rejection)?;
         parse_json(&bytes).map(Json)
     }
 }
@@ -38,16 +36,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
-        let field = if path == "." || path.is_empty() {
-            "body".to_owned()
-        } else {
-            path
-        };
-        let message = if inner.is_syntax() || inner.is_eof() {
-            "malformed JSON".to_owned()
-        } else {
-            strip_position(&inner.to_string())
-        };
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::Validation(vec![FieldError::new("body", "malformed JSON")]);
+        }
+        let field = if path == "." || path.is_empty() { "body".to_owned() } else { path };
+        let message = strip_position(&inner.to_string());
         let field = missing_field(&message).map_or(field.clone(), |m| join_path(&field, m));
         ApiError::Validation(vec![FieldError::new(field, message)])
     })
@@ -75,11 +68,7 @@ fn missing_field(message: &str) -> Option<&str> {
 }
 
 fn join_path(base: &str, field: &str) -> String {
-    if base == "body" {
-        field.to_owned()
-    } else {
-        format!("{base}.{field}")
-    }
+    if base == "body" { field.to_owned() } else { format!("{base}.{field}") }
 }
 
 /// Query parameters; a wrong type answers 400 naming the parameter.
@@ -92,22 +81,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or_default();
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(de)
-            .map(Query)
-            .map_err(|err| {
-                let path = err.path().to_string();
-                let message = err.into_inner().to_string();
-                let field = missing_field(&message)
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| {
-                        if path == "." {
-                            "query".to_owned()
-                        } else {
-                            path
-                        }
-                    });
-                ApiError::Validation(vec![FieldError::new(field, message)])
-            })
+        serde_path_to_error::deserialize(de).map(Query).map_err(|err| {
+            let path = err.path().to_string();
+            let message = err.into_inner().to_string();
+            let field = missing_field(&message)
+                .map(str::to_owned)
+                .unwrap_or_else(|| if path == "." { "query".to_owned() } else { path });
+            ApiError::Validation(vec![FieldError::new(field, message)])
+        })
     }
 }
 
@@ -133,10 +114,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
                     .filter(|_| message.contains("parse parameter"))
                     .unwrap_or("path")
                     .to_owned();
-                Err(ApiError::Validation(vec![FieldError::new(
-                    field,
-                    "invalid identifier",
-                )]))
+                Err(ApiError::Validation(vec![FieldError::new(field, "invalid identifier")]))
             }
         }
     }

@@ -18,10 +18,7 @@ impl PageParams {
         }
         let size = self.size.or(self.page_size).unwrap_or(default_size);
         if size == 0 || size > max_size {
-            return Err(ApiError::field(
-                "size",
-                format!("must be between 1 and {max_size}"),
-            ));
+            return Err(ApiError::field("size", format!("must be between 1 and {max_size}")));
         }
         Ok((page, size))
     }
@@ -43,13 +40,7 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn new(items: Vec<T>, total: u64, page: u64, size: u64) -> Self {
-        Self {
-            items,
-            total,
-            page,
-            size,
-            pages: pages(total, size),
-        }
+        Self { items, total, page, size, pages: pages(total, size) }
     }
 }
 
@@ -65,12 +56,6 @@ pub struct RecordsPage<T> {
 
 impl<T> RecordsPage<T> {
     pub fn new(records: Vec<T>, total: u64, page: u64, size: u64) -> Self {
-        Self {
-            records,
-            total,
-            size,
-            current: page,
-            pages: pages(total, size),
-        }
+        Self { records, total, size, current: page, pages: pages(total, size) }
     }
 }

@@ -41,10 +41,7 @@ impl Validator {
     pub fn optional_length(&mut self, field: &str, value: Option<&str>, max: usize) -> &mut Self {
         if let Some(v) = value {
             if v.chars().count() > max {
-                self.errors.push(FieldError::new(
-                    field,
-                    format!("must be at most {max} characters"),
-                ));
+                self.errors.push(FieldError::new(field, format!("must be at most {max} characters")));
             }
         }
         self
@@ -57,21 +54,14 @@ impl Validator {
     pub fn one_of(&mut self, field: &str, value: Option<&str>, allowed: &[&str]) -> &mut Self {
         if let Some(v) = value {
             if !allowed.contains(&v) {
-                self.errors.push(FieldError::new(
-                    field,
-                    format!("must be one of: {}", allowed.join(", ")),
-                ));
+                self.errors.push(FieldError::new(field, format!("must be one of: {}", allowed.join(", "))));
             }
         }
         self
     }
 
     pub fn finish(&mut self) -> Result<(), ApiError> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::Validation(std::mem::take(&mut self.errors)))
-        }
+        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(std::mem::take(&mut self.errors))) }
     }
 }
 
@@ -109,9 +99,7 @@ mod tests {
     fn collects_every_error() {
         let mut v = Validator::new();
         v.length("name", "", 1, 10).email("email", "nope");
-        let Err(ApiError::Validation(errs)) = v.finish() else {
-            panic!("expected errors")
-        };
+        let Err(ApiError::Validation(errs)) = v.finish() else { panic!("expected errors") };
         assert_eq!(errs.len(), 2);
         assert_eq!(errs[0].message, "is required");
     }

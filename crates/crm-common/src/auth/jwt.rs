@@ -100,11 +100,7 @@ impl Signer {
     }
 
     pub fn sign(&self, claims: &Claims) -> Result<String, serde_json::Error> {
-        let header = serde_json::to_vec(&OutHeader {
-            alg: "EdDSA",
-            typ: "JWT",
-            kid: &self.kid,
-        })?;
+        let header = serde_json::to_vec(&OutHeader { alg: "EdDSA", typ: "JWT", kid: &self.kid })?;
         let payload = serde_json::to_vec(claims)?;
         let mut token = String::with_capacity(512);
         token.push_str(&B64.encode(header));
@@ -127,11 +123,7 @@ pub struct VerifierSettings {
 
 impl Default for VerifierSettings {
     fn default() -> Self {
-        Self {
-            issuer: "bantu-crm".into(),
-            audience: "bantu-crm".into(),
-            leeway_secs: 30,
-        }
+        Self { issuer: "bantu-crm".into(), audience: "bantu-crm".into(), leeway_secs: 30 }
     }
 }
 
@@ -156,25 +148,15 @@ impl Verifier {
         if header.alg != "EdDSA" {
             return Err(JwtError::Algorithm);
         }
-        if header
-            .typ
-            .as_deref()
-            .is_some_and(|t| !t.eq_ignore_ascii_case("JWT"))
-            || header.crit.is_some()
-        {
+        if header.typ.as_deref().is_some_and(|t| !t.eq_ignore_ascii_case("JWT")) || header.crit.is_some() {
             return Err(JwtError::Malformed);
         }
         let kid = header.kid.ok_or(JwtError::UnknownKey)?;
-        let key = self
-            .keys
-            .get_or_refresh(&kid)
-            .await
-            .ok_or(JwtError::UnknownKey)?;
+        let key = self.keys.get_or_refresh(&kid).await.ok_or(JwtError::UnknownKey)?;
         let sig_bytes = B64.decode(parts.2).map_err(|_| JwtError::Malformed)?;
         let signature = Signature::from_slice(&sig_bytes).map_err(|_| JwtError::Signature)?;
         let signed = &token[..parts.0.len() + 1 + parts.1.len()];
-        key.verify_strict(signed.as_bytes(), &signature)
-            .map_err(|_| JwtError::Signature)?;
+        key.verify_strict(signed.as_bytes(), &signature).map_err(|_| JwtError::Signature)?;
         let claims: Claims = decode_json(parts.1)?;
         self.check_claims(&claims, Utc::now().timestamp())?;
         Ok(claims)
@@ -201,9 +183,7 @@ fn split(token: &str) -> Result<(&str, &str, &str), JwtError> {
     }
     let mut it = token.split('.');
     match (it.next(), it.next(), it.next(), it.next()) {
-        (Some(h), Some(p), Some(s), None) if !h.is_empty() && !p.is_empty() && !s.is_empty() => {
-            Ok((h, p, s))
-        }
+        (Some(h), Some(p), Some(s), None) if !h.is_empty() && !p.is_empty() && !s.is_empty() => Ok((h, p, s)),
         _ => Err(JwtError::Malformed),
     }
 }
@@ -259,14 +239,10 @@ mod tests {
         assert_eq!(verifier.verify(&token).await, Err(JwtError::Expired));
         let token = signer.sign(&claims(60)).unwrap();
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
-        let mut payload: serde_json::Value =
-            serde_json::from_slice(&B64.decode(&parts[1]).unwrap()).unwrap();
+        let mut payload: serde_json::Value = serde_json::from_slice(&B64.decode(&parts[1]).unwrap()).unwrap();
         payload["roles"] = serde_json::json!(["ADMIN", "ROOT"]);
         parts[1] = B64.encode(serde_json::to_vec(&payload).unwrap());
-        assert_eq!(
-            verifier.verify(&parts.join(".")).await,
-            Err(JwtError::Signature)
-        );
+        assert_eq!(verifier.verify(&parts.join(".")).await, Err(JwtError::Signature));
     }
 
     #[tokio::test]
@@ -274,10 +250,7 @@ mod tests {
         let (_, verifier) = setup();
         let header = B64.encode(br#"{"alg":"none","typ":"JWT"}"#);
         let payload = B64.encode(serde_json::to_vec(&claims(60)).unwrap());
-        assert_eq!(
-            verifier.verify(&format!("{header}.{payload}.x")).await,
-            Err(JwtError::Algorithm)
-        );
+        assert_eq!(verifier.verify(&format!("{header}.{payload}.x")).await, Err(JwtError::Algorithm));
         assert_eq!(verifier.verify("a.b").await, Err(JwtError::Malformed));
     }
 }

@@ -55,19 +55,13 @@ pub struct Jwks {
 
 /// RFC 7638 thumbprint of an Ed25519 key, used as its `kid`.
 pub fn key_id(key: &VerifyingKey) -> String {
-    let canonical = format!(
-        r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
-        B64.encode(key.as_bytes())
-    );
+    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, B64.encode(key.as_bytes()));
     B64.encode(Sha256::digest(canonical.as_bytes()))
 }
 
 pub enum KeySource {
     Fixed,
-    Remote {
-        url: String,
-        client: reqwest::Client,
-    },
+    Remote { url: String, client: reqwest::Client },
 }
 
 pub struct KeySet {
@@ -97,21 +91,14 @@ impl KeySet {
             .unwrap_or_default();
         Self {
             keys: RwLock::new(HashMap::new()),
-            source: KeySource::Remote {
-                url: url.into(),
-                client,
-            },
+            source: KeySource::Remote { url: url.into(), client },
             last_fetch: tokio::sync::Mutex::new(None),
             min_refresh,
         }
     }
 
     pub fn jwks(&self) -> Jwks {
-        let keys = self
-            .keys
-            .read()
-            .map(|m| m.values().map(Jwk::from_key).collect())
-            .unwrap_or_default();
+        let keys = self.keys.read().map(|m| m.values().map(Jwk::from_key).collect()).unwrap_or_default();
         Jwks { keys }
     }
 
@@ -137,12 +124,7 @@ impl KeySet {
         *last = Some(Instant::now());
         match fetch(client, url).await {
             Ok(jwks) => {
-                let map: HashMap<_, _> = jwks
-                    .keys
-                    .iter()
-                    .filter_map(|j| j.to_key())
-                    .map(|k| (key_id(&k), k))
-                    .collect();
+                let map: HashMap<_, _> = jwks.keys.iter().filter_map(|j| j.to_key()).map(|k| (key_id(&k), k)).collect();
                 tracing::info!(keys = map.len(), "refreshed JWKS");
                 if let Ok(mut guard) = self.keys.write() {
                     *guard = map;
@@ -161,10 +143,6 @@ async fn fetch(client: &reqwest::Client, url: &str) -> Result<Jwks, String> {
     }
     let value: serde_json::Value = response.json().await.map_err(|e| e.to_string())?;
     // foundation serves the JWKS bare; accept it inside the envelope too.
-    let body = if value.get("keys").is_some() {
-        value
-    } else {
-        value["data"].clone()
-    };
+    let body = if value.get("keys").is_some() { value } else { value["data"].clone() };
     serde_json::from_value(body).map_err(|e| e.to_string())
 }

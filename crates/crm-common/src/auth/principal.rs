@@ -33,11 +33,7 @@ impl Principal {
     }
 
     pub fn require(&self, code: &str) -> Result<(), ApiError> {
-        if self.has(code) {
-            Ok(())
-        } else {
-            Err(forbidden(code))
-        }
+        if self.has(code) { Ok(()) } else { Err(forbidden(code)) }
     }
 
     pub fn has_role(&self, code: &str) -> bool {
@@ -66,8 +62,7 @@ pub fn has_permission(granted: &BTreeSet<String>, code: &str) -> bool {
     if granted.contains(code) || granted.contains("*") || granted.contains("*:*") {
         return true;
     }
-    code.rsplit_once('.')
-        .is_some_and(|(resource, _)| granted.contains(&format!("{resource}.*")))
+    code.rsplit_once('.').is_some_and(|(resource, _)| granted.contains(&format!("{resource}.*")))
 }
 
 fn forbidden(code: &str) -> ApiError {
@@ -109,9 +104,8 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| ApiError::unauthorized("authentication required"))?;
-    let (scheme, token) = value
-        .split_once(' ')
-        .ok_or_else(|| ApiError::unauthorized("invalid authorization header"))?;
+    let (scheme, token) =
+        value.split_once(' ').ok_or_else(|| ApiError::unauthorized("invalid authorization header"))?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
         return Err(ApiError::unauthorized("invalid authorization header"));
     }
@@ -119,10 +113,7 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
 }
 
 fn requested_org(parts: &Parts) -> Result<Option<Uuid>, ApiError> {
-    let header = parts
-        .headers
-        .get("x-organization-id")
-        .or_else(|| parts.headers.get("organization-id"));
+    let header = parts.headers.get("x-organization-id").or_else(|| parts.headers.get("organization-id"));
     match header.and_then(|v| v.to_str().ok()) {
         None => Ok(None),
         Some(v) => Uuid::parse_str(v.trim())

@@ -66,9 +66,7 @@ async fn health(axum::extract::State(s): axum::extract::State<Arc<HealthState>>)
     .into_response()
 }
 
-async fn ready(
-    axum::extract::State(s): axum::extract::State<Arc<HealthState>>,
-) -> Result<Response, ApiError> {
+async fn ready(axum::extract::State(s): axum::extract::State<Arc<HealthState>>) -> Result<Response, ApiError> {
     let mut checks = serde_json::Map::new();
     let mut failed = Vec::new();
     for probe in &s.probes {
@@ -88,21 +86,12 @@ async fn ready(
         }
     }
     if failed.is_empty() {
-        Ok(ok(
-            serde_json::json!({ "status": "ready", "checks": checks }),
-        ))
+        Ok(ok(serde_json::json!({ "status": "ready", "checks": checks })))
     } else {
-        Err(ApiError::Unavailable(format!(
-            "not ready: {}",
-            failed.join(", ")
-        )))
+        Err(ApiError::Unavailable(format!("not ready: {}", failed.join(", "))))
     }
 }
 
 async fn metrics_text(axum::extract::State(s): axum::extract::State<Arc<HealthState>>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        s.metrics.render(),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render()).into_response()
 }

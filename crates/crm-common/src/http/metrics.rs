@@ -6,9 +6,7 @@ use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::Duration;
 
-const BUCKETS: [f64; 12] = [
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-];
+const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 
 #[derive(Default)]
 struct Histogram {
@@ -24,16 +22,11 @@ pub struct Metrics {
 }
 
 fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 fn labels(pairs: &[(&str, &str)]) -> String {
-    let inner: Vec<String> = pairs
-        .iter()
-        .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
-        .collect();
+    let inner: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}=\"{}\"", escape(v))).collect();
     inner.join(",")
 }
 
@@ -45,9 +38,7 @@ impl Metrics {
     /// Adds `by` to counter `name{labels}`; `help` is used the first time the family is seen.
     pub fn inc(&self, name: &str, help: &str, pairs: &[(&str, &str)], by: u64) {
         if let Ok(mut map) = self.counters.lock() {
-            let entry = map
-                .entry((name.to_owned(), labels(pairs)))
-                .or_insert_with(|| (help.to_owned(), 0));
+            let entry = map.entry((name.to_owned(), labels(pairs))).or_insert_with(|| (help.to_owned(), 0));
             entry.1 += by;
         }
     }
@@ -87,10 +78,7 @@ impl Metrics {
         }
         if let Ok(map) = self.histograms.lock() {
             let name = "http_request_duration_seconds";
-            let _ = writeln!(
-                out,
-                "# HELP {name} Request latency by route.\n# TYPE {name} histogram"
-            );
+            let _ = writeln!(out, "# HELP {name} Request latency by route.\n# TYPE {name} histogram");
             for (lbl, h) in map.iter() {
                 for (i, bound) in BUCKETS.iter().enumerate() {
                     let _ = writeln!(out, "{name}_bucket{{{lbl},le=\"{bound}\"}} {}", h.counts[i]);
@@ -114,12 +102,8 @@ mod tests {
         m.observe_request("/users", "GET", 200, Duration::from_millis(3));
         m.observe_request("/users", "GET", 200, Duration::from_millis(30));
         let text = m.render();
-        assert!(
-            text.contains(r#"http_requests_total{route="/users",method="GET",status="200"} 2"#)
-        );
-        assert!(
-            text.contains(r#"http_request_duration_seconds_bucket{route="/users",le="0.005"} 1"#)
-        );
+        assert!(text.contains(r#"http_requests_total{route="/users",method="GET",status="200"} 2"#));
+        assert!(text.contains(r#"http_request_duration_seconds_bucket{route="/users",le="0.005"} 1"#));
         assert!(text.contains(r#"http_request_duration_seconds_count{route="/users"} 2"#));
     }
 }

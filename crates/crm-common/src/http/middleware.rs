@@ -15,10 +15,7 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// A client-supplied id is kept only if it is short and plain, so it is safe in logs and headers.
 pub fn valid_request_id(id: &str) -> bool {
-    (1..=128).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
 pub(super) async fn request_id(mut req: Request, next: Next) -> Response {
@@ -67,8 +64,7 @@ pub(super) async fn ensure_envelope(req: Request, next: Next) -> Response {
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
         StatusCode::NOT_FOUND => ApiError::NotFound("not found".into()),
         StatusCode::METHOD_NOT_ALLOWED => {
-            let mut r = crate::api::Envelope::new(status, "method not allowed", ())
-                .into_response_with(status);
+            let mut r = crate::api::Envelope::new(status, "method not allowed", ()).into_response_with(status);
             if let Some(allow) = response.headers().get(header::ALLOW) {
                 r.headers_mut().insert(header::ALLOW, allow.clone());
             }
@@ -85,25 +81,13 @@ pub(super) async fn not_found() -> ApiError {
 }
 
 /// One access-log line and the request metrics per request. No bodies, no tokens.
-pub(super) async fn observe(
-    State(metrics): State<Arc<Metrics>>,
-    req: Request,
-    next: Next,
-) -> Response {
+pub(super) async fn observe(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
+    let route =
+        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".to_owned());
     let path = req.uri().path().to_owned();
-    let request_id = req
-        .headers()
-        .get(REQUEST_ID_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let request_id = req.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let response: Response<Body> = next.run(req).await;
     let elapsed = start.elapsed();
     let status = response.status().as_u16();
@@ -124,21 +108,14 @@ pub(super) async fn observe(
 
 /// The client's address: the peer, or — when the peer is a trusted proxy — the nearest untrusted
 /// hop of `X-Forwarded-For`.
-pub fn client_ip(
-    headers: &HeaderMap,
-    peer: Option<&ConnectInfo<SocketAddr>>,
-    trusted: &[IpAddr],
-) -> Option<IpAddr> {
+pub fn client_ip(headers: &HeaderMap, peer: Option<&ConnectInfo<SocketAddr>>, trusted: &[IpAddr]) -> Option<IpAddr> {
     let peer = peer.map(|c| c.0.ip())?;
     if !trusted.contains(&peer) {
         return Some(peer);
     }
     let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
     let hop = forwarded.and_then(|xff| {
-        xff.split(',')
-            .rev()
-            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-            .find(|ip| !trusted.contains(ip))
+        xff.split(',').rev().filter_map(|s| s.trim().parse::<IpAddr>().ok()).find(|ip| !trusted.contains(ip))
     });
     Some(hop.unwrap_or(peer))
 }
@@ -158,21 +135,12 @@ mod tests {
     #[test]
     fn forwarded_only_from_trusted_peers() {
         let mut h = HeaderMap::new();
-        h.insert(
-            "x-forwarded-for",
-            HeaderValue::from_static("1.2.3.4, 10.0.0.1"),
-        );
+        h.insert("x-forwarded-for", HeaderValue::from_static("1.2.3.4, 10.0.0.1"));
         let trusted: Vec<IpAddr> = vec!["127.0.0.1".parse().unwrap(), "10.0.0.1".parse().unwrap()];
         let local = ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 1)));
-        assert_eq!(
-            client_ip(&h, Some(&local), &trusted),
-            Some("1.2.3.4".parse().unwrap())
-        );
+        assert_eq!(client_ip(&h, Some(&local), &trusted), Some("1.2.3.4".parse().unwrap()));
         let other = ConnectInfo(SocketAddr::from(([9, 9, 9, 9], 1)));
-        assert_eq!(
-            client_ip(&h, Some(&other), &trusted),
-            Some("9.9.9.9".parse().unwrap())
-        );
+        assert_eq!(client_ip(&h, Some(&other), &trusted), Some("9.9.9.9".parse().unwrap()));
     }
 }
 
@@ -187,15 +155,8 @@ pub struct ClientIp(pub Option<IpAddr>);
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _: &S,
-    ) -> Result<Self, Self::Rejection> {
-        let trusted = parts
-            .extensions
-            .get::<TrustedProxies>()
-            .cloned()
-            .unwrap_or_default();
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let trusted = parts.extensions.get::<TrustedProxies>().cloned().unwrap_or_default();
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>();
         Ok(ClientIp(client_ip(&parts.headers, peer, &trusted.0)))
     }

@@ -16,12 +16,7 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use std::sync::Arc;
 
 /// Wraps a service's router in the common layers. `body_limit` bounds every request body.
-pub fn finish(
-    router: Router,
-    metrics: Arc<Metrics>,
-    body_limit: usize,
-    trusted: TrustedProxies,
-) -> Router {
+pub fn finish(router: Router, metrics: Arc<Metrics>, body_limit: usize, trusted: TrustedProxies) -> Router {
     router
         .fallback(middleware::not_found)
         .layer(axum::Extension(trusted))
@@ -34,12 +29,9 @@ pub fn finish(
 
 /// Serves `router` on `listener` until ctrl-c / SIGTERM, with peer addresses available to handlers.
 pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
 }
 
 async fn shutdown_signal() {
@@ -48,8 +40,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };

@@ -29,24 +29,10 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     Json(body): Json<LoginRequest>,
 ) -> ApiResult<Response> {
-    let identifier = body
-        .email
-        .as_deref()
-        .or(body.username.as_deref())
-        .map(str::trim)
-        .unwrap_or_default()
-        .to_owned();
+    let identifier = body.email.as_deref().or(body.username.as_deref()).map(str::trim).unwrap_or_default().to_owned();
     Validator::new()
-        .check(
-            !identifier.is_empty(),
-            "email",
-            "email or username is required",
-        )
-        .check(
-            identifier.len() <= 255,
-            "email",
-            "must be at most 255 characters",
-        )
+        .check(!identifier.is_empty(), "email", "email or username is required")
+        .check(identifier.len() <= 255, "email", "must be at most 255 characters")
         .check(!body.password.is_empty(), "password", "is required")
         .check(body.password.len() <= 1024, "password", "is too long")
         .finish()?;
@@ -59,10 +45,7 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
-pub async fn refresh(
-    State(state): State<AppState>,
-    Json(body): Json<RefreshRequest>,
-) -> ApiResult<Response> {
+pub async fn refresh(State(state): State<AppState>, Json(body): Json<RefreshRequest>) -> ApiResult<Response> {
     Ok(ok(login::refresh(&state, body.refresh_token.trim()).await?))
 }
 
@@ -73,16 +56,9 @@ pub struct LogoutRequest {
 
 /// Revokes the presented refresh token's family, or every session of the caller when none is
 /// given. Access tokens lapse on their own within their short lifetime.
-pub async fn logout(
-    State(state): State<AppState>,
-    caller: CurrentUser,
-    body: Bytes,
-) -> ApiResult<Response> {
-    let req: LogoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        LogoutRequest::default()
-    } else {
-        parse_json(&body)?
-    };
+pub async fn logout(State(state): State<AppState>, caller: CurrentUser, body: Bytes) -> ApiResult<Response> {
+    let req: LogoutRequest =
+        if body.iter().all(u8::is_ascii_whitespace) { LogoutRequest::default() } else { parse_json(&body)? };
     match req.refresh_token.as_deref() {
         Some(raw) => {
             if let Some(family) = tokens::family_of(&state.db, raw.trim(), caller.user_id).await? {
@@ -95,19 +71,14 @@ pub async fn logout(
 }
 
 pub async fn me(State(state): State<AppState>, caller: CurrentUser) -> ApiResult<Response> {
-    let account = user::Entity::find_by_id(caller.user_id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("user"))?;
+    let account =
+        user::Entity::find_by_id(caller.user_id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("user"))?;
     let access = crate::access::load(&state.db, account.clone()).await?;
     let org = access.check_can_log_in()?;
     let session_user = login::session_user(&access, org.id, &org.name);
     let position = crate::organizations::model::employee::Entity::find()
         .filter(crate::organizations::model::employee::Column::UserId.eq(caller.user_id))
-        .filter(
-            crate::organizations::model::employee::Column::OrganizationId
-                .eq(caller.organization_id),
-        )
+        .filter(crate::organizations::model::employee::Column::OrganizationId.eq(caller.organization_id))
         .one(&state.db)
         .await?
         .and_then(|m| m.position);
@@ -115,13 +86,8 @@ pub async fn me(State(state): State<AppState>, caller: CurrentUser) -> ApiResult
     data["organization_ids"] = json!(session_user.organization_ids);
     data["current_organization_id"] = json!(caller.organization_id);
     data["roles"] = json!(session_user.roles);
-    data["role_details"] = json!(
-        access
-            .roles
-            .iter()
-            .map(|r| json!({"id": r.id, "code": r.code, "name": r.name}))
-            .collect::<Vec<_>>()
-    );
+    data["role_details"] =
+        json!(access.roles.iter().map(|r| json!({"id": r.id, "code": r.code, "name": r.name})).collect::<Vec<_>>());
     data["permissions"] = json!(session_user.permissions);
     data["permission_codes"] = json!(session_user.permission_codes);
     data["position"] = json!(position);
@@ -132,11 +98,7 @@ pub async fn me(State(state): State<AppState>, caller: CurrentUser) -> ApiResult
 /// The public keys, bare (RFC 7517), as JWKS consumers expect.
 pub async fn jwks(State(state): State<AppState>) -> Response {
     let keys = state.auth.verifier.keys().jwks();
-    (
-        [(header::CACHE_CONTROL, "public, max-age=300")],
-        axum::Json(keys),
-    )
-        .into_response()
+    ([(header::CACHE_CONTROL, "public, max-age=300")], axum::Json(keys)).into_response()
 }
 
 #[derive(Deserialize)]
@@ -148,10 +110,7 @@ pub struct RegisterRequest {
 
 /// Self-registration (off unless `CRM_ALLOW_REGISTRATION=true`). The account joins the configured
 /// organization with no role, so it can do nothing until an administrator grants one.
-pub async fn register(
-    State(state): State<AppState>,
-    Json(body): Json<RegisterRequest>,
-) -> ApiResult<Response> {
+pub async fn register(State(state): State<AppState>, Json(body): Json<RegisterRequest>) -> ApiResult<Response> {
     if !state.config.allow_registration {
         return Err(ApiError::NotFound("registration is not enabled".into()));
     }
@@ -164,9 +123,7 @@ pub async fn register(
         .filter(organization::Column::Code.eq(&state.config.registration_org_code))
         .one(&state.db)
         .await?
-        .ok_or_else(|| {
-            ApiError::Unavailable("registration organization is not configured".into())
-        })?;
+        .ok_or_else(|| ApiError::Unavailable("registration organization is not configured".into()))?;
     crate::organizations::service::ensure_open(&org)?;
     let password_hash = state.passwords.hash(&body.password).await?;
     let txn = state.db.begin().await?;

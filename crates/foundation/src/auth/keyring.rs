@@ -20,39 +20,24 @@ pub enum KeyError {
 }
 
 pub fn load(key_file: &Path, retired: &[PathBuf]) -> Result<Keyring, KeyError> {
-    let key = if key_file.exists() {
-        read(key_file)?
-    } else {
-        generate(key_file)?
-    };
+    let key = if key_file.exists() { read(key_file)? } else { generate(key_file)? };
     let mut public = vec![key.verifying_key()];
     for path in retired {
         public.push(read(path)?.verifying_key());
     }
-    Ok(Keyring {
-        signer: Signer::new(key),
-        keys: KeySet::fixed(public),
-    })
+    Ok(Keyring { signer: Signer::new(key), keys: KeySet::fixed(public) })
 }
 
 fn read(path: &Path) -> Result<SigningKey, KeyError> {
-    let err = |reason: String| KeyError::Read {
-        path: path.to_owned(),
-        reason,
-    };
+    let err = |reason: String| KeyError::Read { path: path.to_owned(), reason };
     let pem = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
     SigningKey::from_pkcs8_pem(&pem).map_err(|e| err(e.to_string()))
 }
 
 fn generate(path: &Path) -> Result<SigningKey, KeyError> {
-    let err = |reason: String| KeyError::Write {
-        path: path.to_owned(),
-        reason,
-    };
+    let err = |reason: String| KeyError::Write { path: path.to_owned(), reason };
     let key = SigningKey::generate(&mut rand::rngs::OsRng);
-    let pem = key
-        .to_pkcs8_pem(LineEnding::LF)
-        .map_err(|e| err(e.to_string()))?;
+    let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| err(e.to_string()))?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
     }
@@ -65,11 +50,7 @@ fn generate(path: &Path) -> Result<SigningKey, KeyError> {
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
     f.write_all(bytes)
 }
 

@@ -68,13 +68,7 @@ pub async fn start_session(state: &AppState, access: &Access, family: Uuid) -> A
         username: &access.user.username,
         email: &access.user.email,
     })?;
-    let refresh = tokens::create_refresh(
-        &state.db,
-        access.user.id,
-        family,
-        state.config.refresh_ttl_secs,
-    )
-    .await?;
+    let refresh = tokens::create_refresh(&state.db, access.user.id, family, state.config.refresh_ttl_secs).await?;
     Ok(Session {
         access_token: token.clone(),
         token,
@@ -89,10 +83,7 @@ pub async fn start_session(state: &AppState, access: &Access, family: Uuid) -> A
 async fn find_account(state: &AppState, identifier: &str) -> ApiResult<Option<user::Model>> {
     let ident = identifier.trim();
     if ident.contains('@') {
-        return Ok(user::Entity::find()
-            .filter(user::Column::Email.eq(ident.to_lowercase()))
-            .one(&state.db)
-            .await?);
+        return Ok(user::Entity::find().filter(user::Column::Email.eq(ident.to_lowercase())).one(&state.db).await?);
     }
     let mut matches = user::Entity::find()
         .filter(user::Column::Username.eq(ident))
@@ -100,11 +91,7 @@ async fn find_account(state: &AppState, identifier: &str) -> ApiResult<Option<us
         .limit(2)
         .all(&state.db)
         .await?;
-    Ok(if matches.len() == 1 {
-        matches.pop()
-    } else {
-        None
-    })
+    Ok(if matches.len() == 1 { matches.pop() } else { None })
 }
 
 fn bad_credentials() -> ApiError {
@@ -112,18 +99,10 @@ fn bad_credentials() -> ApiError {
 }
 
 /// Unknown account and wrong password take the same path and time and give the same answer.
-pub async fn login(
-    state: &AppState,
-    identifier: &str,
-    password: &str,
-    ip: Option<IpAddr>,
-) -> ApiResult<Session> {
+pub async fn login(state: &AppState, identifier: &str, password: &str, ip: Option<IpAddr>) -> ApiResult<Session> {
     state.throttle.check(identifier, ip).await?;
     let account = find_account(state, identifier).await?;
-    let matched = state
-        .passwords
-        .verify(account.as_ref().map(|u| u.password_hash.as_str()), password)
-        .await?;
+    let matched = state.passwords.verify(account.as_ref().map(|u| u.password_hash.as_str()), password).await?;
     let Some(account) = account.filter(|_| matched) else {
         state.throttle.record_failure(identifier, ip).await;
         return Err(bad_credentials());

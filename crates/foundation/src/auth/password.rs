@@ -2,9 +2,7 @@
 //! burst of logins cannot exhaust memory. Verifying against a dummy hash for unknown accounts keeps
 //! their failure time close to a wrong password's.
 
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString, rand_core::OsRng,
-};
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
 use crm_common::ApiError;
 use std::sync::Arc;
@@ -27,18 +25,13 @@ impl Passwords {
     pub fn new() -> Result<Self, ApiError> {
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
         let dummy = hash_blocking("not-a-real-password-0")?;
-        Ok(Self {
-            permits: Arc::new(Semaphore::new(workers * 2)),
-            dummy_hash: Arc::new(dummy),
-        })
+        Ok(Self { permits: Arc::new(Semaphore::new(workers * 2)), dummy_hash: Arc::new(dummy) })
     }
 
     pub async fn hash(&self, password: &str) -> Result<String, ApiError> {
         let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
         let password = password.to_owned();
-        tokio::task::spawn_blocking(move || hash_blocking(&password))
-            .await
-            .map_err(ApiError::internal)?
+        tokio::task::spawn_blocking(move || hash_blocking(&password)).await.map_err(ApiError::internal)?
     }
 
     /// `true` when `password` matches `hash`; with no hash (unknown account) it spends the same
@@ -48,27 +41,19 @@ impl Passwords {
         let known = hash.is_some();
         let hash = hash.unwrap_or(&self.dummy_hash).to_owned();
         let password = password.to_owned();
-        let matched = tokio::task::spawn_blocking(move || verify_blocking(&hash, &password))
-            .await
-            .map_err(ApiError::internal)?;
+        let matched =
+            tokio::task::spawn_blocking(move || verify_blocking(&hash, &password)).await.map_err(ApiError::internal)?;
         Ok(known && matched)
     }
 }
 
 fn hash_blocking(password: &str) -> Result<String, ApiError> {
     let salt = SaltString::generate(&mut OsRng);
-    argon2()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(ApiError::internal)
+    argon2().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(ApiError::internal)
 }
 
 fn verify_blocking(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        argon2()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+    PasswordHash::new(hash).is_ok_and(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
 /// The password policy: 8–72 bytes (bcrypt-compatible ceiling), at least one letter and one digit.
@@ -77,9 +62,7 @@ pub fn check_policy(field: &str, password: &str) -> Result<(), ApiError> {
         "must be at least 8 characters"
     } else if password.len() > 72 {
         "must be at most 72 bytes"
-    } else if !password.chars().any(char::is_alphabetic)
-        || !password.chars().any(|c| c.is_ascii_digit())
-    {
+    } else if !password.chars().any(char::is_alphabetic) || !password.chars().any(|c| c.is_ascii_digit()) {
         "must contain a letter and a digit"
     } else {
         return Ok(());
@@ -93,9 +76,7 @@ pub fn generate() -> String {
     use rand::Rng;
     const CHARS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
     let mut rng = rand::thread_rng();
-    let body: String = (0..18)
-        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
-        .collect();
+    let body: String = (0..18).map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char).collect();
     format!("{body}a7")
 }
 

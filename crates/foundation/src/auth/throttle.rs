@@ -23,11 +23,7 @@ fn ip_key(ip: IpAddr) -> String {
 
 impl LoginThrottle {
     async fn count(&self, key: &str) -> u64 {
-        self.cache
-            .get(key)
-            .await
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
+        self.cache.get(key).await.and_then(|v| v.parse().ok()).unwrap_or(0)
     }
 
     /// Refuses with 429 while the account or the address has used up its failures.
@@ -45,13 +41,7 @@ impl LoginThrottle {
         match blocked {
             None => Ok(()),
             Some(key) => {
-                let retry = self
-                    .cache
-                    .ttl(&key)
-                    .await
-                    .unwrap_or(self.window)
-                    .as_secs()
-                    .max(1);
+                let retry = self.cache.ttl(&key).await.unwrap_or(self.window).as_secs().max(1);
                 Err(ApiError::TooManyRequests {
                     message: "too many failed login attempts; try again later".into(),
                     retry_after_secs: retry,

@@ -89,11 +89,8 @@ pub async fn rotate(db: &impl ConnectionTrait, raw: &str) -> Result<refresh::Mod
     if !raw.starts_with("rt_") || raw.len() > 128 {
         return Err(invalid());
     }
-    let row = refresh::Entity::find()
-        .filter(refresh::Column::TokenHash.eq(hash(raw)))
-        .one(db)
-        .await?
-        .ok_or_else(invalid)?;
+    let row =
+        refresh::Entity::find().filter(refresh::Column::TokenHash.eq(hash(raw))).one(db).await?.ok_or_else(invalid)?;
     if row.revoked_at.is_some() || row.expires_at <= Utc::now() {
         return Err(invalid());
     }
@@ -140,14 +137,7 @@ pub async fn revoke_user(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(),
 }
 
 /// The family of `raw` if it belongs to `user_id` (logout).
-pub async fn family_of(
-    db: &impl ConnectionTrait,
-    raw: &str,
-    user_id: Uuid,
-) -> Result<Option<Uuid>, ApiError> {
-    let row = refresh::Entity::find()
-        .filter(refresh::Column::TokenHash.eq(hash(raw)))
-        .one(db)
-        .await?;
+pub async fn family_of(db: &impl ConnectionTrait, raw: &str, user_id: Uuid) -> Result<Option<Uuid>, ApiError> {
+    let row = refresh::Entity::find().filter(refresh::Column::TokenHash.eq(hash(raw))).one(db).await?;
     Ok(row.filter(|r| r.user_id == user_id).map(|r| r.family_id))
 }

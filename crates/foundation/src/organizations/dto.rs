@@ -7,22 +7,9 @@ use uuid::Uuid;
 
 pub const TYPES: &[&str] = &["internal", "vendor", "agent"];
 pub const SIZES: &[&str] = &["micro", "small", "medium", "large", "enterprise"];
-pub const NATURES: &[&str] = &[
-    "state_owned",
-    "private",
-    "foreign",
-    "joint_venture",
-    "collective",
-    "individual",
-    "other",
-];
-pub const COMPANY_TYPES: &[&str] = &[
-    "limited",
-    "unlimited",
-    "partnership",
-    "sole_proprietorship",
-    "other",
-];
+pub const NATURES: &[&str] =
+    &["state_owned", "private", "foreign", "joint_venture", "collective", "individual", "other"];
+pub const COMPANY_TYPES: &[&str] = &["limited", "unlimited", "partnership", "sole_proprietorship", "other"];
 pub const STATUSES: &[&str] = &["normal", "cancelled", "revoked", "liquidated", "other"];
 
 /// Fields a client may set on create and on update.
@@ -76,11 +63,7 @@ impl OrgFields {
             .optional_length("logo_url", self.logo_url.as_deref(), 500)
             .optional_length("description", self.description.as_deref(), 5000)
             .optional_length("country_code", self.country_code.as_deref(), 10)
-            .check(
-                self.employee_count.is_none_or(|n| n >= 0),
-                "employee_count",
-                "must not be negative",
-            );
+            .check(self.employee_count.is_none_or(|n| n >= 0), "employee_count", "must not be negative");
     }
 
     pub fn apply(self, m: &mut organization::ActiveModel) {

@@ -3,9 +3,7 @@ use super::model::organization;
 use super::service;
 use crate::AppState;
 use crate::auth::password;
-use crate::perm::{
-    OrganizationCreate, OrganizationList, OrganizationLock, OrganizationUpdate, OrganizationView,
-};
+use crate::perm::{OrganizationCreate, OrganizationList, OrganizationLock, OrganizationUpdate, OrganizationView};
 use crate::roles::model as role;
 use axum::extract::State;
 use axum::response::Response;
@@ -16,8 +14,8 @@ use crm_common::auth::Authorized;
 use crm_common::{ApiError, ApiResult};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -26,9 +24,7 @@ fn require_platform_admin(caller: &crm_common::auth::Principal) -> ApiResult<()>
     if caller.is_platform_admin {
         Ok(())
     } else {
-        Err(ApiError::forbidden(
-            "only administrators of the BANTU organization may do this",
-        ))
+        Err(ApiError::forbidden("only administrators of the BANTU organization may do this"))
     }
 }
 
@@ -39,19 +35,10 @@ pub async fn create(
 ) -> ApiResult<Response> {
     require_platform_admin(&caller)?;
     let mut v = Validator::new();
-    v.check(
-        body.fields
-            .name
-            .as_deref()
-            .is_some_and(|n| !n.trim().is_empty()),
-        "name",
-        "is required",
-    )
-    .one_of(
-        "organization_type",
-        Some(body.organization_type.as_str()),
-        TYPES,
-    );
+    v.one_of("organization_type", Some(body.organization_type.as_str()), TYPES);
+    if body.fields.name.is_none() {
+        v.add("name", "is required");
+    }
     body.fields.validate(&mut v);
     v.finish()?;
     if let Some(pw) = &body.admin_password {
@@ -73,13 +60,7 @@ pub async fn create(
     };
     let password_hash = state.passwords.hash(&admin_password).await?;
     let txn = state.db.begin().await?;
-    let code = match body
-        .fields
-        .code
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
+    let code = match body.fields.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         Some(c) => c.to_owned(),
         None => service::generate_code(&txn, &body.organization_type).await?,
     };
@@ -102,11 +83,8 @@ pub async fn create(
     fields.code = None;
     fields.apply(&mut active);
     fill_unset(&mut active);
-    let org = organization::Entity::insert(active)
-        .exec_with_returning(&txn)
-        .await?;
-    let admin =
-        service::create_admin(&txn, &org, admin_role.id, password_hash, caller.user_id).await?;
+    let org = organization::Entity::insert(active).exec_with_returning(&txn).await?;
+    let admin = service::create_admin(&txn, &org, admin_role.id, password_hash, caller.user_id).await?;
     txn.commit().await?;
     let mut data = serde_json::to_value(service::view(&state.db, org).await?)?;
     data["admin_user"] = json!({
@@ -159,12 +137,7 @@ pub async fn list(
     caller: Authorized<OrganizationList>,
     Query(q): Query<ListOrganizations>,
 ) -> ApiResult<Response> {
-    let (page, size) = PageParams {
-        page: q.page,
-        size: q.size,
-        page_size: q.page_size,
-    }
-    .resolve(10, 100)?;
+    let (page, size) = PageParams { page: q.page, size: q.size, page_size: q.page_size }.resolve(10, 100)?;
     let mut query = organization::Entity::find();
     if !caller.is_platform_admin {
         let mine = sea_orm::sea_query::Query::select()
@@ -176,10 +149,7 @@ pub async fn list(
         query = query.filter(organization::Column::Id.in_subquery(mine));
     }
     if let Some(name) = q.name.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        query = query.filter(crm_common::db::contains_ci(
-            organization::Column::Name,
-            name,
-        ));
+        query = query.filter(crm_common::db::contains_ci(organization::Column::Name, name));
     }
     if let Some(code) = q.code.as_deref().filter(|s| !s.is_empty()) {
         query = query.filter(organization::Column::Code.eq(code));
@@ -199,12 +169,7 @@ pub async fn list(
         .paginate(&state.db, size);
     let total = paginator.num_items().await?;
     let orgs = paginator.fetch_page(page - 1).await?;
-    Ok(ok(RecordsPage::new(
-        service::views(&state.db, orgs).await?,
-        total,
-        page,
-        size,
-    )))
+    Ok(ok(RecordsPage::new(service::views(&state.db, orgs).await?, total, page, size)))
 }
 
 pub async fn get(
@@ -266,14 +231,8 @@ pub async fn update(
 }
 
 async fn stale(state: &AppState, current: organization::Model) -> ApiError {
-    let current = service::view(&state.db, current)
-        .await
-        .ok()
-        .and_then(|v| serde_json::to_value(v).ok());
-    ApiError::Conflict {
-        message: "the organization was changed by someone else; reload and retry".into(),
-        current,
-    }
+    let current = service::view(&state.db, current).await.ok().and_then(|v| serde_json::to_value(v).ok());
+    ApiError::Conflict { message: "the organization was changed by someone else; reload and retry".into(), current }
 }
 
 pub async fn lock(
@@ -307,10 +266,7 @@ async fn set_locked(
     organization::Entity::update_many()
         .col_expr(organization::Column::IsLocked, Expr::value(locked))
         .col_expr(organization::Column::UpdatedAt, Expr::value(Utc::now()))
-        .col_expr(
-            organization::Column::Version,
-            Expr::col(organization::Column::Version).add(1),
-        )
+        .col_expr(organization::Column::Version, Expr::col(organization::Column::Version).add(1))
         .filter(organization::Column::Id.eq(id))
         .exec(&state.db)
         .await?;

@@ -16,8 +16,8 @@ use crm_common::auth::{Authorized, Principal};
 use crm_common::{ApiError, ApiResult};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait, TryIntoModel,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -125,10 +125,7 @@ fn apply(f: MemberFields, m: &mut employee::ActiveModel) {
     }
 }
 
-async fn views(
-    db: &impl ConnectionTrait,
-    rows: Vec<employee::Model>,
-) -> ApiResult<Vec<MemberView>> {
+async fn views(db: &impl ConnectionTrait, rows: Vec<employee::Model>) -> ApiResult<Vec<MemberView>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.user_id).collect();
     let people: HashMap<Uuid, user::Model> = user::Entity::find()
         .filter(user::Column::Id.is_in(ids))
@@ -141,11 +138,8 @@ async fn views(
         .into_iter()
         .map(|e| {
             let u = people.get(&e.user_id);
-            let full = [e.first_name.as_deref(), e.last_name.as_deref()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" ");
+            let full =
+                [e.first_name.as_deref(), e.last_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
             MemberView {
                 id: e.id,
                 user_id: e.user_id,
@@ -181,37 +175,21 @@ pub async fn list(
     Path(org_id): Path<Uuid>,
     Query(q): Query<ListMembers>,
 ) -> ApiResult<Response> {
-    let (page, size) = PageParams {
-        page: q.page,
-        size: q.size,
-        page_size: q.page_size,
-    }
-    .resolve(20, 100)?;
+    let (page, size) = PageParams { page: q.page, size: q.size, page_size: q.page_size }.resolve(20, 100)?;
     service::find_visible(&state.db, &caller, org_id).await?;
     let mut query = employee::Entity::find().filter(employee::Column::OrganizationId.eq(org_id));
     if !q.include_inactive {
         query = query.filter(employee::Column::IsActive.eq(true));
     }
-    let paginator = query
-        .order_by_asc(employee::Column::CreatedAt)
-        .order_by_asc(employee::Column::Id)
-        .paginate(&state.db, size);
+    let paginator =
+        query.order_by_asc(employee::Column::CreatedAt).order_by_asc(employee::Column::Id).paginate(&state.db, size);
     let total = paginator.num_items().await?;
     let rows = paginator.fetch_page(page - 1).await?;
-    Ok(ok(Page::new(
-        views(&state.db, rows).await?,
-        total,
-        page,
-        size,
-    )))
+    Ok(ok(Page::new(views(&state.db, rows).await?, total, page, size)))
 }
 
 /// Clears the user's other primary memberships when this one becomes primary.
-async fn clear_other_primaries(
-    db: &impl ConnectionTrait,
-    user_id: Uuid,
-    keep: Uuid,
-) -> ApiResult<()> {
+async fn clear_other_primaries(db: &impl ConnectionTrait, user_id: Uuid, keep: Uuid) -> ApiResult<()> {
     employee::Entity::update_many()
         .col_expr(employee::Column::IsPrimary, Expr::value(false))
         .filter(employee::Column::UserId.eq(user_id))
@@ -239,45 +217,46 @@ pub async fn add(
         .await?;
     let now = Utc::now();
     let txn = state.db.begin().await?;
-    let mut row = match existing {
+    let (mut row, is_new) = match existing {
         Some(e) if e.is_active => {
-            return Err(ApiError::conflict(
-                "the user is already a member of this organization",
-            ));
+            return Err(ApiError::conflict("the user is already a member of this organization"));
         }
         Some(e) => {
             let mut m = e.into_active_model();
             m.is_active = Set(true);
             m.left_at = Set(None);
-            m
+            (m, false)
         }
-        None => employee::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            user_id: Set(person.id),
-            organization_id: Set(org_id),
-            first_name: Set(None),
-            last_name: Set(None),
-            email: Set(None),
-            phone: Set(None),
-            position: Set(None),
-            department: Set(None),
-            employee_number: Set(None),
-            is_primary: Set(false),
-            is_manager: Set(false),
-            is_decision_maker: Set(false),
-            is_active: Set(true),
-            joined_at: Set(Some(now.date_naive())),
-            left_at: Set(None),
-            notes: Set(None),
-            created_by: Set(Some(caller.user_id)),
-            created_at: Set(now),
-            updated_at: Set(now),
-        },
+        None => (
+            employee::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                user_id: Set(person.id),
+                organization_id: Set(org_id),
+                first_name: Set(None),
+                last_name: Set(None),
+                email: Set(None),
+                phone: Set(None),
+                position: Set(None),
+                department: Set(None),
+                employee_number: Set(None),
+                is_primary: Set(false),
+                is_manager: Set(false),
+                is_decision_maker: Set(false),
+                is_active: Set(true),
+                joined_at: Set(Some(now.date_naive())),
+                left_at: Set(None),
+                notes: Set(None),
+                created_by: Set(Some(caller.user_id)),
+                created_at: Set(now),
+                updated_at: Set(now),
+            },
+            true,
+        ),
     };
     let primary = body.fields.is_primary == Some(true);
     apply(body.fields, &mut row);
     row.updated_at = Set(now);
-    let saved = row.save(&txn).await?.try_into_model()?;
+    let saved = if is_new { row.insert(&txn).await? } else { row.update(&txn).await? };
     if primary {
         clear_other_primaries(&txn, saved.user_id, saved.id).await?;
     }
@@ -325,9 +304,7 @@ pub async fn update(
 /// Ends a membership: inactive, `left_at` today, no longer primary. The row is kept for history.
 async fn end(state: &AppState, caller: &Principal, row: employee::Model) -> ApiResult<Response> {
     if row.user_id == caller.user_id {
-        return Err(ApiError::bad_request(
-            "you cannot remove yourself from an organization",
-        ));
+        return Err(ApiError::bad_request("you cannot remove yourself from an organization"));
     }
     let user_id = row.user_id;
     let mut m = row.into_active_model();

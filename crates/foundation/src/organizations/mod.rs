@@ -13,32 +13,11 @@ use axum::routing::{get, post, put};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/organizations", post(handlers::create).get(handlers::list))
-        .route(
-            "/organizations/{organization_id}",
-            get(handlers::get).put(handlers::update),
-        )
-        .route(
-            "/organizations/{organization_id}/lock",
-            post(handlers::lock),
-        )
-        .route(
-            "/organizations/{organization_id}/unlock",
-            post(handlers::unlock),
-        )
-        .route(
-            "/organizations/{organization_id}/employees",
-            get(members::list).post(members::add),
-        )
-        .route(
-            "/organizations/{organization_id}/employees/{employee_id}",
-            put(members::update).delete(members::remove),
-        )
-        .route(
-            "/organizations/{organization_id}/members",
-            get(members::list).post(members::add),
-        )
-        .route(
-            "/organizations/{organization_id}/members/{user_id}",
-            axum::routing::delete(members::remove_user),
-        )
+        .route("/organizations/{organization_id}", get(handlers::get).put(handlers::update))
+        .route("/organizations/{organization_id}/lock", post(handlers::lock))
+        .route("/organizations/{organization_id}/unlock", post(handlers::unlock))
+        .route("/organizations/{organization_id}/employees", get(members::list).post(members::add))
+        .route("/organizations/{organization_id}/employees/{employee_id}", put(members::update).delete(members::remove))
+        .route("/organizations/{organization_id}/members", get(members::list).post(members::add))
+        .route("/organizations/{organization_id}/members/{user_id}", axum::routing::delete(members::remove_user))
 }

@@ -9,26 +9,14 @@ use chrono::Utc;
 use crm_common::auth::Principal;
 use crm_common::{ApiError, ApiResult};
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use std::collections::HashMap;
 use uuid::Uuid;
 
 /// The organization if the caller may see it: one they belong to, or any for a platform admin.
-pub async fn find_visible(
-    db: &impl ConnectionTrait,
-    caller: &Principal,
-    id: Uuid,
-) -> ApiResult<organization::Model> {
-    let org = organization::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("organization"))?;
-    if caller.is_platform_admin
-        || caller.organization_id == id
-        || is_member(db, caller.user_id, id).await?
-    {
+pub async fn find_visible(db: &impl ConnectionTrait, caller: &Principal, id: Uuid) -> ApiResult<organization::Model> {
+    let org = organization::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("organization"))?;
+    if caller.is_platform_admin || caller.organization_id == id || is_member(db, caller.user_id, id).await? {
         Ok(org)
     } else {
         Err(ApiError::not_found("organization"))
@@ -58,19 +46,15 @@ pub fn ensure_open(org: &organization::Model) -> ApiResult<()> {
 
 pub fn ensure_not_bantu(org: &organization::Model) -> ApiResult<()> {
     if org.id == BANTU_ORG_ID || crate::access::is_bantu(org) {
-        return Err(ApiError::bad_request(
-            "cannot lock the BANTU internal organization",
-        ));
+        return Err(ApiError::bad_request("cannot lock the BANTU internal organization"));
     }
     Ok(())
 }
 
 /// `{type}{NNN}{YYYYMMDD}`, NNN the per-type sequence; skips codes already taken.
 pub async fn generate_code(db: &impl ConnectionTrait, org_type: &str) -> ApiResult<String> {
-    let existing = organization::Entity::find()
-        .filter(organization::Column::OrganizationType.eq(org_type))
-        .count(db)
-        .await?;
+    let existing =
+        organization::Entity::find().filter(organization::Column::OrganizationType.eq(org_type)).count(db).await?;
     let date = Utc::now().format("%Y%m%d");
     for n in existing + 1..existing + 1000 {
         let code = format!("{org_type}{n:03}{date}");
@@ -78,16 +62,10 @@ pub async fn generate_code(db: &impl ConnectionTrait, org_type: &str) -> ApiResu
             return Ok(code);
         }
     }
-    Err(ApiError::internal(
-        "could not find a free organization code",
-    ))
+    Err(ApiError::internal("could not find a free organization code"))
 }
 
-pub async fn code_taken(
-    db: &impl ConnectionTrait,
-    code: &str,
-    except: Option<Uuid>,
-) -> ApiResult<bool> {
+pub async fn code_taken(db: &impl ConnectionTrait, code: &str, except: Option<Uuid>) -> ApiResult<bool> {
     let mut q = organization::Entity::find().filter(organization::Column::Code.eq(code));
     if let Some(id) = except {
         q = q.filter(organization::Column::Id.ne(id));
@@ -95,18 +73,12 @@ pub async fn code_taken(
     Ok(q.count(db).await? > 0)
 }
 
-pub async fn views(
-    db: &impl ConnectionTrait,
-    orgs: Vec<organization::Model>,
-) -> ApiResult<Vec<OrgView>> {
+pub async fn views(db: &impl ConnectionTrait, orgs: Vec<organization::Model>) -> ApiResult<Vec<OrgView>> {
     let ids: Vec<Uuid> = orgs.iter().map(|o| o.id).collect();
     let counts: HashMap<Uuid, i64> = employee::Entity::find()
         .select_only()
         .column(employee::Column::OrganizationId)
-        .column_as(
-            Expr::from(Func::count(Expr::col(employee::Column::Id))),
-            "n",
-        )
+        .column_as(Expr::from(Func::count(Expr::col(employee::Column::Id))), "n")
         .filter(employee::Column::OrganizationId.is_in(ids))
         .filter(employee::Column::IsActive.eq(true))
         .group_by(employee::Column::OrganizationId)
@@ -125,10 +97,7 @@ pub async fn views(
 }
 
 pub async fn view(db: &impl ConnectionTrait, org: organization::Model) -> ApiResult<OrgView> {
-    views(db, vec![org])
-        .await?
-        .pop()
-        .ok_or_else(|| ApiError::internal("view of one organization was empty"))
+    views(db, vec![org]).await?.pop().ok_or_else(|| ApiError::internal("view of one organization was empty"))
 }
 
 /// The admin account created with an organization.
@@ -147,19 +116,10 @@ pub async fn create_admin(
     password_hash: String,
     created_by: Uuid,
 ) -> ApiResult<AdminAccount> {
-    let domain = org
-        .email
-        .as_deref()
-        .and_then(|e| e.split_once('@'))
-        .map_or("bantu.sbs", |(_, d)| d)
-        .to_owned();
+    let domain = org.email.as_deref().and_then(|e| e.split_once('@')).map_or("bantu.sbs", |(_, d)| d).to_owned();
     let code = org.code.clone().unwrap_or_default().to_lowercase();
     let id8: String = org.id.simple().to_string().chars().take(8).collect();
-    let candidates = [
-        format!("admin@{domain}"),
-        format!("admin{code}@{domain}"),
-        format!("admin{id8}@{domain}"),
-    ];
+    let candidates = [format!("admin@{domain}"), format!("admin{code}@{domain}"), format!("admin{id8}@{domain}")];
     let mut email = None;
     for c in candidates {
         if !users::email_taken(db, &c, None).await? {
@@ -167,8 +127,7 @@ pub async fn create_admin(
             break;
         }
     }
-    let email =
-        email.ok_or_else(|| ApiError::conflict("no free e-mail for the organization admin"))?;
+    let email = email.ok_or_else(|| ApiError::conflict("no free e-mail for the organization admin"))?;
     let user = users::insert_account(
         db,
         NewAccount {
@@ -186,9 +145,5 @@ pub async fn create_admin(
         },
     )
     .await?;
-    Ok(AdminAccount {
-        id: user.id,
-        username: user.username,
-        email,
-    })
+    Ok(AdminAccount { id: user.id, username: user.username, email })
 }

@@ -12,8 +12,8 @@ use crm_common::api::{Json, Path, Query, ok};
 use crm_common::auth::{Authorized, CurrentUser, Principal};
 use crm_common::{ApiError, ApiResult};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    TransactionTrait,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -24,9 +24,7 @@ fn require_platform_admin(caller: &Principal) -> ApiResult<()> {
     if caller.is_platform_admin {
         Ok(())
     } else {
-        Err(ApiError::forbidden(
-            "only administrators of the BANTU organization may change permissions",
-        ))
+        Err(ApiError::forbidden("only administrators of the BANTU organization may change permissions"))
     }
 }
 
@@ -81,12 +79,7 @@ pub async fn create(
         .length("action", &body.action, 1, 50)
         .finish()?;
     let code = body.code.trim().to_owned();
-    if permission::Entity::find()
-        .filter(permission::Column::Code.eq(&code))
-        .one(&state.db)
-        .await?
-        .is_some()
-    {
+    if permission::Entity::find().filter(permission::Column::Code.eq(&code)).one(&state.db).await?.is_some() {
         return Err(ApiError::conflict("permission code already exists"));
     }
     let now = Utc::now();
@@ -119,10 +112,7 @@ fn saved_json(p: permission::Model) -> serde_json::Value {
 }
 
 async fn find(state: &AppState, id: Uuid) -> ApiResult<permission::Model> {
-    permission::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("permission"))
+    permission::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("permission"))
 }
 
 pub async fn get(
@@ -210,10 +200,7 @@ pub async fn assign(
     Json(body): Json<Assign>,
 ) -> ApiResult<Response> {
     require_platform_admin(&caller)?;
-    role::Entity::find_by_id(role_id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("role"))?;
+    role::Entity::find_by_id(role_id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("role"))?;
     let txn = state.db.begin().await?;
     service::replace_grants(&txn, role_id, &body.permission_ids).await?;
     txn.commit().await?;
@@ -226,10 +213,7 @@ pub async fn of_role(
     _: Authorized<PermissionView>,
     Path(role_id): Path<Uuid>,
 ) -> ApiResult<Response> {
-    role::Entity::find_by_id(role_id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("role"))?;
+    role::Entity::find_by_id(role_id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("role"))?;
     let mut grants = service::of_roles(&state.db, &[role_id]).await?;
     Ok(ok(grants.remove(&role_id).unwrap_or_default()))
 }
@@ -246,7 +230,5 @@ pub async fn user_info(
     }
     let target = users::find_visible(&state.db, &caller, user_id, false).await?;
     let access = crate::access::load(&state.db, target).await?;
-    Ok(ok(
-        json!({ "permissions": access.permissions, "menus": [] }),
-    ))
+    Ok(ok(json!({ "permissions": access.permissions, "menus": [] })))
 }

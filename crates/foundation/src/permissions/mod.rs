@@ -11,17 +11,8 @@ use axum::routing::{get, post};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/permissions", post(handlers::create).get(handlers::list))
-        .route(
-            "/permissions/{permission_id}",
-            get(handlers::get).put(handlers::update),
-        )
-        .route(
-            "/permissions/roles/{role_id}/assign",
-            post(handlers::assign),
-        )
+        .route("/permissions/{permission_id}", get(handlers::get).put(handlers::update))
+        .route("/permissions/roles/{role_id}/assign", post(handlers::assign))
         .route("/permissions/roles/{role_id}", get(handlers::of_role))
-        .route(
-            "/permissions/users/{user_id}/info",
-            get(handlers::user_info),
-        )
+        .route("/permissions/users/{user_id}/info", get(handlers::user_info))
 }

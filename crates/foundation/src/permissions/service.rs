@@ -1,10 +1,7 @@
 use super::model::{permission, role_permission};
 use chrono::Utc;
 use crm_common::{ApiError, ApiResult};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -34,10 +31,7 @@ impl From<permission::Model> for PermissionRef {
 }
 
 /// The permissions granted to each of `role_ids`.
-pub async fn of_roles(
-    db: &impl ConnectionTrait,
-    role_ids: &[Uuid],
-) -> ApiResult<HashMap<Uuid, Vec<PermissionRef>>> {
+pub async fn of_roles(db: &impl ConnectionTrait, role_ids: &[Uuid]) -> ApiResult<HashMap<Uuid, Vec<PermissionRef>>> {
     let links = role_permission::Entity::find()
         .filter(role_permission::Column::RoleId.is_in(role_ids.to_vec()))
         .all(db)
@@ -65,23 +59,13 @@ pub async fn of_roles(
 }
 
 /// Replaces the role's grants with `permission_ids`; every id must exist.
-pub async fn replace_grants(
-    db: &impl ConnectionTrait,
-    role_id: Uuid,
-    permission_ids: &[Uuid],
-) -> ApiResult<()> {
+pub async fn replace_grants(db: &impl ConnectionTrait, role_id: Uuid, permission_ids: &[Uuid]) -> ApiResult<()> {
     let ids = crate::users::service::dedup(permission_ids);
-    let found = permission::Entity::find()
-        .filter(permission::Column::Id.is_in(ids.clone()))
-        .count(db)
-        .await?;
+    let found = permission::Entity::find().filter(permission::Column::Id.is_in(ids.clone())).count(db).await?;
     if found as usize != ids.len() {
         return Err(ApiError::field("permission_ids", "permission not found"));
     }
-    role_permission::Entity::delete_many()
-        .filter(role_permission::Column::RoleId.eq(role_id))
-        .exec(db)
-        .await?;
+    role_permission::Entity::delete_many().filter(role_permission::Column::RoleId.eq(role_id)).exec(db).await?;
     let now = Utc::now();
     let rows: Vec<role_permission::ActiveModel> = ids
         .into_iter()
@@ -92,9 +76,7 @@ pub async fn replace_grants(
         })
         .collect();
     if !rows.is_empty() {
-        role_permission::Entity::insert_many(rows)
-            .exec_without_returning(db)
-            .await?;
+        role_permission::Entity::insert_many(rows).exec_without_returning(db).await?;
     }
     Ok(())
 }

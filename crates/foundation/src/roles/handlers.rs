@@ -11,8 +11,8 @@ use crm_common::api::{Json, Path, ok};
 use crm_common::auth::{Authorized, Principal};
 use crm_common::{ApiError, ApiResult};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -76,17 +76,12 @@ fn require_platform_admin(caller: &Principal) -> ApiResult<()> {
     if caller.is_platform_admin {
         Ok(())
     } else {
-        Err(ApiError::forbidden(
-            "only administrators of the BANTU organization may change roles",
-        ))
+        Err(ApiError::forbidden("only administrators of the BANTU organization may change roles"))
     }
 }
 
 async fn find(state: &AppState, id: Uuid) -> ApiResult<role::Model> {
-    role::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("role"))
+    role::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("role"))
 }
 
 async fn with_permissions(state: &AppState, r: role::Model) -> ApiResult<RoleDetail> {
@@ -113,11 +108,7 @@ pub async fn list(State(state): State<AppState>, _: Authorized<RoleList>) -> Api
     Ok(ok(items))
 }
 
-pub async fn get(
-    State(state): State<AppState>,
-    _: Authorized<RoleView>,
-    Path(id): Path<Uuid>,
-) -> ApiResult<Response> {
+pub async fn get(State(state): State<AppState>, _: Authorized<RoleView>, Path(id): Path<Uuid>) -> ApiResult<Response> {
     let r = find(&state, id).await?;
     Ok(ok(with_permissions(&state, r).await?))
 }
@@ -132,19 +123,13 @@ pub async fn create(
     Validator::new()
         .length("code", &code, 1, 50)
         .check(
-            code.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
+            code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
             "code",
             "may contain only letters, digits, _ and -",
         )
         .length("name", &body.name, 1, 255)
         .finish()?;
-    if role::Entity::find()
-        .filter(role::Column::Code.eq(&code))
-        .one(&state.db)
-        .await?
-        .is_some()
-    {
+    if role::Entity::find().filter(role::Column::Code.eq(&code)).one(&state.db).await?.is_some() {
         return Err(ApiError::conflict("role code already exists"));
     }
     let now = Utc::now();
@@ -205,14 +190,9 @@ pub async fn delete(
     if is_preset_role(&r.code) {
         return Err(ApiError::bad_request("preset role cannot be deleted"));
     }
-    let holders = user_role::Entity::find()
-        .filter(user_role::Column::RoleId.eq(id))
-        .count(&state.db)
-        .await?;
+    let holders = user_role::Entity::find().filter(user_role::Column::RoleId.eq(id)).count(&state.db).await?;
     if holders > 0 {
-        return Err(ApiError::conflict(format!(
-            "the role is still assigned to {holders} user(s)"
-        )));
+        return Err(ApiError::conflict(format!("the role is still assigned to {holders} user(s)")));
     }
     role::Entity::delete_by_id(id).exec(&state.db).await?;
     crate::authz::invalidate_all(&state.cache).await;

@@ -10,10 +10,5 @@ use axum::routing::get;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/roles", get(handlers::list).post(handlers::create))
-        .route(
-            "/roles/{role_id}",
-            get(handlers::get)
-                .put(handlers::update)
-                .delete(handlers::delete),
-        )
+        .route("/roles/{role_id}", get(handlers::get).put(handlers::update).delete(handlers::delete))
 }

@@ -14,9 +14,7 @@ use crm_common::api::{Json, Path, ok};
 use crm_common::auth::{Authorized, CurrentUser};
 use crm_common::{ApiError, ApiResult};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -43,18 +41,13 @@ async fn set_locked(
     locked: bool,
 ) -> ApiResult<Response> {
     if caller.user_id == id {
-        return Err(ApiError::bad_request(
-            "you cannot lock or unlock your own account",
-        ));
+        return Err(ApiError::bad_request("you cannot lock or unlock your own account"));
     }
     service::find_visible(&state.db, caller, id, false).await?;
     user::Entity::update_many()
         .col_expr(user::Column::IsLocked, Expr::value(locked))
         .col_expr(user::Column::UpdatedAt, Expr::value(Utc::now()))
-        .col_expr(
-            user::Column::Version,
-            Expr::col(user::Column::Version).add(1),
-        )
+        .col_expr(user::Column::Version, Expr::col(user::Column::Version).add(1))
         .filter(user::Column::Id.eq(id))
         .exec(&state.db)
         .await?;
@@ -89,22 +82,12 @@ pub async fn change_password(
         return Err(ApiError::forbidden("you can only change your own password"));
     }
     let me = service::find_visible(&state.db, &caller, id, false).await?;
-    if !state
-        .passwords
-        .verify(Some(&me.password_hash), &body.old_password)
-        .await?
-    {
-        return Err(ApiError::field(
-            "old_password",
-            "the current password is wrong",
-        ));
+    if !state.passwords.verify(Some(&me.password_hash), &body.old_password).await? {
+        return Err(ApiError::field("old_password", "the current password is wrong"));
     }
     password::check_policy("new_password", &body.new_password)?;
     if body.new_password == body.old_password {
-        return Err(ApiError::field(
-            "new_password",
-            "must differ from the current password",
-        ));
+        return Err(ApiError::field("new_password", "must differ from the current password"));
     }
     let hash = state.passwords.hash(&body.new_password).await?;
     store_password(&state, id, hash).await?;
@@ -130,29 +113,18 @@ pub async fn batch(
     caller: CurrentUser,
     Json(body): Json<BatchRequest>,
 ) -> ApiResult<Response> {
-    let needed = if body.action == BatchAction::Delete {
-        "user.delete"
-    } else {
-        "user.update"
-    };
+    let needed = if body.action == BatchAction::Delete { "user.delete" } else { "user.update" };
     caller.require(needed)?;
     let ids = service::dedup(&body.user_ids);
     if ids.is_empty() || ids.len() > 500 {
-        return Err(ApiError::field(
-            "user_ids",
-            "give between 1 and 500 user ids",
-        ));
+        return Err(ApiError::field("user_ids", "give between 1 and 500 user ids"));
     }
     if body.action != BatchAction::Activate && ids.contains(&caller.user_id) {
-        return Err(ApiError::field(
-            "user_ids",
-            "you cannot deactivate or delete your own account",
-        ));
+        return Err(ApiError::field("user_ids", "you cannot deactivate or delete your own account"));
     }
     let mut visible = user::Entity::find().filter(user::Column::Id.is_in(ids.clone()));
     if !caller.is_platform_admin {
-        visible = visible
-            .filter(user::Column::Id.in_subquery(service::members_of(caller.organization_id)));
+        visible = visible.filter(user::Column::Id.in_subquery(service::members_of(caller.organization_id)));
     }
     if visible.count(&state.db).await? as usize != ids.len() {
         return Err(ApiError::not_found("one or more users"));
@@ -160,23 +132,13 @@ pub async fn batch(
     let now = Utc::now();
     let mut update = user::Entity::update_many()
         .col_expr(user::Column::UpdatedAt, Expr::value(now))
-        .col_expr(
-            user::Column::Version,
-            Expr::col(user::Column::Version).add(1),
-        )
-        .col_expr(
-            user::Column::IsActive,
-            Expr::value(body.action == BatchAction::Activate),
-        );
+        .col_expr(user::Column::Version, Expr::col(user::Column::Version).add(1))
+        .col_expr(user::Column::IsActive, Expr::value(body.action == BatchAction::Activate));
     if body.action == BatchAction::Delete {
         update = update.col_expr(user::Column::DeletedAt, Expr::value(now));
     }
     let txn = state.db.begin().await?;
-    let affected = update
-        .filter(user::Column::Id.is_in(ids.clone()))
-        .exec(&txn)
-        .await?
-        .rows_affected;
+    let affected = update.filter(user::Column::Id.is_in(ids.clone())).exec(&txn).await?.rows_affected;
     if body.action != BatchAction::Activate {
         for id in &ids {
             tokens::revoke_user(&txn, *id).await?;
@@ -186,9 +148,7 @@ pub async fn batch(
     for id in &ids {
         super::changed(&state, *id).await;
     }
-    Ok(ok(
-        json!({ "action": body.action_name(), "affected": affected }),
-    ))
+    Ok(ok(json!({ "action": body.action_name(), "affected": affected })))
 }
 
 impl BatchRequest {
@@ -207,21 +167,16 @@ pub async fn roles(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Response> {
     service::find_visible(&state.db, &caller, id, false).await?;
-    let links = user_role::Entity::find()
-        .filter(user_role::Column::UserId.eq(id))
-        .all(&state.db)
-        .await?;
+    let links = user_role::Entity::find().filter(user_role::Column::UserId.eq(id)).all(&state.db).await?;
     let ids: Vec<Uuid> = links.iter().map(|l| l.role_id).collect();
-    let roles = role::Entity::find()
-        .filter(role::Column::Id.is_in(ids))
-        .all(&state.db)
-        .await?;
+    let roles = role::Entity::find().filter(role::Column::Id.is_in(ids)).all(&state.db).await?;
     let items: Vec<_> = links
         .iter()
         .filter_map(|l| {
-            roles.iter().find(|r| r.id == l.role_id).map(|r| {
-                json!({ "id": r.id, "code": r.code, "name": r.name, "assigned_at": l.created_at })
-            })
+            roles
+                .iter()
+                .find(|r| r.id == l.role_id)
+                .map(|r| json!({ "id": r.id, "code": r.code, "name": r.name, "assigned_at": l.created_at }))
         })
         .collect();
     Ok(ok(items))
@@ -236,10 +191,7 @@ pub async fn grant_role(
     service::find_visible(&state.db, &caller, id, false).await?;
     service::ensure_roles_exist(&state.db, &[role_id]).await?;
     service::ensure_can_grant(&state.db, &caller, &[role_id]).await?;
-    let exists = user_role::Entity::find_by_id((id, role_id))
-        .one(&state.db)
-        .await?
-        .is_some();
+    let exists = user_role::Entity::find_by_id((id, role_id)).one(&state.db).await?.is_some();
     if !exists {
         user_role::Entity::insert(user_role::ActiveModel {
             user_id: Set(id),
@@ -261,20 +213,12 @@ pub async fn revoke_role(
 ) -> ApiResult<Response> {
     service::find_visible(&state.db, &caller, id, false).await?;
     service::ensure_can_grant(&state.db, &caller, &[role_id]).await?;
-    let count = user_role::Entity::find()
-        .filter(user_role::Column::UserId.eq(id))
-        .count(&state.db)
-        .await?;
-    let has = user_role::Entity::find_by_id((id, role_id))
-        .one(&state.db)
-        .await?
-        .is_some();
+    let count = user_role::Entity::find().filter(user_role::Column::UserId.eq(id)).count(&state.db).await?;
+    let has = user_role::Entity::find_by_id((id, role_id)).one(&state.db).await?.is_some();
     if has && count <= 1 {
         return Err(ApiError::bad_request("a user keeps at least one role"));
     }
-    user_role::Entity::delete_by_id((id, role_id))
-        .exec(&state.db)
-        .await?;
+    user_role::Entity::delete_by_id((id, role_id)).exec(&state.db).await?;
     super::changed(&state, id).await;
     Ok(ok(()))
 }

@@ -13,8 +13,8 @@ use crm_common::api::{Json, PageParams, Path, Query, RecordsPage, ok};
 use crm_common::auth::{Authorized, CurrentUser};
 use crm_common::{ApiError, ApiResult};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -25,11 +25,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let mut v = Validator::new();
     v.email("email", &body.email)
-        .check(
-            !body.role_ids.is_empty(),
-            "role_ids",
-            "at least one role is required",
-        )
+        .check(!body.role_ids.is_empty(), "role_ids", "at least one role is required")
         .optional_length("username", body.username.as_deref(), 50)
         .optional_length("display_name", body.display_name.as_deref(), 100)
         .optional_length("phone", body.phone.as_deref(), 50)
@@ -44,10 +40,7 @@ pub async fn create(
     service::ensure_roles_exist(&state.db, &body.role_ids).await?;
     service::ensure_can_grant(&state.db, &caller, &body.role_ids).await?;
     let password_hash = state.passwords.hash(&body.password).await?;
-    let username = body
-        .username
-        .map(|u| u.trim().to_owned())
-        .unwrap_or_else(|| service::default_username(&body.email));
+    let username = body.username.map(|u| u.trim().to_owned()).unwrap_or_else(|| service::default_username(&body.email));
     let txn = state.db.begin().await?;
     let created = service::insert_account(
         &txn,
@@ -75,12 +68,7 @@ pub async fn list(
     caller: Authorized<UserList>,
     Query(q): Query<ListUsers>,
 ) -> ApiResult<Response> {
-    let (page, size) = PageParams {
-        page: q.page,
-        size: q.size,
-        page_size: q.page_size,
-    }
-    .resolve(10, 100)?;
+    let (page, size) = PageParams { page: q.page, size: q.size, page_size: q.page_size }.resolve(10, 100)?;
     let scope = caller.scope_org(q.organization_id)?;
     let mut query = user::Entity::find();
     if let Some(org) = scope {
@@ -94,10 +82,7 @@ pub async fn list(
             sea_orm::Condition::any()
                 .add(crm_common::db::contains_ci(user::Column::Username, search))
                 .add(crm_common::db::contains_ci(user::Column::Email, search))
-                .add(crm_common::db::contains_ci(
-                    user::Column::DisplayName,
-                    search,
-                )),
+                .add(crm_common::db::contains_ci(user::Column::DisplayName, search)),
         );
     }
     if let Some(active) = q.is_active {
@@ -117,10 +102,8 @@ pub async fn list(
     if !q.include_deleted {
         query = query.filter(user::Column::DeletedAt.is_null());
     }
-    let paginator = query
-        .order_by_desc(user::Column::CreatedAt)
-        .order_by_desc(user::Column::Id)
-        .paginate(&state.db, size);
+    let paginator =
+        query.order_by_desc(user::Column::CreatedAt).order_by_desc(user::Column::Id).paginate(&state.db, size);
     let total = paginator.num_items().await?;
     let users = paginator.fetch_page(page - 1).await?;
     let records = service::views(&state.db, users).await?;
@@ -149,10 +132,7 @@ pub async fn update(
         return Err(ApiError::forbidden("permission denied: user.update"));
     }
     if is_self && body.is_active == Some(false) {
-        return Err(ApiError::field(
-            "is_active",
-            "you cannot deactivate your own account",
-        ));
+        return Err(ApiError::field("is_active", "you cannot deactivate your own account"));
     }
     let mut v = Validator::new();
     if let Some(email) = &body.email {
@@ -168,11 +148,7 @@ pub async fn update(
         .optional_length("bio", body.bio.as_deref(), 2000)
         .optional_length("address", body.address.as_deref(), 500);
     if let Some(roles) = &body.role_ids {
-        v.check(
-            !roles.is_empty(),
-            "role_ids",
-            "at least one role is required",
-        );
+        v.check(!roles.is_empty(), "role_ids", "at least one role is required");
     }
     v.finish()?;
     if let Some(email) = &body.email {
@@ -232,22 +208,13 @@ pub async fn update(
         crate::auth::tokens::revoke_user(&state.db, id).await?;
     }
     super::changed(&state, id).await;
-    let updated = user::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("user"))?;
+    let updated = user::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("user"))?;
     Ok(ok(service::view(&state.db, updated).await?))
 }
 
 async fn stale(state: &AppState, current: user::Model) -> ApiError {
-    let current = service::view(&state.db, current)
-        .await
-        .ok()
-        .and_then(|v| serde_json::to_value(v).ok());
-    ApiError::Conflict {
-        message: "the user was changed by someone else; reload and retry".into(),
-        current,
-    }
+    let current = service::view(&state.db, current).await.ok().and_then(|v| serde_json::to_value(v).ok());
+    ApiError::Conflict { message: "the user was changed by someone else; reload and retry".into(), current }
 }
 
 pub async fn delete(
@@ -274,11 +241,7 @@ pub async fn restore(
 }
 
 /// Soft delete keeps roles and memberships; restore re-activates the account.
-async fn set_deleted(
-    state: &AppState,
-    found: user::Model,
-    deleted: bool,
-) -> ApiResult<user::Model> {
+async fn set_deleted(state: &AppState, found: user::Model, deleted: bool) -> ApiResult<user::Model> {
     let id = found.id;
     let version = found.version;
     let mut active = found.into_active_model();

@@ -15,25 +15,14 @@ pub fn routes() -> Router<AppState> {
         .route("/users", post(handlers::create).get(handlers::list))
         .route("/users/batch", post(actions::batch))
         .route("/employees/batch", post(actions::batch))
-        .route(
-            "/users/{user_id}",
-            get(handlers::get)
-                .put(handlers::update)
-                .delete(handlers::delete),
-        )
+        .route("/users/{user_id}", get(handlers::get).put(handlers::update).delete(handlers::delete))
         .route("/users/{user_id}/restore", put(handlers::restore))
         .route("/users/{user_id}/lock", post(actions::lock))
         .route("/users/{user_id}/unlock", post(actions::unlock))
-        .route(
-            "/users/{user_id}/reset-password",
-            post(actions::reset_password),
-        )
+        .route("/users/{user_id}/reset-password", post(actions::reset_password))
         .route("/users/{user_id}/password", put(actions::change_password))
         .route("/users/{user_id}/roles", get(actions::roles))
-        .route(
-            "/users/{user_id}/roles/{role_id}",
-            post(actions::grant_role).delete(actions::revoke_role),
-        )
+        .route("/users/{user_id}/roles/{role_id}", post(actions::grant_role).delete(actions::revoke_role))
 }
 
 /// Shared by the users handlers: forget a user's cached standing after a change to it.

@@ -10,10 +10,7 @@ use chrono::Utc;
 use crm_common::auth::{Principal, has_permission};
 use crm_common::{ApiError, ApiResult};
 use sea_orm::sea_query::Query;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -49,10 +46,7 @@ pub async fn find_visible(
 
 pub async fn views(db: &impl ConnectionTrait, users: Vec<user::Model>) -> ApiResult<Vec<UserView>> {
     let ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
-    let links = user_role::Entity::find()
-        .filter(user_role::Column::UserId.is_in(ids.clone()))
-        .all(db)
-        .await?;
+    let links = user_role::Entity::find().filter(user_role::Column::UserId.is_in(ids.clone())).all(db).await?;
     let role_ids: Vec<Uuid> = links.iter().map(|l| l.role_id).collect();
     let roles: HashMap<Uuid, role::Model> = role::Entity::find()
         .filter(role::Column::Id.is_in(role_ids))
@@ -75,10 +69,7 @@ pub async fn views(db: &impl ConnectionTrait, users: Vec<user::Model>) -> ApiRes
         .into_iter()
         .map(|o| (o.id, o.name))
         .collect();
-    let primary_of: HashMap<Uuid, Uuid> = primaries
-        .iter()
-        .map(|p| (p.user_id, p.organization_id))
-        .collect();
+    let primary_of: HashMap<Uuid, Uuid> = primaries.iter().map(|p| (p.user_id, p.organization_id)).collect();
     let mut roles_of: HashMap<Uuid, Vec<RoleRef>> = HashMap::new();
     for link in links {
         if let Some(r) = roles.get(&link.role_id) {
@@ -124,18 +115,12 @@ pub async fn views(db: &impl ConnectionTrait, users: Vec<user::Model>) -> ApiRes
 }
 
 pub async fn view(db: &impl ConnectionTrait, user: user::Model) -> ApiResult<UserView> {
-    views(db, vec![user])
-        .await?
-        .pop()
-        .ok_or_else(|| ApiError::internal("view of one user was empty"))
+    views(db, vec![user]).await?.pop().ok_or_else(|| ApiError::internal("view of one user was empty"))
 }
 
 /// 400 naming the first id that is not a role.
 pub async fn ensure_roles_exist(db: &impl ConnectionTrait, role_ids: &[Uuid]) -> ApiResult<()> {
-    let found = role::Entity::find()
-        .filter(role::Column::Id.is_in(role_ids.to_vec()))
-        .count(db)
-        .await?;
+    let found = role::Entity::find().filter(role::Column::Id.is_in(role_ids.to_vec())).count(db).await?;
     if found as usize != dedup(role_ids).len() {
         return Err(ApiError::field("role_ids", "role not found"));
     }
@@ -144,22 +129,13 @@ pub async fn ensure_roles_exist(db: &impl ConnectionTrait, role_ids: &[Uuid]) ->
 
 /// A caller can grant only roles whose permissions they hold themselves, so `user.create` alone
 /// never mints an administrator. Platform admins may grant anything.
-pub async fn ensure_can_grant(
-    db: &impl ConnectionTrait,
-    caller: &Principal,
-    role_ids: &[Uuid],
-) -> ApiResult<()> {
+pub async fn ensure_can_grant(db: &impl ConnectionTrait, caller: &Principal, role_ids: &[Uuid]) -> ApiResult<()> {
     if caller.is_platform_admin {
         return Ok(());
     }
     let wanted = access::permissions_of_roles(db, role_ids).await?;
-    if let Some(missing) = wanted
-        .iter()
-        .find(|code| !has_permission(&caller.permissions, code))
-    {
-        return Err(ApiError::forbidden(format!(
-            "cannot grant a role carrying {missing}, which you do not hold"
-        )));
+    if let Some(missing) = wanted.iter().find(|code| !has_permission(&caller.permissions, code)) {
+        return Err(ApiError::forbidden(format!("cannot grant a role carrying {missing}, which you do not hold")));
     }
     Ok(())
 }
@@ -171,47 +147,25 @@ pub fn dedup(ids: &[Uuid]) -> Vec<Uuid> {
     v
 }
 
-pub async fn replace_roles(
-    db: &impl ConnectionTrait,
-    user_id: Uuid,
-    role_ids: &[Uuid],
-) -> ApiResult<()> {
-    user_role::Entity::delete_many()
-        .filter(user_role::Column::UserId.eq(user_id))
-        .exec(db)
-        .await?;
+pub async fn replace_roles(db: &impl ConnectionTrait, user_id: Uuid, role_ids: &[Uuid]) -> ApiResult<()> {
+    user_role::Entity::delete_many().filter(user_role::Column::UserId.eq(user_id)).exec(db).await?;
     let now = Utc::now();
     let rows: Vec<user_role::ActiveModel> = dedup(role_ids)
         .into_iter()
-        .map(|role_id| user_role::ActiveModel {
-            user_id: Set(user_id),
-            role_id: Set(role_id),
-            created_at: Set(now),
-        })
+        .map(|role_id| user_role::ActiveModel { user_id: Set(user_id), role_id: Set(role_id), created_at: Set(now) })
         .collect();
     if !rows.is_empty() {
-        user_role::Entity::insert_many(rows)
-            .exec_without_returning(db)
-            .await?;
+        user_role::Entity::insert_many(rows).exec_without_returning(db).await?;
     }
     Ok(())
 }
 
-pub async fn email_taken(
-    db: &impl ConnectionTrait,
-    email: &str,
-    except: Option<Uuid>,
-) -> ApiResult<bool> {
+pub async fn email_taken(db: &impl ConnectionTrait, email: &str, except: Option<Uuid>) -> ApiResult<bool> {
     let mut q = user::Entity::find().filter(user::Column::Email.eq(email.to_lowercase()));
     if let Some(id) = except {
         q = q.filter(user::Column::Id.ne(id));
     }
-    Ok(q.select_only()
-        .column(user::Column::Id)
-        .into_tuple::<Uuid>()
-        .one(db)
-        .await?
-        .is_some())
+    Ok(q.select_only().column(user::Column::Id).into_tuple::<Uuid>().one(db).await?.is_some())
 }
 
 /// Everything needed to create a login account with its membership.
@@ -260,9 +214,7 @@ pub async fn insert_account(db: &impl ConnectionTrait, new: NewAccount) -> ApiRe
         updated_at: now,
         version: 1,
     };
-    user::Entity::insert(user::ActiveModel::from(model.clone()))
-        .exec_without_returning(db)
-        .await?;
+    user::Entity::insert(user::ActiveModel::from(model.clone())).exec_without_returning(db).await?;
     employee::Entity::insert(employee::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(id),
@@ -293,11 +245,5 @@ pub async fn insert_account(db: &impl ConnectionTrait, new: NewAccount) -> ApiRe
 
 /// The username a new account gets when none is given: the e-mail's local part.
 pub fn default_username(email: &str) -> String {
-    email
-        .split('@')
-        .next()
-        .unwrap_or(email)
-        .chars()
-        .take(50)
-        .collect()
+    email.trim().split('@').next().unwrap_or(email).to_lowercase().chars().take(50).collect()
 }
