@@ -102,10 +102,10 @@ impl Cache {
     pub async fn delete(&self, key: &str) {
         let key = self.key(key);
         #[cfg(feature = "cache")]
-        if let Some(pool) = &self.inner.redis {
-            if let Err(e) = redis_ops::delete(pool, &key).await {
-                fallback_warning("delete", &e);
-            }
+        if let Some(pool) = &self.inner.redis
+            && let Err(e) = redis_ops::delete(pool, &key).await
+        {
+            fallback_warning("delete", &e);
         }
         // Always clear the local copy too: it may hold a value written while Redis was away.
         self.inner.memory.delete(&key);

@@ -35,10 +35,10 @@ fn prepare_sqlite_url(url: &str) -> Result<String, DbErr> {
         return Ok(url.to_owned());
     };
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    if path != ":memory:" {
-        if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
-        }
+    if path != ":memory:"
+        && let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
     }
     let mode = if query.contains("mode=") { String::new() } else { "mode=rwc".into() };
     let sep = if query.is_empty() || mode.is_empty() { "" } else { "&" };

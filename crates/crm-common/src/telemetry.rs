@@ -13,9 +13,7 @@ pub fn init(service: &str) {
         .with_target(true)
         .try_init()
         .is_ok();
-    if installed {
-        if let Some(endpoint) = crate::config::env("OTEL_EXPORTER_OTLP_ENDPOINT") {
-            tracing::warn!(%endpoint, service, "OTLP export is not built into this binary; traces stay in the logs");
-        }
+    if installed && let Some(endpoint) = crate::config::env("OTEL_EXPORTER_OTLP_ENDPOINT") {
+        tracing::warn!(%endpoint, service, "OTLP export is not built into this binary; traces stay in the logs");
     }
 }

@@ -1,3 +1,5 @@
+#![expect(clippy::expect_used, reason = "test support: a failed setup step should stop the test loudly")]
+
 //! Integration-test support: a fresh database per test on SQLite or PostgreSQL (dropped afterwards,
 //! so tests run concurrently), a typed HTTP client, and a macro that runs one test body on both
 //! backends.

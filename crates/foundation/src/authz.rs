@@ -55,10 +55,10 @@ impl Resolver {
     async fn snapshot(&self, user_id: Uuid) -> Result<Snapshot, ApiError> {
         let generation = generation(&self.cache).await;
         let cache_key = key(&generation, user_id);
-        if let Some(cached) = self.cache.get(&cache_key).await {
-            if let Ok(snapshot) = serde_json::from_str(&cached) {
-                return Ok(snapshot);
-            }
+        if let Some(cached) = self.cache.get(&cache_key).await
+            && let Ok(snapshot) = serde_json::from_str(&cached)
+        {
+            return Ok(snapshot);
         }
         let disabled = || ApiError::unauthorized("account disabled");
         let user = user::Entity::find_by_id(user_id).one(&self.db).await?.ok_or_else(disabled)?;

@@ -39,10 +39,10 @@ impl Validator {
     }
 
     pub fn optional_length(&mut self, field: &str, value: Option<&str>, max: usize) -> &mut Self {
-        if let Some(v) = value {
-            if v.chars().count() > max {
-                self.errors.push(FieldError::new(field, format!("must be at most {max} characters")));
-            }
+        if let Some(v) = value
+            && v.chars().count() > max
+        {
+            self.errors.push(FieldError::new(field, format!("must be at most {max} characters")));
         }
         self
     }
@@ -52,10 +52,10 @@ impl Validator {
     }
 
     pub fn one_of(&mut self, field: &str, value: Option<&str>, allowed: &[&str]) -> &mut Self {
-        if let Some(v) = value {
-            if !allowed.contains(&v) {
-                self.errors.push(FieldError::new(field, format!("must be one of: {}", allowed.join(", "))));
-            }
+        if let Some(v) = value
+            && !allowed.contains(&v)
+        {
+            self.errors.push(FieldError::new(field, format!("must be one of: {}", allowed.join(", "))));
         }
         self
     }

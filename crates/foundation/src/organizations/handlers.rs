@@ -44,10 +44,10 @@ pub async fn create(
     if let Some(pw) = &body.admin_password {
         password::check_policy("admin_password", pw)?;
     }
-    if let Some(code) = &body.fields.code {
-        if service::code_taken(&state.db, code.trim(), None).await? {
-            return Err(ApiError::conflict("organization code already exists"));
-        }
+    if let Some(code) = &body.fields.code
+        && service::code_taken(&state.db, code.trim(), None).await?
+    {
+        return Err(ApiError::conflict("organization code already exists"));
     }
     let admin_role = role::Entity::find()
         .filter(role::Column::Code.eq("ADMIN"))
@@ -197,10 +197,10 @@ pub async fn update(
             service::ensure_not_bantu(&org)?;
         }
     }
-    if let Some(code) = body.fields.code.as_deref() {
-        if service::code_taken(&state.db, code.trim(), Some(id)).await? {
-            return Err(ApiError::conflict("organization code already exists"));
-        }
+    if let Some(code) = body.fields.code.as_deref()
+        && service::code_taken(&state.db, code.trim(), Some(id)).await?
+    {
+        return Err(ApiError::conflict("organization code already exists"));
     }
     if body.version.is_some_and(|v| v != org.version) {
         return Err(stale(&state, org).await);

@@ -128,7 +128,7 @@ pub async fn update(
     let found = service::find_visible(&state.db, &caller, id, false).await?;
     let is_self = caller.user_id == id;
     let admin = caller.has("user.update");
-    if !(admin || is_self) || (body.touches_admin_fields() && !admin) {
+    if !admin && (!is_self || body.touches_admin_fields()) {
         return Err(ApiError::forbidden("permission denied: user.update"));
     }
     if is_self && body.is_active == Some(false) {
@@ -151,10 +151,10 @@ pub async fn update(
         v.check(!roles.is_empty(), "role_ids", "at least one role is required");
     }
     v.finish()?;
-    if let Some(email) = &body.email {
-        if service::email_taken(&state.db, email, Some(id)).await? {
-            return Err(ApiError::conflict("e-mail already exists"));
-        }
+    if let Some(email) = &body.email
+        && service::email_taken(&state.db, email, Some(id)).await?
+    {
+        return Err(ApiError::conflict("e-mail already exists"));
     }
     if let Some(roles) = &body.role_ids {
         service::ensure_roles_exist(&state.db, roles).await?;

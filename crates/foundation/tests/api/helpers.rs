@@ -1,4 +1,4 @@
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code)]
 
 use crm_common::config::ServiceConfig;
 use crm_common::testing::{Backend, TestClient, TestDatabase, TestResponse};

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Makes sure the PostgreSQL and Redis the tests use are running; starts them when stopped.
+# Honour TEST_POSTGRES_URL / TEST_REDIS_URL when they point elsewhere.
+set -euo pipefail
+
+pg_up() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
+redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
+
+if [ -z "${TEST_POSTGRES_URL:-}" ] && ! pg_up; then
+  echo "starting PostgreSQL"
+  if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+  fi
+  for _ in $(seq 1 30); do pg_up && break; sleep 1; done
+  pg_up || { echo "PostgreSQL is not reachable on 127.0.0.1:5432" >&2; exit 1; }
+fi
+
+if [ -z "${TEST_REDIS_URL:-}" ] && ! redis_up; then
+  echo "starting Redis"
+  mkdir -p /var/lib/redis /var/log/redis 2>/dev/null || true
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  for _ in $(seq 1 30); do redis_up && break; sleep 1; done
+  redis_up || { echo "Redis is not reachable on 127.0.0.1:6379" >&2; exit 1; }
+fi
