@@ -47,12 +47,14 @@ impl Passwords {
     }
 }
 
-fn hash_blocking(password: &str) -> Result<String, ApiError> {
+/// Hashes on the calling thread; async callers use [`Passwords::hash`].
+pub fn hash_blocking(password: &str) -> Result<String, ApiError> {
     let salt = SaltString::generate(&mut OsRng);
     argon2().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(ApiError::internal)
 }
 
-fn verify_blocking(hash: &str, password: &str) -> bool {
+/// Verifies on the calling thread; async callers use [`Passwords::verify`].
+pub fn verify_blocking(hash: &str, password: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
