@@ -1,9 +1,11 @@
 //! One cache interface: Redis when `REDIS_URL` is set (shared by replicas), in-process otherwise.
 //!
 //! A Redis failure never fails a request: the operation falls back to the in-process store and a
-//! warning is logged, so the service degrades to per-replica caching and counting.
+//! warning is logged (at most every few seconds), so the service degrades to per-replica caching and
+//! counting. [`Cache::fallbacks`] counts those fallbacks so a service can export them as a metric.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -18,6 +20,7 @@ pub struct Cache {
 struct Inner {
     prefix: String,
     memory: MemoryStore,
+    health: Fallbacks,
     #[cfg(feature = "cache")]
     redis: Option<deadpool_redis::Pool>,
 }
@@ -29,6 +32,7 @@ impl Cache {
             inner: Arc::new(Inner {
                 prefix: prefix.to_owned(),
                 memory: MemoryStore::default(),
+                health: Fallbacks::default(),
                 #[cfg(feature = "cache")]
                 redis: None,
             }),
@@ -48,7 +52,12 @@ impl Cache {
         });
         let pool = cfg.create_pool(Some(Runtime::Tokio1)).map_err(|e| e.to_string())?;
         Ok(Self {
-            inner: Arc::new(Inner { prefix: prefix.to_owned(), memory: MemoryStore::default(), redis: Some(pool) }),
+            inner: Arc::new(Inner {
+                prefix: prefix.to_owned(),
+                memory: MemoryStore::default(),
+                health: Fallbacks::default(),
+                redis: Some(pool),
+            }),
         })
     }
 
@@ -80,8 +89,11 @@ impl Cache {
         #[cfg(feature = "cache")]
         if let Some(pool) = &self.inner.redis {
             match redis_ops::get(pool, &key).await {
-                Ok(v) => return v,
-                Err(e) => fallback_warning("get", &e),
+                Ok(v) => {
+                    self.recovered();
+                    return v;
+                }
+                Err(e) => self.fallback("get", &e),
             }
         }
         self.inner.memory.get(&key)
@@ -92,8 +104,11 @@ impl Cache {
         #[cfg(feature = "cache")]
         if let Some(pool) = &self.inner.redis {
             match redis_ops::set(pool, &key, value, ttl).await {
-                Ok(()) => return,
-                Err(e) => fallback_warning("set", &e),
+                Ok(()) => {
+                    self.recovered();
+                    return;
+                }
+                Err(e) => self.fallback("set", &e),
             }
         }
         self.inner.memory.set(key, value.to_owned(), ttl);
@@ -105,7 +120,7 @@ impl Cache {
         if let Some(pool) = &self.inner.redis
             && let Err(e) = redis_ops::delete(pool, &key).await
         {
-            fallback_warning("delete", &e);
+            self.fallback("delete", &e);
         }
         // Always clear the local copy too: it may hold a value written while Redis was away.
         self.inner.memory.delete(&key);
@@ -117,11 +132,69 @@ impl Cache {
         #[cfg(feature = "cache")]
         if let Some(pool) = &self.inner.redis {
             match redis_ops::incr(pool, &key, window).await {
-                Ok(n) => return n,
-                Err(e) => fallback_warning("incr", &e),
+                Ok(n) => {
+                    self.recovered();
+                    return n;
+                }
+                Err(e) => self.fallback("incr", &e),
             }
         }
         self.inner.memory.incr(key, window)
+    }
+
+    /// Like [`Cache::incr`], and also the time until the counter resets (one Redis round trip).
+    pub async fn incr_with_ttl(&self, key: &str, window: Duration) -> (u64, Duration) {
+        let key = self.key(key);
+        #[cfg(feature = "cache")]
+        if let Some(pool) = &self.inner.redis {
+            match redis_ops::incr_with_ttl(pool, &key, window).await {
+                Ok(v) => {
+                    self.recovered();
+                    return v;
+                }
+                Err(e) => self.fallback("incr", &e),
+            }
+        }
+        let n = self.inner.memory.incr(key.clone(), window);
+        (n, self.inner.memory.ttl(&key).unwrap_or(window))
+    }
+
+    /// How many operations fell back to the in-process store because Redis failed.
+    pub fn fallbacks(&self) -> u64 {
+        self.inner.health.count.load(Ordering::Relaxed)
+    }
+
+    /// Whether the last Redis operation failed (always false without Redis).
+    pub fn degraded(&self) -> bool {
+        self.inner.health.degraded.load(Ordering::Relaxed)
+    }
+
+    #[cfg(feature = "cache")]
+    fn fallback(&self, op: &str, error: &str) {
+        let health = &self.inner.health;
+        health.count.fetch_add(1, Ordering::Relaxed);
+        health.degraded.store(true, Ordering::Relaxed);
+        // One warning per few seconds is enough to see an outage without flooding the log.
+        let now = health.started.elapsed().as_millis() as u64;
+        let last = health.last_warning_ms.load(Ordering::Relaxed);
+        let first = last == 0;
+        if (first || now.saturating_sub(last) >= FALLBACK_WARNING_EVERY_MS)
+            && health.last_warning_ms.compare_exchange(last, now.max(1), Ordering::Relaxed, Ordering::Relaxed).is_ok()
+        {
+            tracing::warn!(
+                op,
+                error,
+                fallbacks = health.count.load(Ordering::Relaxed),
+                "redis unavailable; using the in-process cache"
+            );
+        }
+    }
+
+    #[cfg(feature = "cache")]
+    fn recovered(&self) {
+        if self.inner.health.degraded.swap(false, Ordering::Relaxed) {
+            tracing::info!("redis reachable again; shared cache restored");
+        }
     }
 
     /// Time until `key` expires, if it exists.
@@ -130,8 +203,11 @@ impl Cache {
         #[cfg(feature = "cache")]
         if let Some(pool) = &self.inner.redis {
             match redis_ops::ttl(pool, &key).await {
-                Ok(v) => return v,
-                Err(e) => fallback_warning("ttl", &e),
+                Ok(v) => {
+                    self.recovered();
+                    return v;
+                }
+                Err(e) => self.fallback("ttl", &e),
             }
         }
         self.inner.memory.ttl(&key)
@@ -148,8 +224,29 @@ impl Cache {
 }
 
 #[cfg(feature = "cache")]
-fn fallback_warning(op: &str, error: &str) {
-    tracing::warn!(op, error, "redis unavailable; using the in-process cache");
+const FALLBACK_WARNING_EVERY_MS: u64 = 10_000;
+
+/// Redis failures seen by one cache.
+struct Fallbacks {
+    count: AtomicU64,
+    degraded: AtomicBool,
+    #[cfg(feature = "cache")]
+    started: Instant,
+    #[cfg(feature = "cache")]
+    last_warning_ms: AtomicU64,
+}
+
+impl Default for Fallbacks {
+    fn default() -> Self {
+        Self {
+            count: AtomicU64::new(0),
+            degraded: AtomicBool::new(false),
+            #[cfg(feature = "cache")]
+            started: Instant::now(),
+            #[cfg(feature = "cache")]
+            last_warning_ms: AtomicU64::new(0),
+        }
+    }
 }
 
 #[cfg(feature = "cache")]
@@ -189,6 +286,24 @@ mod redis_ops {
             .await
             .map_err(|e| e.to_string())?;
         Ok(n)
+    }
+
+    pub async fn incr_with_ttl(pool: &Pool, key: &str, window: Duration) -> Result<(u64, Duration), String> {
+        let mut c = conn(pool).await?;
+        let (n, _, ms): (u64, i64, i64) = deadpool_redis::redis::pipe()
+            .atomic()
+            .cmd("INCR")
+            .arg(key)
+            .cmd("EXPIRE")
+            .arg(key)
+            .arg(window.as_secs().max(1))
+            .arg("NX")
+            .cmd("PTTL")
+            .arg(key)
+            .query_async(&mut c)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok((n, u64::try_from(ms).map(Duration::from_millis).unwrap_or(window)))
     }
 
     pub async fn ttl(pool: &Pool, key: &str) -> Result<Option<Duration>, String> {

@@ -50,6 +50,12 @@ pub enum ApiError {
     TooManyRequests { message: String, retry_after_secs: u64 },
     #[error("{0}")]
     Unavailable(String),
+    /// An upstream answered with something that is not a valid response (the gateway).
+    #[error("{0}")]
+    BadGateway(String),
+    /// An upstream did not answer in time (the gateway).
+    #[error("{0}")]
+    GatewayTimeout(String),
     /// Anything unexpected. The cause goes to the log, never to the client.
     #[error("internal error: {0}")]
     Internal(String),
@@ -90,6 +96,8 @@ impl ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            Self::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

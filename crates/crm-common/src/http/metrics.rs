@@ -1,4 +1,4 @@
-//! A small Prometheus registry: counters and latency histograms rendered as text exposition.
+//! A small Prometheus registry: counters, gauges and latency histograms rendered as text exposition.
 //! Series are few (routes × statuses), so one mutex per family is cheap.
 
 use std::collections::BTreeMap;
@@ -18,6 +18,7 @@ struct Histogram {
 #[derive(Default)]
 pub struct Metrics {
     counters: Mutex<BTreeMap<(String, String), (String, u64)>>,
+    gauges: Mutex<BTreeMap<(String, String), (String, i64)>>,
     histograms: Mutex<BTreeMap<String, Histogram>>,
 }
 
@@ -40,6 +41,22 @@ impl Metrics {
         if let Ok(mut map) = self.counters.lock() {
             let entry = map.entry((name.to_owned(), labels(pairs))).or_insert_with(|| (help.to_owned(), 0));
             entry.1 += by;
+        }
+    }
+
+    /// Adds `delta` (may be negative) to gauge `name{labels}`, e.g. requests in flight.
+    pub fn gauge_add(&self, name: &str, help: &str, pairs: &[(&str, &str)], delta: i64) {
+        if let Ok(mut map) = self.gauges.lock() {
+            let entry = map.entry((name.to_owned(), labels(pairs))).or_insert_with(|| (help.to_owned(), 0));
+            entry.1 = entry.1.saturating_add(delta);
+        }
+    }
+
+    /// Sets gauge `name{labels}` to `value`.
+    pub fn gauge_set(&self, name: &str, help: &str, pairs: &[(&str, &str)], value: i64) {
+        if let Ok(mut map) = self.gauges.lock() {
+            let entry = map.entry((name.to_owned(), labels(pairs))).or_insert_with(|| (help.to_owned(), 0));
+            entry.1 = value;
         }
     }
 
@@ -76,6 +93,16 @@ impl Metrics {
                 let _ = writeln!(out, "{name}{{{lbl}}} {value}");
             }
         }
+        if let Ok(map) = self.gauges.lock() {
+            let mut last = "";
+            for ((name, lbl), (help, value)) in map.iter() {
+                if name != last {
+                    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+                    last = name;
+                }
+                let _ = writeln!(out, "{name}{{{lbl}}} {value}");
+            }
+        }
         if let Ok(map) = self.histograms.lock() {
             let name = "http_request_duration_seconds";
             let _ = writeln!(out, "# HELP {name} Request latency by route.\n# TYPE {name} histogram");
@@ -105,5 +132,17 @@ mod tests {
         assert!(text.contains(r#"http_requests_total{route="/users",method="GET",status="200"} 2"#));
         assert!(text.contains(r#"http_request_duration_seconds_bucket{route="/users",le="0.005"} 1"#));
         assert!(text.contains(r#"http_request_duration_seconds_count{route="/users"} 2"#));
+    }
+
+    #[test]
+    fn renders_gauges() {
+        let m = Metrics::new();
+        m.gauge_add("in_flight", "Requests in flight.", &[("upstream", "a")], 2);
+        m.gauge_add("in_flight", "Requests in flight.", &[("upstream", "a")], -1);
+        m.gauge_set("open", "Circuit open.", &[("upstream", "b")], 1);
+        let text = m.render();
+        assert!(text.contains("# TYPE in_flight gauge"));
+        assert!(text.contains(r#"in_flight{upstream="a"} 1"#));
+        assert!(text.contains(r#"open{upstream="b"} 1"#));
     }
 }

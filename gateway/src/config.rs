@@ -1,0 +1,316 @@
+//! The gateway's settings, all from environment variables (a `.env` file is read too). The names
+//! shared with the services (`CRM_BIND_ADDR`, `REDIS_URL`, `CRM_JWKS_URL`, …) come from
+//! [`ServiceConfig`]; the rest are the gateway's own.
+
+use crm_common::config::{ConfigError, ServiceConfig, bool_env, env, parse_env};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where `/api/<service>/*` goes unless an override says otherwise.
+pub const DEFAULT_SERVICES: &str = "foundation=http://127.0.0.1:8081,service-management=http://127.0.0.1:8082,\
+order-workflow=http://127.0.0.1:8083,analytics-monitoring=http://127.0.0.1:8084";
+
+/// Paths under one service's prefix that another service owns.
+pub const DEFAULT_OVERRIDES: &str = "/api/order-workflow/product-dependencies=service-management,\
+/api/order-workflow/customer-levels=service-management,/api/order-workflow/follow-up-statuses=service-management";
+
+/// Reachable without a token. A trailing `*` matches the prefix.
+pub const DEFAULT_PUBLIC: &str = "/api/foundation/auth/login,/api/foundation/auth/refresh,\
+/api/foundation/auth/register,/api/foundation/auth/jwks.json,/health,/health/services,/docs,/docs/*,/openapi.json,\
+/metrics";
+
+/// `N` requests per `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateSpec {
+    pub limit: u64,
+    pub window: Duration,
+}
+
+impl std::str::FromStr for RateSpec {
+    type Err = String;
+
+    /// `5/min`, `100/minute`, `5/hour`, `10/30s` (per 30 seconds).
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (n, per) = s.split_once('/').ok_or("expected N/sec|min|hour")?;
+        let limit: u64 = n.trim().parse().map_err(|_| format!("bad count {n:?}"))?;
+        let per = per.trim();
+        let secs = match per {
+            "s" | "sec" | "second" => 1,
+            "m" | "min" | "minute" => 60,
+            "h" | "hour" => 3600,
+            other => other
+                .strip_suffix('s')
+                .and_then(|n| n.parse::<u64>().ok())
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("bad window {other:?}"))?,
+        };
+        Ok(Self { limit, window: Duration::from_secs(secs) })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RateLimits {
+    pub enabled: bool,
+    pub login: RateSpec,
+    pub general: RateSpec,
+    pub upload: RateSpec,
+    pub export: RateSpec,
+}
+
+#[derive(Debug, Clone)]
+pub struct Upstreams {
+    pub connect_timeout: Duration,
+    /// Until the response head arrives, and between two chunks of its body.
+    pub timeout: Duration,
+    /// Per path prefix, longest first.
+    pub route_timeouts: Vec<(String, Duration)>,
+    pub max_concurrency: usize,
+    pub retries: u32,
+    /// Retries allowed per request sent, e.g. 0.2 = one retry for every five requests.
+    pub retry_budget_ratio: f64,
+    pub circuit_failures: u32,
+    pub circuit_open: Duration,
+    pub probe_interval: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub common: ServiceConfig,
+    pub tls_bind_addr: SocketAddr,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Plain listener redirects to HTTPS (`true`) or serves (`false`, behind an Ingress).
+    pub http_redirect: bool,
+    /// Start the HTTPS listener at all (`false` when TLS ends at an Ingress).
+    pub tls_enabled: bool,
+    pub services: Vec<(String, String)>,
+    pub overrides: Vec<(String, String)>,
+    pub public_paths: Vec<String>,
+    pub verify_jwt: bool,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub jwks_min_refresh: Duration,
+    pub cors_origins: Vec<String>,
+    pub health_deadline: Duration,
+    pub rate: RateLimits,
+    pub upstream: Upstreams,
+}
+
+fn err(name: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError { name: name.into(), reason: reason.into() }
+}
+
+fn list(raw: &str) -> impl Iterator<Item = &str> {
+    raw.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// `a=b,c=d` into pairs; every entry needs an `=`.
+pub fn pairs(name: &str, raw: &str) -> Result<Vec<(String, String)>, ConfigError> {
+    list(raw)
+        .map(|entry| {
+            let (k, v) = entry.split_once('=').ok_or_else(|| err(name, format!("{entry:?} is not name=value")))?;
+            Ok((k.trim().to_owned(), v.trim().trim_end_matches('/').to_owned()))
+        })
+        .collect()
+}
+
+fn millis(name: &str, default_ms: u64) -> Result<Duration, ConfigError> {
+    parse_env(name, default_ms).map(Duration::from_millis)
+}
+
+fn rate(name: &str, default: &str) -> Result<RateSpec, ConfigError> {
+    env(name).as_deref().unwrap_or(default).parse().map_err(|e: String| err(name, e))
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let common = ServiceConfig::from_env("gateway", 8080)?;
+        let services = pairs("CRM_SERVICE_URLS", &env("CRM_SERVICE_URLS").unwrap_or_else(|| DEFAULT_SERVICES.into()))?;
+        for (name, url) in &services {
+            if !url.starts_with("http://") {
+                return Err(err("CRM_SERVICE_URLS", format!("{name}: only http:// upstreams are supported")));
+            }
+        }
+        let overrides =
+            pairs("CRM_ROUTE_OVERRIDES", &env("CRM_ROUTE_OVERRIDES").unwrap_or_else(|| DEFAULT_OVERRIDES.into()))?;
+        for (prefix, service) in &overrides {
+            if !services.iter().any(|(n, _)| n == service) {
+                return Err(err("CRM_ROUTE_OVERRIDES", format!("{prefix} names unknown service {service}")));
+            }
+        }
+        let route_timeouts = pairs("CRM_ROUTE_TIMEOUTS", &env("CRM_ROUTE_TIMEOUTS").unwrap_or_default())?
+            .into_iter()
+            .map(|(prefix, ms)| {
+                let ms: u64 = ms.parse().map_err(|_| err("CRM_ROUTE_TIMEOUTS", format!("{prefix}: bad ms {ms:?}")))?;
+                Ok((prefix, Duration::from_millis(ms)))
+            })
+            .collect::<Result<Vec<_>, ConfigError>>()?;
+        let cors_origins: Vec<String> =
+            list(&env("CRM_CORS_ORIGINS").unwrap_or_default()).map(|o| o.trim_end_matches('/').to_owned()).collect();
+        let public_paths = list(&env("CRM_PUBLIC_PATHS").unwrap_or_else(|| DEFAULT_PUBLIC.into())).map(Into::into).collect();
+        Ok(Self {
+            tls_bind_addr: parse_env("CRM_TLS_BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8443)))?,
+            tls_cert: env("CRM_TLS_CERT").map(PathBuf::from),
+            tls_key: env("CRM_TLS_KEY").map(PathBuf::from),
+            http_redirect: bool_env("CRM_HTTP_REDIRECT", true)?,
+            tls_enabled: bool_env("CRM_TLS_ENABLED", true)?,
+            services,
+            overrides,
+            public_paths,
+            verify_jwt: bool_env("CRM_GATEWAY_VERIFY_JWT", true)?,
+            jwt_issuer: env("CRM_JWT_ISSUER").unwrap_or_else(|| "bantu-crm".into()),
+            jwt_audience: env("CRM_JWT_AUDIENCE").unwrap_or_else(|| "bantu-crm".into()),
+            jwks_min_refresh: Duration::from_secs(parse_env("CRM_JWKS_MIN_REFRESH_SECS", 10)?),
+            cors_origins,
+            health_deadline: millis("CRM_HEALTH_DEADLINE_MS", 2000)?,
+            rate: RateLimits {
+                enabled: bool_env("CRM_RATELIMIT_ENABLED", true)?,
+                login: rate("CRM_RATELIMIT_LOGIN", "5/min")?,
+                general: rate("CRM_RATELIMIT_GENERAL", "100/min")?,
+                upload: rate("CRM_RATELIMIT_UPLOAD", "10/min")?,
+                export: rate("CRM_RATELIMIT_EXPORT", "5/hour")?,
+            },
+            upstream: Upstreams {
+                connect_timeout: millis("CRM_UPSTREAM_CONNECT_TIMEOUT_MS", 2000)?,
+                timeout: millis("CRM_UPSTREAM_TIMEOUT_MS", 30_000)?,
+                route_timeouts,
+                max_concurrency: parse_env("CRM_UPSTREAM_MAX_CONCURRENCY", 256)?,
+                retries: parse_env("CRM_UPSTREAM_RETRIES", 1)?,
+                retry_budget_ratio: parse_env("CRM_UPSTREAM_RETRY_BUDGET", 0.2)?,
+                circuit_failures: parse_env("CRM_CIRCUIT_FAILURES", 5)?,
+                circuit_open: millis("CRM_CIRCUIT_OPEN_MS", 30_000)?,
+                probe_interval: millis("CRM_HEALTH_PROBE_INTERVAL_MS", 5000)?,
+            },
+            common,
+        })
+    }
+
+    /// Settings for a gateway on loopback with ephemeral ports: what tests and embedding start from.
+    pub fn local(services: Vec<(String, String)>, jwks_url: String, data_dir: PathBuf) -> Self {
+        Self {
+            common: ServiceConfig {
+                service: "gateway",
+                bind_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+                database_url: String::new(),
+                redis_url: None,
+                cache_prefix: format!("gateway-{}:", uuid::Uuid::now_v7().simple()),
+                data_dir,
+                jwks_url,
+                body_limit_bytes: 10 * 1024 * 1024,
+                trusted_proxies: vec![IpAddr::from([127, 0, 0, 1])],
+            },
+            tls_bind_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls_cert: None,
+            tls_key: None,
+            http_redirect: false,
+            tls_enabled: false,
+            services,
+            overrides: Vec::new(),
+            public_paths: list(DEFAULT_PUBLIC).map(Into::into).collect(),
+            verify_jwt: true,
+            jwt_issuer: "bantu-crm".into(),
+            jwt_audience: "bantu-crm".into(),
+            jwks_min_refresh: Duration::from_secs(1),
+            cors_origins: Vec::new(),
+            health_deadline: Duration::from_secs(2),
+            rate: RateLimits {
+                enabled: true,
+                login: RateSpec { limit: 5, window: Duration::from_secs(60) },
+                general: RateSpec { limit: 100, window: Duration::from_secs(60) },
+                upload: RateSpec { limit: 10, window: Duration::from_secs(60) },
+                export: RateSpec { limit: 5, window: Duration::from_secs(3600) },
+            },
+            upstream: Upstreams {
+                connect_timeout: Duration::from_secs(2),
+                timeout: Duration::from_secs(30),
+                route_timeouts: Vec::new(),
+                max_concurrency: 256,
+                retries: 1,
+                retry_budget_ratio: 0.2,
+                circuit_failures: 5,
+                circuit_open: Duration::from_secs(30),
+                probe_interval: Duration::from_secs(5),
+            },
+        }
+    }
+}
+
+pub const HELP: &str = "\
+crm-gateway — the edge of BANTU CRM: routes /api/<service>/* to the services, verifies tokens,
+limits rates, terminates TLS and reports the health of everything behind it.
+
+USAGE:
+  crm-gateway            serve (HTTPS on CRM_TLS_BIND_ADDR, plain HTTP on CRM_BIND_ADDR)
+  crm-gateway --help
+
+ENVIRONMENT (a .env file in the working directory is read too):
+  CRM_BIND_ADDR            plain-HTTP listener (default 127.0.0.1:8080)
+  CRM_TLS_BIND_ADDR        HTTPS listener (default 127.0.0.1:8443)
+  CRM_TLS_ENABLED          start the HTTPS listener (default true)
+  CRM_TLS_CERT, CRM_TLS_KEY  PEM certificate chain and private key; unset = a development
+                           certificate for localhost/127.0.0.1, generated once into CRM_DATA_DIR
+  CRM_HTTP_REDIRECT        true = plain listener answers 308 to HTTPS (except /health);
+                           false = serves plainly, e.g. behind an Ingress (default true)
+  CRM_DATA_DIR             where the development certificate is kept (default ./data)
+  CRM_SERVICE_URLS         route table name=http://host:port,... (default the four local services
+                           foundation=:8081, service-management=:8082, order-workflow=:8083,
+                           analytics-monitoring=:8084)
+  CRM_ROUTE_OVERRIDES      path prefixes owned by another service, prefix=service,... (default
+                           /api/order-workflow/{product-dependencies,customer-levels,follow-up-statuses}
+                           =service-management)
+  CRM_PUBLIC_PATHS         paths reachable without a token, comma-separated, trailing * = prefix
+                           (default login, refresh, register, jwks.json, /health, /health/services,
+                           /docs, /openapi.json, /metrics)
+  CRM_JWKS_URL             foundation's JWKS (default http://127.0.0.1:8081/api/foundation/auth/jwks.json)
+  CRM_JWKS_MIN_REFRESH_SECS  least time between two JWKS fetches for unknown key ids (default 10)
+  CRM_JWT_ISSUER, CRM_JWT_AUDIENCE  expected iss/aud (default bantu-crm)
+  CRM_GATEWAY_VERIFY_JWT   false disables token verification — for benchmarks only (default true)
+  CRM_TRUSTED_PROXIES      peers whose X-Forwarded-For is believed (default 127.0.0.1,::1)
+  CRM_CORS_ORIGINS         allowed browser origins, comma-separated; * = any origin without
+                           credentials (default none)
+  CRM_BODY_LIMIT_BYTES     largest request body (default 10485760)
+  REDIS_URL                shared rate-limit counters; unset = in-process counters
+  CRM_CACHE_PREFIX         namespace of the counters in Redis (default gateway:)
+  CRM_RATELIMIT_ENABLED    (default true)
+  CRM_RATELIMIT_LOGIN      per client address on /api/foundation/auth/login (default 5/min)
+  CRM_RATELIMIT_GENERAL    per user, or per address when anonymous (default 100/min)
+  CRM_RATELIMIT_UPLOAD     POST to paths containing /upload or /files (default 10/min)
+  CRM_RATELIMIT_EXPORT     paths ending in /export (default 5/hour)
+                           rates are N/sec, N/min, N/hour or N/<secs>s
+  CRM_UPSTREAM_CONNECT_TIMEOUT_MS  (default 2000)
+  CRM_UPSTREAM_TIMEOUT_MS  until the response head, and between body chunks (default 30000)
+  CRM_ROUTE_TIMEOUTS       per path prefix, prefix=ms,... (default none)
+  CRM_UPSTREAM_MAX_CONCURRENCY  requests in flight per service before 503 (default 256)
+  CRM_UPSTREAM_RETRIES     retries of GET/HEAD/OPTIONS without a body on connect errors (default 1)
+  CRM_UPSTREAM_RETRY_BUDGET  retries per request sent (default 0.2)
+  CRM_CIRCUIT_FAILURES     consecutive failures that open a service's circuit (default 5)
+  CRM_CIRCUIT_OPEN_MS      how long it stays open unless a health probe closes it (default 30000)
+  CRM_HEALTH_PROBE_INTERVAL_MS  probing of open circuits (default 5000)
+  CRM_HEALTH_DEADLINE_MS   deadline of GET /health/services (default 2000)
+  RUST_LOG                 log filter (default info)
+";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_specs() {
+        assert_eq!("5/min".parse::<RateSpec>().unwrap(), RateSpec { limit: 5, window: Duration::from_secs(60) });
+        assert_eq!("5/hour".parse::<RateSpec>().unwrap().window, Duration::from_secs(3600));
+        assert_eq!("3/30s".parse::<RateSpec>().unwrap().window, Duration::from_secs(30));
+        assert!("5".parse::<RateSpec>().is_err());
+        assert!("x/min".parse::<RateSpec>().is_err());
+        assert!("5/0s".parse::<RateSpec>().is_err());
+    }
+
+    #[test]
+    fn pair_lists() {
+        let p = pairs("X", "a=http://h:1/, b = http://h:2").unwrap();
+        assert_eq!(p, vec![("a".into(), "http://h:1".into()), ("b".into(), "http://h:2".into())]);
+        assert!(pairs("X", "a").is_err());
+        assert_eq!(pairs("X", DEFAULT_SERVICES).unwrap().len(), 4);
+        assert_eq!(pairs("X", DEFAULT_OVERRIDES).unwrap().len(), 3);
+    }
+}

@@ -1,0 +1,136 @@
+//! What the gateway answers itself: `/health`, `/health/services` (fan-out to every service with
+//! a deadline), `/metrics`, and the plain-HTTP → HTTPS redirect.
+
+use crate::context::RequestContext;
+use crate::phases::route::RouteTable;
+use crate::upstream::ProbeResult;
+use axum::body::Body;
+use axum::response::IntoResponse;
+use chrono::{SecondsFormat, Utc};
+use crm_common::api::Envelope;
+use crm_common::http::Metrics;
+use http::request::Parts;
+use http::{HeaderValue, Method, Response, StatusCode, header};
+use serde::Serialize;
+use std::time::{Duration, Instant};
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[derive(Serialize)]
+struct ServicesHealth {
+    overall_status: &'static str,
+    services: Vec<ProbeResult>,
+    checked_at: String,
+}
+
+pub fn health(started: Instant) -> Response<Body> {
+    axum::Json(serde_json::json!({
+        "status": "healthy",
+        "service": "gateway",
+        "version": VERSION,
+        "uptime_seconds": started.elapsed().as_secs(),
+    }))
+    .into_response()
+}
+
+/// Asks every service at once; whatever has not answered by `deadline` counts as `timeout`.
+pub async fn services_health(routes: &RouteTable, deadline: Duration) -> Response<Body> {
+    let mut upstreams: Vec<_> = routes.upstreams().cloned().collect();
+    upstreams.sort_by(|a, b| a.name.cmp(&b.name));
+    // Each probe has the deadline itself; the outer bound is a backstop against anything slower.
+    let probes = futures_util::future::join_all(upstreams.iter().map(|u| u.probe(deadline)));
+    let services = match tokio::time::timeout(deadline + Duration::from_millis(100), probes).await {
+        Ok(results) => results,
+        Err(_) => upstreams
+            .iter()
+            .map(|u| ProbeResult {
+                name: u.name.clone(),
+                status: "timeout",
+                latency_ms: deadline.as_millis() as f64,
+                version: None,
+                uptime: None,
+            })
+            .collect(),
+    };
+    let healthy = services.iter().filter(|s| s.status == "healthy").count();
+    let overall_status = match healthy {
+        n if n == services.len() => "healthy",
+        0 => "unhealthy",
+        _ => "degraded",
+    };
+    let status = if overall_status == "unhealthy" { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
+    let checked_at = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
+    Envelope::new(status, overall_status, ServicesHealth { overall_status, services, checked_at })
+        .into_response_with(status)
+}
+
+pub fn metrics(metrics: &Metrics) -> Response<Body> {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], metrics.render()).into_response()
+}
+
+/// 308 to the same path on the HTTPS listener. The host comes from `Host` (port dropped) and is
+/// only used when it looks like a host name, so the redirect cannot be bent into header injection.
+pub fn redirect(parts: &Parts, tls_port: u16) -> Response<Body> {
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(strip_port)
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.[]:".contains(&b)))
+        .unwrap_or("localhost");
+    let host = if host.contains(':') { format!("[{host}]") } else { host.to_owned() };
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let location = if tls_port == 443 { format!("https://{host}{path}") } else { format!("https://{host}:{tls_port}{path}") };
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::PERMANENT_REDIRECT;
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    response
+}
+
+fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        // [v6]:port
+        return host.rsplit_once("]:").map_or(host, |(h, _)| h).trim_end_matches(']').trim_start_matches('[');
+    }
+    host.rsplit_once(':').map_or(host, |(h, _)| h)
+}
+
+/// The gateway's own routes; `None` when the request is for an upstream.
+pub enum Local {
+    Health,
+    ServicesHealth,
+    Metrics,
+}
+
+pub fn match_local(method: &Method, ctx: &mut RequestContext) -> Option<Local> {
+    if *method != Method::GET && *method != Method::HEAD {
+        return None;
+    }
+    let local = match ctx.path.as_str() {
+        "/health" => Local::Health,
+        "/health/services" => Local::ServicesHealth,
+        "/metrics" => Local::Metrics,
+        _ => return None,
+    };
+    ctx.route = match local {
+        Local::Health => "gateway:health",
+        Local::ServicesHealth => "gateway:health_services",
+        Local::Metrics => "gateway:metrics",
+    }
+    .into();
+    Some(local)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_are_stripped() {
+        assert_eq!(strip_port("example.com:8080"), "example.com");
+        assert_eq!(strip_port("example.com"), "example.com");
+        assert_eq!(strip_port("[::1]:8080"), "::1");
+    }
+}

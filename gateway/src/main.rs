@@ -1,0 +1,29 @@
+use crm_gateway::config::{Config, HELP};
+use crm_gateway::{Application, StartupError};
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    crm_common::config::load_dotenv();
+    if std::env::args().skip(1).any(|a| matches!(a.as_str(), "-h" | "--help" | "help")) {
+        println!("{HELP}");
+        return ExitCode::SUCCESS;
+    }
+    crm_common::telemetry::init("gateway");
+    match serve().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %err, "gateway failed");
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve() -> Result<(), StartupError> {
+    let config = Config::from_env()?;
+    let app = Application::build(config).await?;
+    tracing::info!(port = app.port(), tls_port = ?app.tls_port(), "gateway listening");
+    app.run_until_stopped().await?;
+    Ok(())
+}

@@ -1,0 +1,248 @@
+//! Phase 5 — proxy: send the request to the chosen upstream and stream the answer back.
+//!
+//! Failures map to the envelope: upstream unreachable, circuit open or saturated → 503, no
+//! answer in time → 504, anything that is not a valid response → 502. Only bodiless GET, HEAD
+//! and OPTIONS are retried, only on connect errors, and only within the upstream's retry budget.
+//! The response timeout counts from the last request-body byte the client sent, so a slow large
+//! upload is not cut off while it is still moving.
+
+mod headers;
+mod upgrade;
+
+use crate::body::{Guarded, IdleTimeout, LimitedBody, Progress};
+use crate::context::RequestContext;
+use crate::phases::route::Target;
+use crate::upstream::Upstream;
+use axum::body::Body;
+use crm_common::ApiError;
+use crm_common::http::Metrics;
+use http::request::Parts;
+use http::{HeaderMap, Method, Request, Response, StatusCode, Version};
+use hyper::body::Incoming;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct Proxy {
+    pub metrics: Arc<Metrics>,
+    pub trusted: Vec<IpAddr>,
+    pub body_limit: usize,
+    pub retries: u32,
+}
+
+/// Counts a request in flight to an upstream for as long as it (or its response body) lives.
+struct InFlight {
+    metrics: Arc<Metrics>,
+    upstream: String,
+}
+
+const IN_FLIGHT: &str = "gateway_upstream_in_flight";
+const IN_FLIGHT_HELP: &str = "Requests being served by each upstream (open upstream exchanges).";
+
+impl InFlight {
+    fn new(metrics: Arc<Metrics>, upstream: &str) -> Self {
+        metrics.gauge_add(IN_FLIGHT, IN_FLIGHT_HELP, &[("upstream", upstream)], 1);
+        Self { metrics, upstream: upstream.to_owned() }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.metrics.gauge_add(IN_FLIGHT, IN_FLIGHT_HELP, &[("upstream", &self.upstream)], -1);
+    }
+}
+
+enum Failure {
+    Connect(String),
+    Timeout,
+    TooLarge,
+    /// The client's own request body failed (it went away mid-upload): not the upstream's fault.
+    ClientBody(String),
+    BadResponse(String),
+}
+
+fn retryable(method: &Method, headers: &HeaderMap, body: &Incoming) -> bool {
+    use hyper::body::Body as _;
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+        && body.is_end_stream()
+        && !headers.contains_key(http::header::TRANSFER_ENCODING)
+}
+
+impl Proxy {
+    fn error(&self, ctx: &mut RequestContext, upstream: &str, kind: &'static str) {
+        ctx.fail(kind);
+        self.metrics.inc(
+            "gateway_upstream_errors_total",
+            "Requests the gateway could not complete with an upstream, by kind.",
+            &[("upstream", upstream), ("kind", kind)],
+            1,
+        );
+    }
+
+    pub async fn forward(
+        &self,
+        mut request: Request<Incoming>,
+        ctx: &mut RequestContext,
+        target: Target,
+    ) -> Result<Response<Body>, ApiError> {
+        let upstream = target.upstream;
+        ctx.upstream = Some(upstream.name.clone());
+        ctx.route = upstream.name.clone();
+        if upstream.circuit_open() {
+            self.error(ctx, &upstream.name, "circuit_open");
+            return Err(ApiError::Unavailable("service temporarily unavailable".into()));
+        }
+        let Some(permit) = upstream.try_acquire() else {
+            self.error(ctx, &upstream.name, "saturated");
+            return Err(ApiError::Unavailable("service busy".into()));
+        };
+        let in_flight = InFlight::new(self.metrics.clone(), &upstream.name);
+        upstream.on_request();
+
+        let upgrade = headers::is_upgrade(request.headers());
+        let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut request));
+        let (mut parts, body) = request.into_parts();
+        let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
+        parts.uri = upstream.uri(&path_and_query).map_err(|_| ApiError::bad_request("invalid request path"))?;
+        parts.version = Version::HTTP_11;
+        headers::to_upstream(&mut parts.headers, ctx, &self.trusted, upgrade);
+        let may_retry = !upgrade && retryable(&parts.method, &parts.headers, &body);
+
+        let outcome = if may_retry {
+            self.send_retrying(&upstream, parts, target.timeout).await
+        } else {
+            let (body, progress) = LimitedBody::new(body, self.body_limit);
+            let request = Request::from_parts(parts, Body::new(body));
+            send(&upstream, request, target.timeout, Some(&progress)).await
+        };
+
+        let mut response = match outcome {
+            Ok(response) => response,
+            Err(failure) => return Err(self.fail(ctx, &upstream, failure)),
+        };
+        upstream.record_success();
+
+        if response.status() == StatusCode::SWITCHING_PROTOCOLS
+            && let Some(client_upgrade) = client_upgrade
+        {
+            let upstream_upgrade = hyper::upgrade::on(&mut response);
+            upgrade::tunnel(client_upgrade, upstream_upgrade, ctx.request_id.clone());
+            let (mut parts, _) = response.into_parts();
+            headers::strip_hop_by_hop(&mut parts.headers, true);
+            return Ok(Response::from_parts(parts, Body::empty()));
+        }
+        let (mut parts, body) = response.into_parts();
+        headers::strip_hop_by_hop(&mut parts.headers, false);
+        let body = Guarded::new(IdleTimeout::new(body, target.timeout), (permit, in_flight));
+        Ok(Response::from_parts(parts, Body::new(body)))
+    }
+
+    /// Bodiless idempotent requests: the request can be rebuilt, so connect errors are retried.
+    async fn send_retrying(
+        &self,
+        upstream: &Upstream,
+        parts: Parts,
+        timeout: Duration,
+    ) -> Result<Response<Incoming>, Failure> {
+        let mut attempt = 0;
+        loop {
+            let mut request = Request::new(Body::empty());
+            *request.method_mut() = parts.method.clone();
+            *request.uri_mut() = parts.uri.clone();
+            *request.version_mut() = parts.version;
+            *request.headers_mut() = parts.headers.clone();
+            match send(upstream, request, timeout, None).await {
+                Err(Failure::Connect(reason)) if attempt < self.retries && upstream.try_retry() => {
+                    attempt += 1;
+                    tracing::debug!(upstream = %upstream.name, attempt, reason, "retrying after connect error");
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn fail(&self, ctx: &mut RequestContext, upstream: &Upstream, failure: Failure) -> ApiError {
+        let (kind, error) = match failure {
+            Failure::TooLarge => {
+                ctx.fail("body_too_large");
+                return ApiError::PayloadTooLarge;
+            }
+            Failure::ClientBody(reason) => {
+                tracing::info!(upstream = %upstream.name, request_id = %ctx.request_id, reason, "client body failed");
+                ctx.fail("client_body");
+                return ApiError::bad_request("request body incomplete");
+            }
+            Failure::Connect(reason) => {
+                tracing::warn!(upstream = %upstream.name, request_id = %ctx.request_id, reason, "upstream unreachable");
+                ("connect", ApiError::Unavailable("service unavailable".into()))
+            }
+            Failure::Timeout => ("timeout", ApiError::GatewayTimeout("service did not answer in time".into())),
+            Failure::BadResponse(reason) => {
+                tracing::warn!(upstream = %upstream.name, request_id = %ctx.request_id, reason, "bad upstream response");
+                ("bad_response", ApiError::BadGateway("invalid response from service".into()))
+            }
+        };
+        self.error(ctx, &upstream.name, kind);
+        if upstream.record_failure() {
+            tracing::warn!(upstream = %upstream.name, "circuit opened after repeated failures");
+        }
+        error
+    }
+}
+
+/// One exchange, with the response timeout measured from the later of the start and the last
+/// request-body frame.
+async fn send(
+    upstream: &Upstream,
+    request: Request<Body>,
+    timeout: Duration,
+    progress: Option<&Arc<Progress>>,
+) -> Result<Response<Incoming>, Failure> {
+    let exchange = upstream.client.request(request);
+    tokio::pin!(exchange);
+    let start = tokio::time::Instant::now();
+    let mut deadline = start + timeout;
+    loop {
+        tokio::select! {
+            result = &mut exchange => {
+                return match result {
+                    Ok(response) => Ok(response),
+                    Err(_) if progress.is_some_and(|p| p.exceeded()) => Err(Failure::TooLarge),
+                    Err(err) if err.is_connect() => Err(Failure::Connect(error_chain(&err))),
+                    Err(err) if client_body_failed(&err) => Err(Failure::ClientBody(error_chain(&err))),
+                    Err(err) => Err(Failure::BadResponse(error_chain(&err))),
+                };
+            }
+            () = tokio::time::sleep_until(deadline) => {
+                let active = progress.map(|p| p.last_activity() + timeout);
+                match active {
+                    Some(later) if later > deadline => deadline = later,
+                    _ => return Err(Failure::Timeout),
+                }
+            }
+        }
+    }
+}
+
+/// Whether hyper gave up because reading the client's body failed (hyper calls that a user error).
+fn client_body_failed(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = err.source();
+    while let Some(cause) = source {
+        if let Some(hyper_err) = cause.downcast_ref::<hyper::Error>() {
+            return hyper_err.is_user();
+        }
+        source = cause.source();
+    }
+    false
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,101 @@
+//! The gateway's request pipeline: the phases in order, one [`RequestContext`] passed through.
+//!
+//! identify → (edge checks) → authenticate → limit → choose upstream → proxy → log.
+//! A phase that refuses the request ends the pipeline with an envelope; the log phase runs for
+//! every request, refused or not.
+
+use crate::context::{Connection, RequestContext, Scheme};
+use crate::local::{self, Local};
+use crate::phases::authenticate::Authenticator;
+use crate::phases::edge::{self, Cors};
+use crate::phases::limit::Limiter;
+use crate::phases::proxy::Proxy;
+use crate::phases::route::RouteTable;
+use crate::phases::{identify, log};
+use axum::body::Body;
+use axum::response::IntoResponse;
+use crm_common::ApiError;
+use crm_common::api::with_request_id;
+use crm_common::http::Metrics;
+use http::{Request, Response};
+use hyper::body::Incoming;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub struct Gateway {
+    pub(crate) started: Instant,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) routes: RouteTable,
+    pub(crate) auth: Authenticator,
+    pub(crate) limiter: Limiter,
+    pub(crate) proxy: Proxy,
+    pub(crate) cors: Cors,
+    pub(crate) trusted: Vec<IpAddr>,
+    pub(crate) body_limit: usize,
+    pub(crate) health_deadline: Duration,
+    /// The HTTPS port plain requests are redirected to; `None` = serve plain requests.
+    pub(crate) redirect_to: Option<u16>,
+}
+
+impl Gateway {
+    pub async fn handle(self: Arc<Self>, request: Request<Incoming>, connection: Connection) -> Response<Body> {
+        let (mut parts, body) = request.into_parts();
+        let mut ctx = identify::begin(&mut parts, connection, &self.trusted);
+        let request = Request::from_parts(parts, body);
+        let id = ctx.request_id.clone();
+        let mut response = with_request_id(id, async {
+            match self.phases(request, &mut ctx).await {
+                Ok(response) => response,
+                Err(error) => error.into_response(),
+            }
+        })
+        .await;
+        edge::finish(&mut response, &ctx, &self.cors);
+        log::complete(response, ctx, self.metrics.clone())
+    }
+
+    async fn phases(&self, request: Request<Incoming>, ctx: &mut RequestContext) -> Result<Response<Body>, ApiError> {
+        let (parts, body) = request.into_parts();
+        if let Err(error) = identify::check_target(&parts) {
+            ctx.fail("bad_target");
+            return Err(error);
+        }
+        if ctx.connection.scheme == Scheme::Http
+            && let Some(port) = self.redirect_to
+            && ctx.path != "/health"
+        {
+            ctx.route = "gateway:redirect".into();
+            return Ok(local::redirect(&parts, port));
+        }
+        if let Some(response) = self.cors.preflight(&parts, ctx) {
+            ctx.route = "gateway:preflight".into();
+            return Ok(response);
+        }
+        if let Err(error) = edge::check_length(&parts, self.body_limit) {
+            ctx.fail("body_too_large");
+            return Err(error);
+        }
+        if let Some(local) = local::match_local(&parts.method, ctx) {
+            self.auth.run(&parts, ctx).await?;
+            return Ok(match local {
+                Local::Health => local::health(self.started),
+                Local::ServicesHealth => local::services_health(&self.routes, self.health_deadline).await,
+                Local::Metrics => {
+                    self.limiter.report_fallbacks();
+                    local::metrics(&self.metrics)
+                }
+            });
+        }
+        // The route is looked up first only to label logs and metrics; an unknown service is
+        // reported after authentication, so the route table is not revealed to anonymous callers.
+        let target = self.routes.choose(&ctx.path);
+        if let Ok(target) = &target {
+            ctx.route = target.upstream.name.clone();
+        }
+        self.auth.run(&parts, ctx).await?;
+        self.limiter.run(ctx).await?;
+        let target = target.inspect_err(|_| ctx.fail("no_route"))?;
+        self.proxy.forward(Request::from_parts(parts, body), ctx, target).await
+    }
+}
