@@ -54,8 +54,11 @@ pub struct LimitedBody<B> {
 impl<B> LimitedBody<B> {
     /// The body, and a handle that tells whether the limit was crossed and when bytes last came.
     pub fn new(inner: B, limit: usize) -> (Self, Arc<Progress>) {
-        let progress =
-            Arc::new(Progress { exceeded: AtomicBool::new(false), origin: Instant::now(), last_frame_ms: AtomicU64::new(0) });
+        let progress = Arc::new(Progress {
+            exceeded: AtomicBool::new(false),
+            origin: Instant::now(),
+            last_frame_ms: AtomicU64::new(0),
+        });
         (Self { inner, seen: 0, limit, progress: progress.clone() }, progress)
     }
 }

@@ -132,12 +132,16 @@ impl Config {
                 return Err(err("CRM_SERVICE_URLS", format!("{name}: only http:// upstreams are supported")));
             }
         }
-        let overrides =
-            pairs("CRM_ROUTE_OVERRIDES", &env("CRM_ROUTE_OVERRIDES").unwrap_or_else(|| DEFAULT_OVERRIDES.into()))?;
-        for (prefix, service) in &overrides {
-            if !services.iter().any(|(n, _)| n == service) {
+        let configured = env("CRM_ROUTE_OVERRIDES");
+        let mut overrides = pairs("CRM_ROUTE_OVERRIDES", configured.as_deref().unwrap_or(DEFAULT_OVERRIDES))?;
+        let known = |service: &String| services.iter().any(|(n, _)| n == service);
+        if configured.is_some() {
+            if let Some((prefix, service)) = overrides.iter().find(|(_, s)| !known(s)) {
                 return Err(err("CRM_ROUTE_OVERRIDES", format!("{prefix} names unknown service {service}")));
             }
+        } else {
+            // The defaults only apply where their owner is in the route table.
+            overrides.retain(|(_, s)| known(s));
         }
         let route_timeouts = pairs("CRM_ROUTE_TIMEOUTS", &env("CRM_ROUTE_TIMEOUTS").unwrap_or_default())?
             .into_iter()
@@ -148,7 +152,8 @@ impl Config {
             .collect::<Result<Vec<_>, ConfigError>>()?;
         let cors_origins: Vec<String> =
             list(&env("CRM_CORS_ORIGINS").unwrap_or_default()).map(|o| o.trim_end_matches('/').to_owned()).collect();
-        let public_paths = list(&env("CRM_PUBLIC_PATHS").unwrap_or_else(|| DEFAULT_PUBLIC.into())).map(Into::into).collect();
+        let public_paths =
+            list(&env("CRM_PUBLIC_PATHS").unwrap_or_else(|| DEFAULT_PUBLIC.into())).map(Into::into).collect();
         Ok(Self {
             tls_bind_addr: parse_env("CRM_TLS_BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8443)))?,
             tls_cert: env("CRM_TLS_CERT").map(PathBuf::from),

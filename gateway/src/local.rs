@@ -80,7 +80,8 @@ pub fn redirect(parts: &Parts, tls_port: u16) -> Response<Body> {
         .unwrap_or("localhost");
     let host = if host.contains(':') { format!("[{host}]") } else { host.to_owned() };
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let location = if tls_port == 443 { format!("https://{host}{path}") } else { format!("https://{host}:{tls_port}{path}") };
+    let location =
+        if tls_port == 443 { format!("https://{host}{path}") } else { format!("https://{host}:{tls_port}{path}") };
     let mut response = Response::new(Body::empty());
     *response.status_mut() = StatusCode::PERMANENT_REDIRECT;
     if let Ok(v) = HeaderValue::from_str(&location) {

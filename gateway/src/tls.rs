@@ -25,11 +25,7 @@ pub enum TlsError {
     Config(#[from] rustls::Error),
 }
 
-pub fn server_config(
-    cert: Option<&Path>,
-    key: Option<&Path>,
-    data_dir: &Path,
-) -> Result<Arc<ServerConfig>, TlsError> {
+pub fn server_config(cert: Option<&Path>, key: Option<&Path>, data_dir: &Path) -> Result<Arc<ServerConfig>, TlsError> {
     let (cert_path, key_path) = match (cert, key) {
         (Some(c), Some(k)) => (c.to_path_buf(), k.to_path_buf()),
         (None, None) => dev_certificate(data_dir)?,
@@ -62,7 +58,8 @@ pub fn dev_certificate(data_dir: &Path) -> Result<(PathBuf, PathBuf), TlsError> 
     }
     let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
     let generated = rcgen::generate_simple_self_signed(names).map_err(|e| TlsError::Generate(e.to_string()))?;
-    let write_err = |path: &Path, e: std::io::Error| TlsError::Write { path: path.to_path_buf(), reason: e.to_string() };
+    let write_err =
+        |path: &Path, e: std::io::Error| TlsError::Write { path: path.to_path_buf(), reason: e.to_string() };
     std::fs::create_dir_all(data_dir).map_err(|e| write_err(data_dir, e))?;
     write_private(&key_path, generated.signing_key.serialize_pem().as_bytes()).map_err(|e| write_err(&key_path, e))?;
     std::fs::write(&cert_path, generated.cert.pem()).map_err(|e| write_err(&cert_path, e))?;

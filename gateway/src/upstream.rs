@@ -178,9 +178,9 @@ impl RetryBudget {
     }
 
     fn deposit(&self) {
-        let _ = self.milli_tokens.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| {
-            Some((t + self.deposit).min(RETRY_CAP_MILLI))
-        });
+        let _ = self
+            .milli_tokens
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| Some((t + self.deposit).min(RETRY_CAP_MILLI)));
     }
 
     fn withdraw(&self) -> bool {

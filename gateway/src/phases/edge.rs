@@ -10,7 +10,8 @@ use crm_common::http::REQUEST_ID_HEADER;
 use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode, header};
 
-const EXPOSED: &str = "x-request-id, traceparent, retry-after, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset";
+const EXPOSED: &str =
+    "x-request-id, traceparent, retry-after, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset";
 const ALLOWED_METHODS: &str = "GET, POST, PUT, PATCH, DELETE, OPTIONS, HEAD";
 const DEFAULT_ALLOWED_HEADERS: &str =
     "authorization, content-type, x-request-id, traceparent, tracestate, x-organization-id, accept-language";

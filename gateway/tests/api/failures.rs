@@ -1,0 +1,111 @@
+use crate::helpers::{TestGateway, metric};
+use crate::upstream::{TestUpstream, dead_port, dropping, hanging};
+use std::time::{Duration, Instant};
+
+#[tokio::test]
+async fn upstream_failures_become_502_503_504_envelopes() {
+    let dead = dead_port().await;
+    let drops = dropping().await;
+    let slow = TestUpstream::start("slow").await;
+    let gw = TestGateway::spawn(
+        &[
+            ("dead", format!("http://127.0.0.1:{dead}")),
+            ("drops", format!("http://127.0.0.1:{drops}")),
+            ("slow", slow.url()),
+        ],
+        |c| {
+            c.upstream.route_timeouts = vec![("/api/slow/hang".into(), Duration::from_millis(300))];
+            c.upstream.timeout = Duration::from_secs(5);
+        },
+    )
+    .await;
+    let token = gw.token();
+    let t = Some(token.as_str());
+
+    let r = gw.client.get("/api/dead/x", t).await;
+    r.expect_envelope(503);
+    assert!(r.header("retry-after").is_some());
+    gw.client.get("/api/drops/x", t).await.expect_envelope(502);
+
+    let started = Instant::now();
+    gw.client.get("/api/slow/hang", t).await.expect_envelope(504);
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(300) && took < Duration::from_secs(3), "per-route timeout: {took:?}");
+    // The same upstream within its (longer) default timeout is fine.
+    assert_eq!(gw.client.get("/api/slow/slow?ms=400", t).await.status.as_u16(), 200);
+
+    let text = gw.metrics().await;
+    assert_eq!(metric(&text, r#"gateway_upstream_errors_total{upstream="dead",kind="connect"}"#), Some(1.0));
+    assert_eq!(metric(&text, r#"gateway_upstream_errors_total{upstream="drops",kind="bad_response"}"#), Some(1.0));
+    assert_eq!(metric(&text, r#"gateway_upstream_errors_total{upstream="slow",kind="timeout"}"#), Some(1.0));
+    assert_eq!(metric(&text, r#"http_requests_total{route="slow",method="GET",status="504"}"#), Some(1.0));
+    assert!(text.contains(r#"http_request_duration_seconds_bucket{route="slow",le="+Inf"}"#), "{text}");
+    assert_eq!(metric(&text, r#"gateway_upstream_in_flight{upstream="slow"}"#), Some(0.0));
+}
+
+#[tokio::test]
+async fn a_hanging_service_does_not_delay_the_others() {
+    let stuck = hanging().await;
+    let fast = TestUpstream::start("fast").await;
+    let gw = TestGateway::spawn(&[("stuck", format!("http://127.0.0.1:{}", stuck.port)), ("fast", fast.url())], |c| {
+        c.upstream.timeout = Duration::from_secs(3);
+        c.upstream.max_concurrency = 8;
+    })
+    .await;
+    let token = gw.token();
+    // Fill the stuck service's slots and then some.
+    let mut pending = Vec::new();
+    for _ in 0..12 {
+        let client = gw.client.clone();
+        let token = token.clone();
+        pending.push(tokio::spawn(async move { client.get("/api/stuck/x", Some(&token)).await.status.as_u16() }));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for _ in 0..5 {
+        let started = Instant::now();
+        let r = gw.client.get("/api/fast/x", Some(&token)).await;
+        assert_eq!(r.status.as_u16(), 200);
+        assert!(started.elapsed() < Duration::from_millis(500), "fast route took {:?}", started.elapsed());
+    }
+    let statuses: Vec<u16> = futures_util::future::join_all(pending).await.into_iter().map(Result::unwrap).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 503).count(), 4, "over the concurrency bound: 503 at once");
+    assert_eq!(statuses.iter().filter(|s| **s == 504).count(), 8, "the rest time out: {statuses:?}");
+    let text = gw.metrics().await;
+    assert_eq!(metric(&text, r#"gateway_upstream_errors_total{upstream="stuck",kind="saturated"}"#), Some(4.0));
+}
+
+#[tokio::test]
+async fn circuit_opens_on_failures_and_health_probes_close_it() {
+    let up = TestUpstream::start("flaky").await;
+    let gw = TestGateway::spawn(&[("flaky", up.url())], |c| {
+        c.upstream.circuit_failures = 3;
+        c.upstream.circuit_open = Duration::from_secs(60);
+        c.upstream.probe_interval = Duration::from_millis(100);
+    })
+    .await;
+    let token = gw.token();
+    let t = Some(token.as_str());
+    up.set_broken(true);
+    for _ in 0..3 {
+        gw.client.get("/api/flaky/x", t).await.expect_envelope(502);
+    }
+    let hits = up.hits();
+    // Open: refused at once without touching the service.
+    let started = Instant::now();
+    gw.client.get("/api/flaky/x", t).await.expect_envelope(503);
+    assert!(started.elapsed() < Duration::from_millis(200));
+    assert_eq!(up.hits(), hits);
+    // The service recovers; an active /health probe closes the circuit well before 60 s.
+    up.set_broken(false);
+    let mut closed = false;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if gw.client.get("/api/flaky/x", t).await.status.as_u16() == 200 {
+            closed = true;
+            break;
+        }
+    }
+    assert!(closed, "the circuit was closed by probing");
+    let text = gw.metrics().await;
+    assert!(metric(&text, r#"gateway_upstream_errors_total{upstream="flaky",kind="circuit_open"}"#).unwrap() >= 1.0);
+}

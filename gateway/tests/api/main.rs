@@ -1,0 +1,17 @@
+//! The gateway's integration tests: real processes and sockets on loopback, one test binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod client;
+mod helpers;
+mod upstream;
+
+mod auth;
+mod edge;
+mod failures;
+mod health;
+mod identity;
+mod ratelimit;
+mod routing;
+mod streaming;
+mod tls;
+mod websocket;
