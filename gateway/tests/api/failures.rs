@@ -25,6 +25,8 @@ async fn upstream_failures_become_502_503_504_envelopes() {
     let r = gw.client.get("/api/dead/x", t).await;
     r.expect_envelope(503);
     assert!(r.header("retry-after").is_some());
+    // Only the bodiless GET was retried (once, within the budget); a POST never is.
+    gw.client.post_json("/api/dead/x", t, &serde_json::json!({"a": 1})).await.expect_envelope(503);
     gw.client.get("/api/drops/x", t).await.expect_envelope(502);
 
     let started = Instant::now();
@@ -35,7 +37,9 @@ async fn upstream_failures_become_502_503_504_envelopes() {
     assert_eq!(gw.client.get("/api/slow/slow?ms=400", t).await.status.as_u16(), 200);
 
     let text = gw.metrics().await;
-    assert_eq!(metric(&text, r#"gateway_upstream_errors_total{upstream="dead",kind="connect"}"#), Some(1.0));
+    assert_eq!(metric(&text, r#"gateway_upstream_errors_total{upstream="dead",kind="connect"}"#), Some(2.0));
+    assert_eq!(metric(&text, r#"gateway_upstream_retries_total{upstream="dead"}"#), Some(1.0));
+    assert_eq!(metric(&text, r#"gateway_upstream_retries_total{upstream="drops"}"#), None, "not a connect error");
     assert_eq!(metric(&text, r#"gateway_upstream_errors_total{upstream="drops",kind="bad_response"}"#), Some(1.0));
     assert_eq!(metric(&text, r#"gateway_upstream_errors_total{upstream="slow",kind="timeout"}"#), Some(1.0));
     assert_eq!(metric(&text, r#"http_requests_total{route="slow",method="GET",status="504"}"#), Some(1.0));

@@ -154,6 +154,12 @@ impl Proxy {
             match send(upstream, request, timeout, None).await {
                 Err(Failure::Connect(reason)) if attempt < self.retries && upstream.try_retry() => {
                     attempt += 1;
+                    self.metrics.inc(
+                        "gateway_upstream_retries_total",
+                        "Requests sent again after a connect error (bodiless GET/HEAD/OPTIONS only).",
+                        &[("upstream", &upstream.name)],
+                        1,
+                    );
                     tracing::debug!(upstream = %upstream.name, attempt, reason, "retrying after connect error");
                 }
                 other => return other,
