@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod cache;
 pub mod config;
+pub mod contracts;
 pub mod http;
 pub mod telemetry;
 

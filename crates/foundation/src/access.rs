@@ -13,6 +13,16 @@ use uuid::Uuid;
 /// The fixed id of the BANTU internal organization, created at first start.
 pub const BANTU_ORG_ID: Uuid = Uuid::from_u128(1);
 
+/// Global data (roles, permission points, menus, the domain catalogue) is changed only by
+/// administrators of the BANTU organization.
+pub fn require_platform_admin(caller: &crm_common::auth::Principal, what: &str) -> Result<(), ApiError> {
+    if caller.is_platform_admin {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!("only administrators of the BANTU organization may {what}")))
+    }
+}
+
 pub fn is_bantu(org: &organization::Model) -> bool {
     org.code.as_deref() == Some("BANTU")
         || (org.organization_type == "internal" && org.name.to_uppercase().contains("BANTU"))

@@ -1,6 +1,7 @@
 //! foundation's settings: the common ones plus identity-specific knobs.
 
 use crm_common::config::{ConfigError, ServiceConfig, bool_env, env, parse_env};
+use crm_common::http::audit::AuditSettings;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
@@ -25,6 +26,9 @@ pub struct Config {
     /// Failed logins per client address within the window before the address is refused.
     pub login_max_failures_per_ip: u64,
     pub login_failure_window_secs: u64,
+    /// Audit capture of foundation's own requests, and the secret other services' ingest calls
+    /// must present (`CRM_AUDIT_INGEST_TOKEN`; ingest is refused while it is unset).
+    pub audit: AuditSettings,
 }
 
 impl Config {
@@ -52,6 +56,7 @@ impl Config {
             login_max_failures: parse_env("CRM_LOGIN_MAX_FAILURES", 5)?,
             login_max_failures_per_ip: parse_env("CRM_LOGIN_MAX_FAILURES_PER_IP", 50)?,
             login_failure_window_secs: parse_env("CRM_LOGIN_FAILURE_WINDOW_SECS", 900)?,
+            audit: AuditSettings::from_env("foundation", &common.data_dir)?,
             common,
         })
     }

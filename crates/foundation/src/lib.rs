@@ -1,16 +1,24 @@
 //! foundation: identity and administration for BANTU CRM — authentication, users, organizations
-//! and their members, roles and permissions.
+//! and their members and domains, roles, permissions and menus, positions, work logs, and the
+//! audit log every service writes to.
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod config;
+pub mod domains;
+pub mod menus;
 pub mod organizations;
+pub mod patch;
 pub mod perm;
 pub mod permissions;
+pub mod positions;
 pub mod roles;
 pub mod seed;
+pub mod tree;
 pub mod users;
+pub mod worklogs;
 
 use auth::password::Passwords;
 use auth::throttle::LoginThrottle;
@@ -18,6 +26,7 @@ use config::Config;
 use crm_common::auth::{AuthContext, HasAuth, Signer, Verifier, VerifierSettings};
 use crm_common::cache::Cache;
 use crm_common::db::DbProbe;
+use crm_common::http::audit::{AuditCapture, Outbox};
 use crm_common::http::{Metrics, Probe, TrustedProxies};
 use sea_orm::DatabaseConnection;
 use std::ops::Deref;
@@ -107,8 +116,16 @@ pub async fn prepare(config: Config) -> Result<(AppState, Option<seed::FirstAdmi
     Ok((state, first_admin))
 }
 
-/// Every route of the service, wrapped in the common layers.
-pub fn router(state: AppState) -> axum::Router {
+/// foundation's own audit capture: the durable outbox, delivering straight into its database.
+pub fn audit_capture(state: &AppState) -> std::io::Result<AuditCapture> {
+    let settings = &state.config.audit;
+    let deliver = Arc::new(audit::service::DbDeliver(state.db.clone()));
+    let outbox = Outbox::open(&settings.outbox_dir, deliver, settings.outbox_options())?;
+    Ok(AuditCapture::with_sink("foundation", settings, state.config.common.trusted_proxies.clone(), outbox))
+}
+
+/// Every route of the service, wrapped in the common layers and audit capture.
+pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
     let metrics = Arc::new(Metrics::new());
     let probes: Vec<Arc<dyn Probe>> = vec![Arc::new(DbProbe(state.db.clone())), Arc::new(state.cache.clone())];
     let body_limit = state.config.common.body_limit_bytes;
@@ -119,6 +136,11 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(organizations::routes())
         .merge(roles::routes())
         .merge(permissions::routes())
+        .merge(menus::routes())
+        .merge(domains::routes())
+        .merge(positions::routes())
+        .merge(worklogs::routes())
+        .merge(audit::routes())
         .with_state(state);
     let app = axum::Router::new().nest("/api/foundation", api).merge(crm_common::http::health_router(
         "foundation",
@@ -126,7 +148,7 @@ pub fn router(state: AppState) -> axum::Router {
         probes,
         metrics.clone(),
     ));
-    crm_common::http::finish(app, metrics, body_limit, trusted)
+    crm_common::http::audit::mount(crm_common::http::finish(app, metrics, body_limit, trusted), audit)
 }
 
 /// A bound, ready-to-serve foundation.
@@ -140,8 +162,9 @@ impl Application {
     pub async fn build(config: Config) -> Result<(Self, Option<seed::FirstAdmin>), StartupError> {
         let bind = config.common.bind_addr;
         let (state, first_admin) = prepare(config).await?;
+        let audit = audit_capture(&state)?;
         let listener = tokio::net::TcpListener::bind(bind).await?;
-        Ok((Self { listener, router: router(state.clone()), state }, first_admin))
+        Ok((Self { listener, router: router(state.clone(), audit), state }, first_admin))
     }
 
     pub fn port(&self) -> u16 {

@@ -7,7 +7,7 @@ async fn main() -> ExitCode {
     crm_common::config::load_dotenv();
     let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
     if matches!(command.as_str(), "-h" | "--help" | "help") {
-        println!("{HELP}{}{ENV_HELP}", crm_common::config::COMMON_ENV_HELP);
+        println!("{HELP}{}{ENV_HELP}{}", crm_common::config::COMMON_ENV_HELP, crm_common::http::audit::AUDIT_ENV_HELP);
         return ExitCode::SUCCESS;
     }
     crm_common::telemetry::init("foundation");
@@ -61,12 +61,19 @@ async fn create_admin() -> Result<(), StartupError> {
     let mut config = Config::from_env()?;
     let generated = config.admin_password.is_none();
     let password = config.admin_password.take().unwrap_or_else(crm_foundation::auth::password::generate);
-    // Migrate and seed first so the command works on an empty database too; the seeded first
-    // admin (if this is the very first start) uses the same credentials.
+    let db = crm_common::db::connect(&config.common.database_url).await?;
+    crm_common::db::migrate::<foundation_migration::Migrator>(&db).await?;
+    if account_exists(&db, &config.admin_email).await? {
+        return Err(StartupError::Seed(crm_common::ApiError::conflict(format!(
+            "an account with e-mail {} already exists",
+            config.admin_email
+        ))));
+    }
+    // Seeding creates the very first administrator itself when the database has no user yet.
     config.admin_password = Some(password.clone());
-    let (state, seeded) = prepare(config).await?;
+    let (state, _) = prepare(config).await?;
     let c = &state.config;
-    if seeded.is_none() && !first_start_used(&state, &c.admin_email).await? {
+    if !account_exists(&state.db, &c.admin_email).await? {
         seed::create_admin(&state.db, &state.passwords, &c.admin_email, &c.admin_username, &password)
             .await
             .map_err(StartupError::Seed)?;
@@ -79,13 +86,9 @@ async fn create_admin() -> Result<(), StartupError> {
     Ok(())
 }
 
-/// Whether `prepare` just created this very account as the first admin.
-async fn first_start_used(state: &crm_foundation::AppState, email: &str) -> Result<bool, StartupError> {
+async fn account_exists(db: &sea_orm::DatabaseConnection, email: &str) -> Result<bool, StartupError> {
+    use crm_foundation::users::model::user;
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-    let n = crm_foundation::users::model::user::Entity::find()
-        .filter(crm_foundation::users::model::user::Column::Email.eq(email.to_lowercase()))
-        .count(&state.db)
-        .await
-        .map_err(StartupError::Database)?;
+    let n = user::Entity::find().filter(user::Column::Email.eq(email.to_lowercase())).count(db).await?;
     Ok(n > 0)
 }

@@ -23,7 +23,23 @@ permissions! {
     RoleAssign => "role.assign",
     PermissionView => "permission.view",
     PermissionManage => "permission.manage",
+    MenuView => "menu.view",
+    MenuManage => "menu.manage",
+    DomainView => "organization_domain.view",
+    DomainManage => "organization_domain.manage",
+    PositionCreate => "position.create",
+    PositionView => "position.view",
+    PositionUpdate => "position.update",
+    PositionDelete => "position.delete",
+    WorklogCreate => "worklog.create",
+    WorklogView => "worklog.view",
+    WorklogUpdate => "worklog.update",
+    AuditView => "audit.view",
+    AuditExport => "audit.export",
 }
+
+/// Rating any work log of the organization (managers may rate without it).
+pub const WORKLOG_RATE: &str = "worklog.rate";
 
 pub const PRESET_ROLES: [(&str, &str, &str, &str); 5] = [
     ("ADMIN", "Administrator", "管理员", "Administrator"),
@@ -77,6 +93,9 @@ pub const SEEDED: &[SeedPermission] = seed! {
     "finance.payable.view" => FINANCE, "finance.payable.manage" => FINANCE,
     "finance.report.view" => FINANCE, "finance.report.export" => FINANCE,
     "audit.view" => ADMIN, "audit.export" => ADMIN,
+    "organization_domain.view" => ALL, "organization_domain.manage" => ADMIN,
+    "position.create" => ADMIN, "position.view" => ALL, "position.update" => ADMIN, "position.delete" => ADMIN,
+    "worklog.create" => ALL, "worklog.view" => ALL, "worklog.update" => ALL, "worklog.rate" => ADMIN,
 };
 
 /// `("finance.receivable", "view")` from `finance.receivable.view`.

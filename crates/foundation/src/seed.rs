@@ -1,6 +1,7 @@
 //! First-start data, idempotent: the BANTU organization, the preset roles, the permission
 //! catalogue (a permission's default grants are applied only when it is first inserted, so later
-//! changes by administrators stick) and the first administrator.
+//! changes by administrators stick), the menu tree (likewise: a menu's permissions are linked only
+//! when it is first inserted) and the first administrator.
 
 use crate::access::BANTU_ORG_ID;
 use crate::auth::password::{self, Passwords};
@@ -31,6 +32,7 @@ pub async fn run(db: &DatabaseConnection, passwords: &Passwords, config: &Config
     ensure_bantu(&txn).await?;
     let roles = ensure_roles(&txn).await?;
     ensure_permissions(&txn, &roles).await?;
+    ensure_menus(&txn).await?;
     txn.commit().await?;
     if user::Entity::find().count(db).await? > 0 {
         return Ok(None);
@@ -162,6 +164,260 @@ async fn ensure_permissions(db: &impl sea_orm::ConnectionTrait, roles: &HashMap<
         if !grants.is_empty() {
             role_permission::Entity::insert_many(grants).exec_without_returning(db).await?;
         }
+    }
+    Ok(())
+}
+
+/// A seeded menu: code, parent code, names (zh, id), path, icon, display order, and the
+/// permissions of which any one opens it (none: every logged-in user).
+type SeedMenu = (
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    i32,
+    &'static [&'static str],
+);
+
+/// The original's menu tree; parents come before their children. A group is linked to every
+/// permission of its entries, so a group with nothing to show for a user is hidden too.
+const MENUS: &[SeedMenu] = &[
+    ("dashboard", None, "仪表盘", "Dasbor", "/dashboard", "dashboard", 10, &[]),
+    ("user-management", None, "用户管理", "Manajemen Pengguna", "/users", "user", 100, &["user.list", "user.create"]),
+    ("user-list", Some("user-management"), "用户列表", "Daftar Pengguna", "/users/list", "list", 10, &["user.list"]),
+    (
+        "user-create",
+        Some("user-management"),
+        "创建用户",
+        "Buat Pengguna",
+        "/users/create",
+        "plus",
+        20,
+        &["user.create"],
+    ),
+    (
+        "organization-management",
+        None,
+        "组织管理",
+        "Manajemen Organisasi",
+        "/organizations",
+        "apartment",
+        200,
+        &["organization.list", "organization.create"],
+    ),
+    (
+        "organization-list",
+        Some("organization-management"),
+        "组织列表",
+        "Daftar Organisasi",
+        "/organizations/list",
+        "list",
+        10,
+        &["organization.list"],
+    ),
+    (
+        "organization-create",
+        Some("organization-management"),
+        "创建组织",
+        "Buat Organisasi",
+        "/organizations/create",
+        "plus",
+        20,
+        &["organization.create"],
+    ),
+    (
+        "role-management",
+        None,
+        "角色管理",
+        "Manajemen Peran",
+        "/roles",
+        "team",
+        300,
+        &["role.list", "permission.manage"],
+    ),
+    ("role-list", Some("role-management"), "角色列表", "Daftar Peran", "/roles/list", "list", 10, &["role.list"]),
+    (
+        "role-permission",
+        Some("role-management"),
+        "权限分配",
+        "Penetapan Izin",
+        "/roles/permissions",
+        "key",
+        20,
+        &["permission.manage"],
+    ),
+    ("lead-management", None, "线索管理", "Manajemen Prospek", "/leads", "aim", 400, &["lead.list", "lead.create"]),
+    ("lead-list", Some("lead-management"), "线索列表", "Daftar Prospek", "/leads/list", "list", 10, &["lead.list"]),
+    ("lead-create", Some("lead-management"), "创建线索", "Buat Prospek", "/leads/create", "plus", 20, &["lead.create"]),
+    (
+        "opportunity-management",
+        None,
+        "商机管理",
+        "Manajemen Peluang",
+        "/opportunities",
+        "fund",
+        500,
+        &["opportunity.list", "opportunity.create"],
+    ),
+    (
+        "opportunity-list",
+        Some("opportunity-management"),
+        "商机列表",
+        "Daftar Peluang",
+        "/opportunities/list",
+        "list",
+        10,
+        &["opportunity.list"],
+    ),
+    (
+        "opportunity-create",
+        Some("opportunity-management"),
+        "创建商机",
+        "Buat Peluang",
+        "/opportunities/create",
+        "plus",
+        20,
+        &["opportunity.create"],
+    ),
+    (
+        "order-management",
+        None,
+        "订单管理",
+        "Manajemen Pesanan",
+        "/orders",
+        "shopping",
+        600,
+        &["order.list", "order.receive", "order.track"],
+    ),
+    ("order-list", Some("order-management"), "订单列表", "Daftar Pesanan", "/orders/list", "list", 10, &["order.list"]),
+    (
+        "order-receive",
+        Some("order-management"),
+        "接收订单",
+        "Terima Pesanan",
+        "/orders/receive",
+        "inbox",
+        20,
+        &["order.receive"],
+    ),
+    (
+        "order-track",
+        Some("order-management"),
+        "订单跟踪",
+        "Lacak Pesanan",
+        "/orders/track",
+        "eye",
+        30,
+        &["order.track"],
+    ),
+    (
+        "finance-management",
+        None,
+        "财务管理",
+        "Manajemen Keuangan",
+        "/finance",
+        "account-book",
+        700,
+        &["finance.receivable.view", "finance.payable.view", "finance.report.view"],
+    ),
+    (
+        "finance-receivable",
+        Some("finance-management"),
+        "应收账款",
+        "Piutang",
+        "/finance/receivable",
+        "rise",
+        10,
+        &["finance.receivable.view"],
+    ),
+    (
+        "finance-payable",
+        Some("finance-management"),
+        "应付账款",
+        "Utang",
+        "/finance/payable",
+        "fall",
+        20,
+        &["finance.payable.view"],
+    ),
+    (
+        "finance-report",
+        Some("finance-management"),
+        "财务报表",
+        "Laporan Keuangan",
+        "/finance/reports",
+        "bar-chart",
+        30,
+        &["finance.report.view"],
+    ),
+    (
+        "system-management",
+        None,
+        "系统管理",
+        "Manajemen Sistem",
+        "/system",
+        "setting",
+        800,
+        &["menu.manage", "permission.manage"],
+    ),
+    (
+        "system-menu",
+        Some("system-management"),
+        "菜单管理",
+        "Manajemen Menu",
+        "/system/menus",
+        "menu",
+        10,
+        &["menu.manage"],
+    ),
+    (
+        "system-permission",
+        Some("system-management"),
+        "权限管理",
+        "Manajemen Izin",
+        "/system/permissions",
+        "safety",
+        20,
+        &["permission.manage"],
+    ),
+];
+
+async fn ensure_menus(db: &impl sea_orm::ConnectionTrait) -> ApiResult<()> {
+    use crate::menus::model::menu;
+    let mut ids: HashMap<String, Uuid> =
+        menu::Entity::find().all(db).await?.into_iter().map(|m| (m.code, m.id)).collect();
+    let permissions: HashMap<String, Uuid> =
+        permission::Entity::find().all(db).await?.into_iter().map(|p| (p.code, p.id)).collect();
+    for (code, parent, name_zh, name_id, path, icon, order, codes) in MENUS {
+        if ids.contains_key(*code) {
+            continue;
+        }
+        let now = Utc::now();
+        let id = Uuid::now_v7();
+        menu::Entity::insert(menu::ActiveModel {
+            id: Set(id),
+            code: Set((*code).into()),
+            name_zh: Set((*name_zh).into()),
+            name_id: Set((*name_id).into()),
+            description_zh: Set(None),
+            description_id: Set(None),
+            parent_id: Set(parent.and_then(|p| ids.get(p).copied())),
+            path: Set(Some((*path).into())),
+            component: Set(None),
+            icon: Set(Some((*icon).into())),
+            display_order: Set(*order),
+            is_active: Set(true),
+            is_visible: Set(true),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec_without_returning(db)
+        .await?;
+        let linked = codes.iter().filter_map(|c| permissions.get(*c).copied()).collect();
+        crate::menus::service::link(db, id, linked).await?;
+        ids.insert((*code).into(), id);
     }
     Ok(())
 }

@@ -139,6 +139,13 @@ impl<S: HasAuth + Send + Sync> FromRequestParts<S> for CurrentUser {
         let principal = auth.resolver.resolve(&claims, org).await?;
         let user = CurrentUser(Arc::new(principal));
         parts.extensions.insert(user.clone());
+        if let Some(slot) = parts.extensions.get::<crate::http::audit::AuditSlot>() {
+            slot.set(crate::contracts::AuditActor {
+                user_id: Some(user.user_id),
+                organization_id: Some(user.organization_id),
+                user_name: Some(user.username.clone()),
+            });
+        }
         Ok(user)
     }
 }

@@ -2,6 +2,7 @@
 //! error (including the framework's own 404/405/413), access log and metrics, and the
 //! `/health`, `/ready` and `/metrics` endpoints.
 
+pub mod audit;
 mod health;
 pub mod metrics;
 mod middleware;

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use crm_common::api::validate::Validator;
 use crm_common::api::{Json, ok, parse_json};
 use crm_common::auth::CurrentUser;
+use crm_common::contracts::AuditActor;
 use crm_common::http::ClientIp;
 use crm_common::{ApiError, ApiResult};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
@@ -37,7 +38,17 @@ pub async fn login(
         .check(body.password.len() <= 1024, "password", "is too long")
         .finish()?;
     let session = login::login(&state, &identifier, &body.password, ip).await?;
-    Ok(ok(session))
+    Ok(with_actor(&session, ok(&session)))
+}
+
+/// Tells the audit capture who just authenticated: these requests carry no token to tell it.
+fn with_actor(session: &login::Session, mut response: Response) -> Response {
+    response.extensions_mut().insert(AuditActor {
+        user_id: Some(session.user.id),
+        organization_id: Some(session.user.primary_organization_id),
+        user_name: Some(session.user.username.clone()),
+    });
+    response
 }
 
 #[derive(Deserialize)]
@@ -46,7 +57,8 @@ pub struct RefreshRequest {
 }
 
 pub async fn refresh(State(state): State<AppState>, Json(body): Json<RefreshRequest>) -> ApiResult<Response> {
-    Ok(ok(login::refresh(&state, body.refresh_token.trim()).await?))
+    let session = login::refresh(&state, body.refresh_token.trim()).await?;
+    Ok(with_actor(&session, ok(&session)))
 }
 
 #[derive(Deserialize, Default)]
@@ -147,5 +159,5 @@ pub async fn register(State(state): State<AppState>, Json(body): Json<RegisterRe
     txn.commit().await?;
     let access = crate::access::load(&state.db, created).await?;
     let session = login::start_session(&state, &access, Uuid::now_v7()).await?;
-    Ok(crm_common::api::created(session))
+    Ok(with_actor(&session, crm_common::api::created(&session)))
 }

@@ -147,8 +147,8 @@ pub struct OrgView {
     pub code: Option<String>,
     pub organization_type: String,
     pub is_locked: bool,
-    /// Business domains; managed through `/organization-domains`.
-    pub domains: Vec<serde_json::Value>,
+    /// Business domains, primary first; managed through `/organization-domains`.
+    pub domains: Vec<crate::domains::service::DomainRef>,
     pub email: Option<String>,
     pub phone: Option<String>,
     pub website: Option<String>,
@@ -181,14 +181,14 @@ pub struct OrgView {
 }
 
 impl OrgView {
-    pub fn new(o: organization::Model, employees_count: u64) -> Self {
+    pub fn new(o: organization::Model, employees_count: u64, domains: Vec<crate::domains::service::DomainRef>) -> Self {
         Self {
             id: o.id,
             name: o.name,
             code: o.code,
             organization_type: o.organization_type,
             is_locked: o.is_locked,
-            domains: Vec::new(),
+            domains,
             email: o.email,
             phone: o.phone,
             website: o.website,

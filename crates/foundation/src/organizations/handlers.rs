@@ -2,6 +2,7 @@ use super::dto::{CreateOrganization, ListOrganizations, TYPES, UpdateOrganizatio
 use super::model::organization;
 use super::service;
 use crate::AppState;
+use crate::access::require_platform_admin;
 use crate::auth::password;
 use crate::perm::{OrganizationCreate, OrganizationList, OrganizationLock, OrganizationUpdate, OrganizationView};
 use crate::roles::model as role;
@@ -20,20 +21,12 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-fn require_platform_admin(caller: &crm_common::auth::Principal) -> ApiResult<()> {
-    if caller.is_platform_admin {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("only administrators of the BANTU organization may do this"))
-    }
-}
-
 pub async fn create(
     State(state): State<AppState>,
     caller: Authorized<OrganizationCreate>,
     Json(body): Json<CreateOrganization>,
 ) -> ApiResult<Response> {
-    require_platform_admin(&caller)?;
+    require_platform_admin(&caller, "create organizations")?;
     let mut v = Validator::new();
     v.one_of("organization_type", Some(body.organization_type.as_str()), TYPES);
     if body.fields.name.is_none() {
@@ -192,7 +185,7 @@ pub async fn update(
     body.fields.validate(&mut v);
     v.finish()?;
     if let Some(locked) = body.is_locked {
-        require_platform_admin(&caller)?;
+        require_platform_admin(&caller, "lock or unlock organizations")?;
         if locked {
             service::ensure_not_bantu(&org)?;
         }
@@ -258,7 +251,7 @@ async fn set_locked(
     id: Uuid,
     locked: bool,
 ) -> ApiResult<Response> {
-    require_platform_admin(caller)?;
+    require_platform_admin(caller, "lock or unlock organizations")?;
     let org = service::find_visible(&state.db, caller, id).await?;
     if locked {
         service::ensure_not_bantu(&org)?;

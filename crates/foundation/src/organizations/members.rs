@@ -30,6 +30,9 @@ pub struct MemberFields {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub position: Option<String>,
+    /// A position of this organization; `null` clears it.
+    #[serde(default, deserialize_with = "crate::patch::nullable")]
+    pub position_id: Option<Option<Uuid>>,
     pub department: Option<String>,
     pub employee_number: Option<String>,
     pub is_primary: Option<bool>,
@@ -69,6 +72,8 @@ pub struct MemberView {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub position: Option<String>,
+    pub position_id: Option<Uuid>,
+    pub position_name: Option<String>,
     pub department: Option<String>,
     pub employee_number: Option<String>,
     pub is_primary: bool,
@@ -97,6 +102,16 @@ fn validate(f: &MemberFields) -> ApiResult<()> {
         .finish()
 }
 
+/// A position given for a membership must be one of the organization's.
+async fn check_position(db: &impl ConnectionTrait, org_id: Uuid, f: &MemberFields) -> ApiResult<()> {
+    if let Some(Some(position)) = f.position_id {
+        crate::positions::service::find(db, org_id, position)
+            .await
+            .map_err(|_| ApiError::field("position_id", "not a position of this organization"))?;
+    }
+    Ok(())
+}
+
 fn apply(f: MemberFields, m: &mut employee::ActiveModel) {
     fn opt(field: &mut sea_orm::ActiveValue<Option<String>>, value: Option<String>) {
         if let Some(v) = value {
@@ -111,6 +126,9 @@ fn apply(f: MemberFields, m: &mut employee::ActiveModel) {
     opt(&mut m.department, f.department);
     opt(&mut m.employee_number, f.employee_number);
     opt(&mut m.notes, f.notes);
+    if let Some(v) = f.position_id {
+        m.position_id = Set(v);
+    }
     if let Some(v) = f.is_primary {
         m.is_primary = Set(v);
     }
@@ -134,6 +152,15 @@ async fn views(db: &impl ConnectionTrait, rows: Vec<employee::Model>) -> ApiResu
         .into_iter()
         .map(|u| (u.id, u))
         .collect();
+    let positions: HashMap<Uuid, String> = crate::positions::model::Entity::find()
+        .filter(
+            crate::positions::model::Column::Id.is_in(rows.iter().filter_map(|r| r.position_id).collect::<Vec<_>>()),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
     Ok(rows
         .into_iter()
         .map(|e| {
@@ -153,6 +180,8 @@ async fn views(db: &impl ConnectionTrait, rows: Vec<employee::Model>) -> ApiResu
                 email: e.email,
                 phone: e.phone,
                 position: e.position,
+                position_name: e.position_id.and_then(|p| positions.get(&p).cloned()),
+                position_id: e.position_id,
                 department: e.department,
                 employee_number: e.employee_number,
                 is_primary: e.is_primary,
@@ -208,6 +237,7 @@ pub async fn add(
     validate(&body.fields)?;
     let org = service::find_visible(&state.db, &caller, org_id).await?;
     service::ensure_open(&org)?;
+    check_position(&state.db, org_id, &body.fields).await?;
     // Only users the caller can already see may be added, so no one pulls in a stranger's account.
     let person = users::find_visible(&state.db, &caller, body.user_id, false).await?;
     let existing = employee::Entity::find()
@@ -237,6 +267,7 @@ pub async fn add(
                 email: Set(None),
                 phone: Set(None),
                 position: Set(None),
+                position_id: Set(None),
                 department: Set(None),
                 employee_number: Set(None),
                 is_primary: Set(false),
@@ -287,6 +318,7 @@ pub async fn update(
 ) -> ApiResult<Response> {
     validate(&body)?;
     let row = find_member(&state.db, &caller, org_id, id).await?;
+    check_position(&state.db, org_id, &body).await?;
     let primary = body.is_primary == Some(true);
     let txn = state.db.begin().await?;
     let mut m = row.into_active_model();

@@ -64,7 +64,10 @@ pub mod employee {
         pub last_name: Option<String>,
         pub email: Option<String>,
         pub phone: Option<String>,
+        /// Free-text job title, kept from the original.
         pub position: Option<String>,
+        /// The position in the organization's hierarchy (`/positions`).
+        pub position_id: Option<Uuid>,
         pub department: Option<String>,
         pub employee_number: Option<String>,
         pub is_primary: bool,

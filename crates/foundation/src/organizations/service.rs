@@ -75,6 +75,7 @@ pub async fn code_taken(db: &impl ConnectionTrait, code: &str, except: Option<Uu
 
 pub async fn views(db: &impl ConnectionTrait, orgs: Vec<organization::Model>) -> ApiResult<Vec<OrgView>> {
     let ids: Vec<Uuid> = orgs.iter().map(|o| o.id).collect();
+    let mut domains = crate::domains::service::refs_of(db, ids.clone()).await?;
     let counts: HashMap<Uuid, i64> = employee::Entity::find()
         .select_only()
         .column(employee::Column::OrganizationId)
@@ -91,7 +92,8 @@ pub async fn views(db: &impl ConnectionTrait, orgs: Vec<organization::Model>) ->
         .into_iter()
         .map(|o| {
             let n = counts.get(&o.id).copied().unwrap_or(0).max(0) as u64;
-            OrgView::new(o, n)
+            let d = domains.remove(&o.id).unwrap_or_default();
+            OrgView::new(o, n, d)
         })
         .collect())
 }

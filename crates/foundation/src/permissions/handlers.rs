@@ -1,6 +1,7 @@
 use super::model::permission;
 use super::service;
 use crate::AppState;
+use crate::access::require_platform_admin;
 use crate::perm::{PermissionManage, PermissionView};
 use crate::roles::model as role;
 use crate::users::service as users;
@@ -9,7 +10,7 @@ use axum::response::Response;
 use chrono::Utc;
 use crm_common::api::validate::Validator;
 use crm_common::api::{Json, Path, Query, ok};
-use crm_common::auth::{Authorized, CurrentUser, Principal};
+use crm_common::auth::{Authorized, CurrentUser};
 use crm_common::{ApiError, ApiResult};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
@@ -18,15 +19,6 @@ use sea_orm::{
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
-
-/// Permission points and grants are global, so changing them is for platform admins only.
-fn require_platform_admin(caller: &Principal) -> ApiResult<()> {
-    if caller.is_platform_admin {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("only administrators of the BANTU organization may change permissions"))
-    }
-}
 
 #[derive(Debug, Deserialize)]
 pub struct CreatePermission {
@@ -70,7 +62,7 @@ pub async fn create(
     caller: Authorized<PermissionManage>,
     Json(body): Json<CreatePermission>,
 ) -> ApiResult<Response> {
-    require_platform_admin(&caller)?;
+    require_platform_admin(&caller, "change permissions")?;
     Validator::new()
         .length("code", &body.code, 1, 100)
         .length("name_zh", &body.name_zh, 1, 255)
@@ -129,7 +121,7 @@ pub async fn update(
     Path(id): Path<Uuid>,
     Json(body): Json<UpdatePermission>,
 ) -> ApiResult<Response> {
-    require_platform_admin(&caller)?;
+    require_platform_admin(&caller, "change permissions")?;
     let mut v = Validator::new();
     for (field, value, max) in [
         ("name_zh", &body.name_zh, 255),
@@ -199,7 +191,7 @@ pub async fn assign(
     Path(role_id): Path<Uuid>,
     Json(body): Json<Assign>,
 ) -> ApiResult<Response> {
-    require_platform_admin(&caller)?;
+    require_platform_admin(&caller, "change permissions")?;
     role::Entity::find_by_id(role_id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("role"))?;
     let txn = state.db.begin().await?;
     service::replace_grants(&txn, role_id, &body.permission_ids).await?;
@@ -230,5 +222,6 @@ pub async fn user_info(
     }
     let target = users::find_visible(&state.db, &caller, user_id, false).await?;
     let access = crate::access::load(&state.db, target).await?;
-    Ok(ok(json!({ "permissions": access.permissions, "menus": [] })))
+    let menus = crate::menus::service::accessible(&state.db, &access.permissions).await?;
+    Ok(ok(json!({ "permissions": access.permissions, "menus": menus })))
 }

@@ -1,7 +1,7 @@
 use super::model::{permission, role_permission};
 use chrono::Utc;
 use crm_common::{ApiError, ApiResult};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Serialize;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -36,20 +36,27 @@ pub async fn of_roles(db: &impl ConnectionTrait, role_ids: &[Uuid]) -> ApiResult
         .filter(role_permission::Column::RoleId.is_in(role_ids.to_vec()))
         .all(db)
         .await?;
-    let ids: Vec<Uuid> = links.iter().map(|l| l.permission_id).collect();
+    grouped(db, links.into_iter().map(|l| (l.role_id, l.permission_id))).await
+}
+
+/// `(owner, permission id)` links as each owner's permissions, sorted by code.
+pub async fn grouped(
+    db: &impl ConnectionTrait,
+    links: impl IntoIterator<Item = (Uuid, Uuid)>,
+) -> ApiResult<HashMap<Uuid, Vec<PermissionRef>>> {
+    let links: Vec<(Uuid, Uuid)> = links.into_iter().collect();
+    let ids: Vec<Uuid> = links.iter().map(|l| l.1).collect();
     let perms: HashMap<Uuid, permission::Model> = permission::Entity::find()
         .filter(permission::Column::Id.is_in(ids))
-        .order_by_asc(permission::Column::DisplayOrder)
-        .order_by_asc(permission::Column::Code)
         .all(db)
         .await?
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
     let mut out: HashMap<Uuid, Vec<PermissionRef>> = HashMap::new();
-    for link in links {
-        if let Some(p) = perms.get(&link.permission_id) {
-            out.entry(link.role_id).or_default().push(p.clone().into());
+    for (owner, pid) in links {
+        if let Some(p) = perms.get(&pid) {
+            out.entry(owner).or_default().push(p.clone().into());
         }
     }
     for list in out.values_mut() {
@@ -58,13 +65,19 @@ pub async fn of_roles(db: &impl ConnectionTrait, role_ids: &[Uuid]) -> ApiResult
     Ok(out)
 }
 
-/// Replaces the role's grants with `permission_ids`; every id must exist.
-pub async fn replace_grants(db: &impl ConnectionTrait, role_id: Uuid, permission_ids: &[Uuid]) -> ApiResult<()> {
+/// `permission_ids` without repeats, each proven to exist (400 naming the field otherwise).
+pub async fn existing(db: &impl ConnectionTrait, permission_ids: &[Uuid]) -> ApiResult<Vec<Uuid>> {
     let ids = crate::users::service::dedup(permission_ids);
     let found = permission::Entity::find().filter(permission::Column::Id.is_in(ids.clone())).count(db).await?;
     if found as usize != ids.len() {
         return Err(ApiError::field("permission_ids", "permission not found"));
     }
+    Ok(ids)
+}
+
+/// Replaces the role's grants with `permission_ids`; every id must exist.
+pub async fn replace_grants(db: &impl ConnectionTrait, role_id: Uuid, permission_ids: &[Uuid]) -> ApiResult<()> {
+    let ids = existing(db, permission_ids).await?;
     role_permission::Entity::delete_many().filter(role_permission::Column::RoleId.eq(role_id)).exec(db).await?;
     let now = Utc::now();
     let rows: Vec<role_permission::ActiveModel> = ids

@@ -1,5 +1,6 @@
 use super::model as role;
 use crate::AppState;
+use crate::access::require_platform_admin;
 use crate::perm::{RoleCreate, RoleDelete, RoleList, RoleUpdate, RoleView, is_preset_role};
 use crate::permissions::service::{self as grants, PermissionRef};
 use crate::users::model::user_role;
@@ -8,7 +9,7 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use crm_common::api::validate::Validator;
 use crm_common::api::{Json, Path, ok};
-use crm_common::auth::{Authorized, Principal};
+use crm_common::auth::Authorized;
 use crm_common::{ApiError, ApiResult};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
@@ -71,15 +72,6 @@ pub struct UpdateRole {
     pub description_id: Option<String>,
 }
 
-/// Roles are global: creating, changing or deleting one affects every organization.
-fn require_platform_admin(caller: &Principal) -> ApiResult<()> {
-    if caller.is_platform_admin {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("only administrators of the BANTU organization may change roles"))
-    }
-}
-
 async fn find(state: &AppState, id: Uuid) -> ApiResult<role::Model> {
     role::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("role"))
 }
@@ -118,7 +110,7 @@ pub async fn create(
     caller: Authorized<RoleCreate>,
     Json(body): Json<CreateRole>,
 ) -> ApiResult<Response> {
-    require_platform_admin(&caller)?;
+    require_platform_admin(&caller, "change roles")?;
     let code = body.code.trim().to_uppercase();
     Validator::new()
         .length("code", &code, 1, 50)
@@ -156,7 +148,7 @@ pub async fn update(
     Path(id): Path<Uuid>,
     Json(body): Json<UpdateRole>,
 ) -> ApiResult<Response> {
-    require_platform_admin(&caller)?;
+    require_platform_admin(&caller, "change roles")?;
     if let Some(name) = &body.name {
         Validator::new().length("name", name, 1, 255).finish()?;
     }
@@ -185,7 +177,7 @@ pub async fn delete(
     caller: Authorized<RoleDelete>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Response> {
-    require_platform_admin(&caller)?;
+    require_platform_admin(&caller, "change roles")?;
     let r = find(&state, id).await?;
     if is_preset_role(&r.code) {
         return Err(ApiError::bad_request("preset role cannot be deleted"));

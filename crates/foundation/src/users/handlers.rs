@@ -116,7 +116,12 @@ pub async fn get(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Response> {
     let found = service::find_visible(&state.db, &caller, id, false).await?;
-    Ok(ok(service::view(&state.db, found).await?))
+    let mut data = serde_json::to_value(service::view(&state.db, found).await?)?;
+    let stats = crate::worklogs::service::stats(&state.db, id).await?;
+    data["work_logs_count"] = serde_json::json!(stats.work_logs_count);
+    data["avg_self_rating"] = serde_json::json!(stats.avg_self_rating);
+    data["avg_supervisor_rating"] = serde_json::json!(stats.avg_supervisor_rating);
+    Ok(ok(data))
 }
 
 pub async fn update(

@@ -224,6 +224,7 @@ pub async fn insert_account(db: &impl ConnectionTrait, new: NewAccount) -> ApiRe
         email: Set(None),
         phone: Set(None),
         position: Set(new.position),
+        position_id: Set(None),
         department: Set(None),
         employee_number: Set(None),
         is_primary: Set(true),

@@ -1,9 +1,12 @@
 #![allow(dead_code)]
 
 use crm_common::config::ServiceConfig;
+use crm_common::http::audit::AuditSettings;
 use crm_common::testing::{Backend, TestClient, TestDatabase, TestResponse};
+use crm_foundation::audit::model as audit_log;
 use crm_foundation::config::Config;
 use crm_foundation::{AppState, Application};
+use sea_orm::{EntityTrait, QueryOrder};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use uuid::Uuid;
@@ -11,6 +14,7 @@ use uuid::Uuid;
 pub const ADMIN_EMAIL: &str = "admin@bantu.test";
 pub const ADMIN_PASSWORD: &str = "Admin12345";
 pub const PASSWORD: &str = "Passw0rd99";
+pub const INGEST_TOKEN: &str = "test-ingest-token-0123456789";
 
 pub struct TestApp {
     pub client: TestClient,
@@ -48,6 +52,14 @@ pub fn config(db: &TestDatabase, data_dir: PathBuf) -> Config {
         login_max_failures: 5,
         login_max_failures_per_ip: 50,
         login_failure_window_secs: 900,
+        audit: AuditSettings {
+            record_reads: false,
+            ingest_url: String::new(),
+            ingest_token: Some(INGEST_TOKEN.into()),
+            outbox_dir: data_dir.join("audit-outbox"),
+            max_params_bytes: 16 * 1024,
+            retry_max: std::time::Duration::from_millis(200),
+        },
     }
 }
 
@@ -64,7 +76,9 @@ impl TestApp {
     }
 
     /// Starts a server on an existing database and configuration.
-    pub async fn start(db: TestDatabase, cfg: Config) -> Self {
+    pub async fn start(db: TestDatabase, mut cfg: Config) -> Self {
+        // Each running instance needs an outbox of its own, even when instances share a data dir.
+        cfg.audit.outbox_dir = db.data_dir().join(format!("audit-outbox-{}", Uuid::now_v7().simple()));
         let (app, _) = Application::build(cfg).await.expect("foundation starts");
         let port = app.port();
         let state = app.state.clone();
@@ -161,3 +175,39 @@ pub fn uuid(v: &Value) -> Uuid {
 }
 
 pub const BANTU: Uuid = Uuid::from_u128(1);
+
+impl TestApp {
+    /// Every stored audit entry, oldest first.
+    pub async fn audit_rows(&self) -> Vec<audit_log::Model> {
+        audit_log::Entity::find().order_by_asc(audit_log::Column::CreatedAt).all(&self.state.db).await.unwrap()
+    }
+
+    /// Waits (up to 10 s) until the stored audit entries satisfy `done`; returns them.
+    pub async fn audit_until(&self, what: &str, done: impl Fn(&[audit_log::Model]) -> bool) -> Vec<audit_log::Model> {
+        for _ in 0..400 {
+            let rows = self.audit_rows().await;
+            if done(&rows) {
+                return rows;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("timed out waiting for audit entries: {what}");
+    }
+
+    /// A request with a chosen `X-Request-ID`, to find its audit entry afterwards.
+    pub async fn send_traced(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        request_id: &str,
+    ) -> TestResponse {
+        let mut req =
+            self.client.builder(method, &format!("/api/foundation{path}"), token).header("x-request-id", request_id);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        self.client.send(req).await
+    }
+}

@@ -1,0 +1,165 @@
+//! Audit capture for every service: one middleware records each mutating request, each login,
+//! logout and refresh and each export (and, with `CRM_AUDIT_READS=true`, every read) as an
+//! [`AuditEvent`](crate::contracts::AuditEvent), and hands it to an [`AuditSink`].
+//!
+//! Mount it around the finished router, so it sees the final status and envelope:
+//!
+//! ```ignore
+//! let audit = AuditCapture::over_http("order-workflow", &settings, trusted)?;
+//! let app = crm_common::http::audit::mount(crm_common::http::finish(app, metrics, limit, proxies), audit);
+//! ```
+//!
+//! Who acted comes from the [`CurrentUser`](crate::auth::CurrentUser) extractor, which fills the
+//! request's [`AuditSlot`]; a handler without a token yet (login) may instead put an
+//! [`AuditActor`] into its response's extensions. The default sink is the durable
+//! [`Outbox`](outbox::Outbox) delivering to foundation over HTTP.
+
+mod capture;
+mod classify;
+pub mod deliver;
+pub mod outbox;
+pub mod redact;
+
+pub use capture::mount;
+pub use classify::{Classified, classify, is_export, is_id};
+pub use deliver::{Deliver, DeliverFuture, HttpDeliver};
+pub use outbox::{Outbox, OutboxOptions};
+
+use crate::config::{ConfigError, bool_env, env, parse_env};
+use crate::contracts::{AuditActor, AuditEvent};
+use std::future::Future;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub type SinkFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
+/// Takes captured events. Implementations must not lose an event they accepted.
+pub trait AuditSink: Send + Sync {
+    fn record(&self, event: AuditEvent) -> SinkFuture<'_>;
+}
+
+impl AuditSink for Outbox {
+    fn record(&self, event: AuditEvent) -> SinkFuture<'_> {
+        Box::pin(async move {
+            self.append(&event).await;
+        })
+    }
+}
+
+/// Where the authenticated caller is written during a request; the middleware inserts one into
+/// every audited request and reads it back after the handler ran.
+#[derive(Debug, Clone, Default)]
+pub struct AuditSlot(Arc<Mutex<Option<AuditActor>>>);
+
+impl AuditSlot {
+    pub fn set(&self, actor: AuditActor) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(actor);
+        }
+    }
+
+    pub fn get(&self) -> Option<AuditActor> {
+        self.0.lock().ok().and_then(|s| s.clone())
+    }
+}
+
+/// Audit settings every service reads.
+#[derive(Debug, Clone)]
+pub struct AuditSettings {
+    /// Record reads (GET) too, not only mutations, logins and exports.
+    pub record_reads: bool,
+    /// foundation's ingest endpoint.
+    pub ingest_url: String,
+    /// Shared secret sent in `X-Audit-Token` (and, at foundation, the one expected).
+    pub ingest_token: Option<String>,
+    pub outbox_dir: PathBuf,
+    /// Largest captured request body; larger JSON bodies are recorded as truncated.
+    pub max_params_bytes: usize,
+    pub retry_max: Duration,
+}
+
+impl AuditSettings {
+    pub fn from_env(service: &str, data_dir: &Path) -> Result<Self, ConfigError> {
+        let ingest_token = env("CRM_AUDIT_INGEST_TOKEN");
+        if ingest_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(ConfigError {
+                name: "CRM_AUDIT_INGEST_TOKEN".into(),
+                reason: "use at least 16 characters".into(),
+            });
+        }
+        Ok(Self {
+            record_reads: bool_env("CRM_AUDIT_READS", false)?,
+            ingest_url: env("CRM_AUDIT_INGEST_URL")
+                .unwrap_or_else(|| "http://127.0.0.1:8081/api/foundation/audit-logs/ingest".into()),
+            ingest_token,
+            outbox_dir: env("CRM_AUDIT_OUTBOX_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("audit-outbox").join(service)),
+            max_params_bytes: parse_env("CRM_AUDIT_MAX_PARAMS_BYTES", 16 * 1024)?,
+            retry_max: Duration::from_millis(parse_env("CRM_AUDIT_RETRY_MAX_MS", 30_000)?),
+        })
+    }
+
+    pub fn outbox_options(&self) -> OutboxOptions {
+        OutboxOptions { retry_max: self.retry_max, ..OutboxOptions::default() }
+    }
+}
+
+/// The audit variables, for `--help`.
+pub const AUDIT_ENV_HELP: &str = "\
+  CRM_AUDIT_READS          record reads (GET) in the audit log too (default false)
+  CRM_AUDIT_INGEST_URL     foundation's audit ingest endpoint (default http://127.0.0.1:8081/api/foundation/audit-logs/ingest)
+  CRM_AUDIT_INGEST_TOKEN   shared secret for audit ingest, at least 16 characters (same value in every service)
+  CRM_AUDIT_OUTBOX_DIR     durable audit outbox (default $CRM_DATA_DIR/audit-outbox/<service>)
+  CRM_AUDIT_MAX_PARAMS_BYTES  largest request body kept in an audit entry (default 16384)
+  CRM_AUDIT_RETRY_MAX_MS   longest pause between delivery retries (default 30000)
+";
+
+/// The middleware's configuration; cheap to clone.
+#[derive(Clone)]
+pub struct AuditCapture(Arc<CaptureConfig>);
+
+pub struct CaptureConfig {
+    pub service: String,
+    pub record_reads: bool,
+    pub max_params_bytes: usize,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    pub sink: Arc<dyn AuditSink>,
+}
+
+impl AuditCapture {
+    pub fn new(config: CaptureConfig) -> Self {
+        Self(Arc::new(config))
+    }
+
+    /// The usual setup: a durable outbox in `settings.outbox_dir` delivering to foundation over
+    /// HTTP. Must run inside a Tokio runtime.
+    pub fn over_http(service: &str, settings: &AuditSettings, trusted_proxies: Vec<IpAddr>) -> std::io::Result<Self> {
+        if settings.ingest_token.is_none() {
+            tracing::warn!("CRM_AUDIT_INGEST_TOKEN is not set; foundation will refuse this service's audit events");
+        }
+        let deliver = HttpDeliver::new(settings.ingest_url.clone(), settings.ingest_token.clone())
+            .map_err(std::io::Error::other)?;
+        let outbox = Outbox::open(&settings.outbox_dir, Arc::new(deliver), settings.outbox_options())?;
+        Ok(Self::with_sink(service, settings, trusted_proxies, outbox))
+    }
+
+    pub fn with_sink(
+        service: &str,
+        settings: &AuditSettings,
+        trusted_proxies: Vec<IpAddr>,
+        sink: Arc<dyn AuditSink>,
+    ) -> Self {
+        Self::new(CaptureConfig {
+            service: service.to_owned(),
+            record_reads: settings.record_reads,
+            max_params_bytes: settings.max_params_bytes,
+            trusted_proxies,
+            sink,
+        })
+    }
+}

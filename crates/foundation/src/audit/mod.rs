@@ -1,0 +1,22 @@
+//! The audit log: storage of the events every service captures (ingest over HTTP, or straight
+//! from foundation's own outbox), search, per-user and per-resource history, and export.
+
+mod dto;
+mod export;
+mod handlers;
+pub mod model;
+pub mod service;
+
+use crate::AppState;
+use axum::Router;
+use axum::routing::{get, post};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/audit-logs", get(handlers::list))
+        .route("/audit-logs/ingest", post(handlers::ingest))
+        .route("/audit-logs/export", post(export::export))
+        .route("/audit-logs/users/{user_id}", get(handlers::by_user))
+        .route("/audit-logs/resources/{resource_type}/{resource_id}", get(handlers::by_resource))
+        .route("/audit-logs/{audit_log_id}", get(handlers::get))
+}

@@ -1,0 +1,185 @@
+use super::model::{domain, relation};
+use super::service;
+use crate::AppState;
+use crate::access::require_platform_admin;
+use crate::organizations::service as orgs;
+use crate::perm::{DomainManage, DomainView};
+use axum::extract::State;
+use axum::response::Response;
+use chrono::Utc;
+use crm_common::api::validate::Validator;
+use crm_common::api::{Json, Path, Query, ok};
+use crm_common::auth::Authorized;
+use crm_common::{ApiError, ApiResult};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+const WHAT: &str = "change the domain catalogue";
+
+#[derive(Debug, Deserialize)]
+pub struct CreateDomain {
+    pub code: String,
+    pub name_zh: String,
+    pub name_id: String,
+    pub description_zh: Option<String>,
+    pub description_id: Option<String>,
+    #[serde(default)]
+    pub display_order: i32,
+    pub is_active: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UpdateDomain {
+    pub name_zh: Option<String>,
+    pub name_id: Option<String>,
+    pub description_zh: Option<String>,
+    pub description_id: Option<String>,
+    pub display_order: Option<i32>,
+    pub is_active: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListDomains {
+    pub is_active: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SetDomains {
+    pub domain_ids: Vec<Uuid>,
+    pub primary_domain_id: Option<Uuid>,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Authorized<DomainManage>,
+    Json(body): Json<CreateDomain>,
+) -> ApiResult<Response> {
+    require_platform_admin(&caller, WHAT)?;
+    Validator::new()
+        .length("code", &body.code, 1, 100)
+        .length("name_zh", &body.name_zh, 1, 255)
+        .length("name_id", &body.name_id, 1, 255)
+        .finish()?;
+    let code = body.code.trim().to_owned();
+    if domain::Entity::find().filter(domain::Column::Code.eq(&code)).one(&state.db).await?.is_some() {
+        return Err(ApiError::conflict("domain code already exists"));
+    }
+    let now = Utc::now();
+    let saved = domain::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        code: Set(code),
+        name_zh: Set(body.name_zh.trim().to_owned()),
+        name_id: Set(body.name_id.trim().to_owned()),
+        description_zh: Set(body.description_zh),
+        description_id: Set(body.description_id),
+        display_order: Set(body.display_order),
+        is_active: Set(body.is_active.unwrap_or(true)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&state.db)
+    .await?;
+    Ok(ok(saved))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    _: Authorized<DomainView>,
+    Query(q): Query<ListDomains>,
+) -> ApiResult<Response> {
+    let mut query = domain::Entity::find();
+    if let Some(active) = q.is_active {
+        query = query.filter(domain::Column::IsActive.eq(active));
+    }
+    let rows =
+        query.order_by_asc(domain::Column::DisplayOrder).order_by_asc(domain::Column::Code).all(&state.db).await?;
+    Ok(ok(rows))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    _: Authorized<DomainView>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Response> {
+    Ok(ok(service::find(&state.db, id).await?))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Authorized<DomainManage>,
+    Path(id): Path<Uuid>,
+    Json(body): Json<UpdateDomain>,
+) -> ApiResult<Response> {
+    require_platform_admin(&caller, WHAT)?;
+    let mut v = Validator::new();
+    for (field, value) in [("name_zh", &body.name_zh), ("name_id", &body.name_id)] {
+        if let Some(value) = value {
+            v.length(field, value, 1, 255);
+        }
+    }
+    v.finish()?;
+    let mut m = service::find(&state.db, id).await?.into_active_model();
+    if let Some(x) = body.name_zh {
+        m.name_zh = Set(x.trim().to_owned());
+    }
+    if let Some(x) = body.name_id {
+        m.name_id = Set(x.trim().to_owned());
+    }
+    if let Some(x) = body.description_zh {
+        m.description_zh = Set(Some(x));
+    }
+    if let Some(x) = body.description_id {
+        m.description_id = Set(Some(x));
+    }
+    if let Some(x) = body.display_order {
+        m.display_order = Set(x);
+    }
+    if let Some(x) = body.is_active {
+        m.is_active = Set(x);
+    }
+    m.updated_at = Set(Utc::now());
+    Ok(ok(m.update(&state.db).await?))
+}
+
+/// Deletes a domain and every organization's relation to it.
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Authorized<DomainManage>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Response> {
+    require_platform_admin(&caller, WHAT)?;
+    service::find(&state.db, id).await?;
+    let txn = state.db.begin().await?;
+    relation::Entity::delete_many().filter(relation::Column::DomainId.eq(id)).exec(&txn).await?;
+    domain::Entity::delete_by_id(id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(ok(()))
+}
+
+pub async fn of_organization(
+    State(state): State<AppState>,
+    caller: Authorized<DomainView>,
+    Path(org): Path<Uuid>,
+) -> ApiResult<Response> {
+    orgs::find_visible(&state.db, &caller, org).await?;
+    Ok(ok(service::relation_views(&state.db, org).await?))
+}
+
+/// Replaces the organization's domains: `domain_ids` (each existing and active) and optionally
+/// which of them is primary.
+pub async fn set_for_organization(
+    State(state): State<AppState>,
+    caller: Authorized<DomainManage>,
+    Path(org): Path<Uuid>,
+    Json(body): Json<SetDomains>,
+) -> ApiResult<Response> {
+    orgs::find_visible(&state.db, &caller, org).await?;
+    let txn = state.db.begin().await?;
+    service::replace(&txn, org, &body.domain_ids, body.primary_domain_id).await?;
+    txn.commit().await?;
+    Ok(ok(service::relation_views(&state.db, org).await?))
+}

@@ -1,0 +1,18 @@
+//! Work logs (from seed 002): members record their day's work with a self rating; their
+//! organization's managers (or holders of `worklog.rate`) add a supervisor rating.
+
+mod dto;
+mod handlers;
+pub mod model;
+pub mod service;
+
+use crate::AppState;
+use axum::Router;
+use axum::routing::{get, post};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/worklogs", post(handlers::create).get(handlers::list))
+        .route("/worklogs/{worklog_id}", get(handlers::get).put(handlers::update))
+        .route("/worklogs/{worklog_id}/rate", post(handlers::rate))
+}
