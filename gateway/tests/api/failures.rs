@@ -69,7 +69,8 @@ async fn a_hanging_service_does_not_delay_the_others() {
         let started = Instant::now();
         let r = gw.client.get("/api/fast/x", Some(&token)).await;
         assert_eq!(r.status.as_u16(), 200);
-        assert!(started.elapsed() < Duration::from_millis(500), "fast route took {:?}", started.elapsed());
+        // Well under the stuck service's 3 s timeout: nothing waits behind it.
+        assert!(started.elapsed() < Duration::from_millis(1000), "fast route took {:?}", started.elapsed());
     }
     let statuses: Vec<u16> = futures_util::future::join_all(pending).await.into_iter().map(Result::unwrap).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 503).count(), 4, "over the concurrency bound: 503 at once");
@@ -97,7 +98,7 @@ async fn circuit_opens_on_failures_and_health_probes_close_it() {
     // Open: refused at once without touching the service.
     let started = Instant::now();
     gw.client.get("/api/flaky/x", t).await.expect_envelope(503);
-    assert!(started.elapsed() < Duration::from_millis(200));
+    assert!(started.elapsed() < Duration::from_millis(1000));
     assert_eq!(up.hits(), hits);
     // The service recovers; an active /health probe closes the circuit well before 60 s.
     up.set_broken(false);

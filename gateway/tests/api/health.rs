@@ -31,7 +31,7 @@ async fn services_health_fans_out_within_the_deadline() {
     let started = Instant::now();
     let r = gw.client.get("/health/services", None).await;
     let took = started.elapsed();
-    assert!(took < Duration::from_millis(1200), "never slower than the deadline: {took:?}");
+    assert!(took < Duration::from_millis(1500), "bounded by the 500 ms deadline, not the hanging service: {took:?}");
     let body = r.expect_envelope(200);
     let data = &body["data"];
     assert_eq!(data["overall_status"], "degraded");

@@ -6,6 +6,7 @@ mod helpers;
 mod upstream;
 
 mod auth;
+mod cli;
 mod edge;
 mod failures;
 mod health;
