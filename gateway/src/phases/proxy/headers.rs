@@ -62,6 +62,8 @@ pub fn to_upstream(headers: &mut HeaderMap, ctx: &RequestContext, trusted: &[IpA
     let from_trusted = trusted.contains(&ctx.connection.peer.ip());
     let peer = ctx.connection.peer.ip().to_string();
     strip_hop_by_hop(headers, upgrade);
+    // The client's `Expect: 100-continue` was answered by this hop when its body was read.
+    headers.remove(header::EXPECT);
     let host = headers.remove(header::HOST);
     // A chain from a trusted proxy is extended; anything else a client claims is replaced.
     let forwarded_for = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
