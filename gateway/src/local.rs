@@ -98,13 +98,14 @@ fn strip_port(host: &str) -> &str {
     host.rsplit_once(':').map_or(host, |(h, _)| h)
 }
 
-/// The gateway's own routes; `None` when the request is for an upstream.
+/// The gateway's own routes.
 pub enum Local {
     Health,
     ServicesHealth,
     Metrics,
 }
 
+/// Which of the gateway's own routes a request is for; `None` when it is for an upstream.
 pub fn match_local(method: &Method, ctx: &mut RequestContext) -> Option<Local> {
     if *method != Method::GET && *method != Method::HEAD {
         return None;
