@@ -40,5 +40,11 @@ fn main() {
         rates.push(f64::from(iterations) / start.elapsed().as_secs_f64());
     }
     rates.sort_by(f64::total_cmp);
-    println!("jwt_verify: median {:.0} verifications/s on one core (min {:.0}, max {:.0}, {} runs of {iterations})", rates[2], rates[0], rates[4], rates.len());
+    println!(
+        "jwt_verify: median {:.0} verifications/s on one core (min {:.0}, max {:.0}, {} runs of {iterations})",
+        rates[2],
+        rates[0],
+        rates[4],
+        rates.len()
+    );
 }
