@@ -74,3 +74,7 @@ wrk -t2 -c8 -d"$DURATION" --latency -s scripts/bench/login.lua \
   echo "login: $(awk '/Requests\/sec/ {print $2}' "$out/login.txt") req/s," \
     "p50 $(awk '$1=="50%" {print $2}' "$out/login.txt"), p99 $(awk '$1=="99%" {print $2}' "$out/login.txt")"
 } | tee "$out/summary.txt"
+
+echo "== gateway vs nginx"
+kill $pid 2>/dev/null || true
+scripts/bench-gateway.sh
