@@ -45,7 +45,13 @@ async fn migrate_and_create_admin_subcommands() {
         assert_eq!(r.data()["user"]["roles"], serde_json::json!(["ADMIN"]));
         login("ops@bantu.test").await.expect(200);
         // The first start of the service did not add its own default administrator.
-        let r = client.post("/api/foundation/auth/login", None, &serde_json::json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})).await;
+        let r = client
+            .post(
+                "/api/foundation/auth/login",
+                None,
+                &serde_json::json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
+            )
+            .await;
         r.expect(401);
     }
 }

@@ -3,12 +3,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit;
+mod audit_processes;
 mod auth;
 mod bad_input;
 mod cache;
+mod commands;
+mod domains;
 mod helpers;
+mod menus;
 mod organizations;
+mod positions;
+mod processes;
 mod roles_permissions;
 mod security;
 mod users;
 mod walkthrough;
+mod worklogs;

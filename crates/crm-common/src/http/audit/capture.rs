@@ -68,6 +68,20 @@ fn tee(req: Request, seen: Arc<Mutex<Seen>>, limit: usize) -> Request {
     Request::from_parts(parts, Body::from_stream(stream))
 }
 
+/// Reads a body of at most `limit` bytes whole and hands the request on with the same bytes.
+async fn buffer(req: Request, seen: &Mutex<Seen>, limit: usize) -> Result<Request, Response> {
+    use axum::response::IntoResponse;
+    let (parts, body) = req.into_parts();
+    let bytes = to_bytes(body, limit)
+        .await
+        .map_err(|_| crate::ApiError::bad_request("could not read the request body").into_response())?;
+    if let Ok(mut s) = seen.lock() {
+        s.total = bytes.len();
+        s.prefix = bytes.to_vec();
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
 /// Reads a small JSON response back (for its message or new id) and rebuilds it unchanged.
 async fn peek_json(response: Response) -> (Response, Option<Value>) {
     let is_json = response
@@ -116,10 +130,17 @@ async fn audit(State(capture): State<AuditCapture>, mut req: Request, next: Next
     let declared_len: Option<usize> =
         header_text(req.headers(), header::CONTENT_LENGTH.as_str(), 20).and_then(|v| v.parse().ok());
     let seen = Arc::new(Mutex::new(Seen::default()));
-    let req =
-        if matches!(method, Method::GET | Method::HEAD) { req } else { tee(req, seen.clone(), c.max_params_bytes) };
-
-    let response = next.run(req).await;
+    let response = if matches!(method, Method::GET | Method::HEAD) {
+        next.run(req).await
+    } else if declared_len.is_some_and(|n| n <= c.max_params_bytes) {
+        // Small bodies are read up front, so they are kept even when the handler ignores them.
+        match buffer(req, &seen, c.max_params_bytes).await {
+            Ok(req) => next.run(req).await,
+            Err(refused) => refused,
+        }
+    } else {
+        next.run(tee(req, seen.clone(), c.max_params_bytes)).await
+    };
 
     let status = response.status();
     let failed = status.as_u16() >= 400;
@@ -275,6 +296,18 @@ mod tests {
         assert_eq!(created[0].resource_id.as_deref(), Some("w-1"));
         assert_eq!(created[0].resource_type.as_deref(), Some("widget"));
         assert_eq!(created[0].request_params.as_ref().unwrap()["query"]["x"], "1");
+    }
+
+    #[tokio::test]
+    async fn bodies_are_kept_even_when_the_handler_ignores_them() {
+        let router = Router::new().route("/api/demo/widgets/{id}", axum::routing::delete(|| async { "gone" }));
+        let mut req = json_post("/api/demo/widgets/7", serde_json::json!({"reason": "old", "token": "t0k"}));
+        *req.method_mut() = Method::DELETE;
+        req.headers_mut().insert(header::CONTENT_LENGTH, "30".parse().unwrap());
+        let events = run(router, req).await;
+        let params = events[0].request_params.as_ref().unwrap();
+        assert_eq!(params["body"], serde_json::json!({"reason": "old", "token": "[REDACTED]"}));
+        assert_eq!((events[0].action.as_str(), events[0].resource_id.as_deref()), ("DELETE", Some("7")));
     }
 
     #[test]

@@ -25,9 +25,6 @@ const KNOWN: &[(&str, &str, &str)] = &[
     ("positions", "position_management", "position"),
     ("worklogs", "work_log_management", "work_log"),
     ("orders", "order_management", "order"),
-    ("items", "order_item_management", "order_item"),
-    ("comments", "order_comment_management", "order_comment"),
-    ("files", "order_file_management", "order_file"),
     ("leads", "lead_management", "lead"),
     ("opportunities", "opportunity_management", "opportunity"),
     ("collection-tasks", "collection_task_management", "collection_task"),
@@ -46,6 +43,13 @@ const KNOWN: &[(&str, &str, &str)] = &[
     ("monitoring", "monitoring", "monitoring"),
     ("alerts", "monitoring", "alert"),
     ("logs", "log_management", "log"),
+];
+
+/// Sub-resources of orders, which have categories of their own.
+const ORDER_PARTS: &[(&str, &str, &str)] = &[
+    ("items", "order_item_management", "order_item"),
+    ("comments", "order_comment_management", "order_comment"),
+    ("files", "order_file_management", "order_file"),
 ];
 
 /// Path suffixes that name the action better than the method does.
@@ -79,12 +83,14 @@ fn segments(path: &str) -> Vec<&str> {
     if all.first() == Some(&"api") { all.into_iter().skip(2).collect() } else { all }
 }
 
-fn known(segment: &str) -> Option<&'static (&'static str, &'static str, &'static str)> {
-    KNOWN.iter().find(|(s, ..)| *s == segment)
+/// The table entry of `segment`; under `/orders` its sub-resources come first.
+fn known(first: &str, segment: &str) -> Option<&'static (&'static str, &'static str, &'static str)> {
+    let parts = if first == "orders" { ORDER_PARTS } else { &[] };
+    parts.iter().chain(KNOWN).find(|(s, ..)| *s == segment)
 }
 
-fn resource_type_of(segment: &str) -> String {
-    if let Some((_, _, t)) = known(segment) {
+fn resource_type_of(first: &str, segment: &str) -> String {
+    if let Some((_, _, t)) = known(first, segment) {
         return (*t).to_owned();
     }
     let s = segment.replace('-', "_");
@@ -119,14 +125,11 @@ pub fn classify(method: &Method, path: &str) -> Classified {
             ref other => other.as_str().to_ascii_uppercase(),
         }
     };
-    // Sub-resources of orders have categories of their own.
     let category_segment = match first {
-        "orders" => {
-            segs.iter().skip(1).copied().find(|s| matches!(*s, "items" | "comments" | "files")).unwrap_or(first)
-        }
+        "orders" => segs.iter().skip(1).copied().find(|s| ORDER_PARTS.iter().any(|(p, ..)| p == s)).unwrap_or(first),
         _ => first,
     };
-    let category = match known(category_segment) {
+    let category = match known(first, category_segment) {
         Some((_, c, _)) => (*c).to_owned(),
         None if category_segment.is_empty() => "system".to_owned(),
         None => format!("{}_management", category_segment.replace('-', "_")),
@@ -135,9 +138,9 @@ pub fn classify(method: &Method, path: &str) -> Classified {
     let (resource_type, resource_id) = match id_at {
         Some(i) => {
             let owner = segs[..i].iter().rev().find(|s| !is_id(s)).copied().unwrap_or(first);
-            (resource_type_of(owner), Some(segs[i].to_owned()))
+            (resource_type_of(first, owner), Some(segs[i].to_owned()))
         }
-        None => (resource_type_of(first), None),
+        None => (resource_type_of(first, first), None),
     };
     let resource_type = Some(resource_type).filter(|t| !t.is_empty());
     Classified { action, category, resource_type, resource_id }
@@ -184,6 +187,11 @@ mod tests {
         assert_eq!((r.action.as_str(), r.resource_type.as_deref()), ("ASSIGN", Some("menu")));
         let r = classify(&Method::POST, &format!("/api/order-workflow/orders/{org}/comments"));
         assert_eq!(r.category, "order_comment_management");
+        assert_eq!(r.resource_type.as_deref(), Some("order"));
+        let r = classify(&Method::DELETE, &format!("/api/order-workflow/orders/{org}/items/{emp}"));
+        assert_eq!((r.category.as_str(), r.resource_type.as_deref()), ("order_item_management", Some("order_item")));
+        let r = classify(&Method::POST, "/api/demo/items");
+        assert_eq!((r.category.as_str(), r.resource_type.as_deref()), ("items_management", Some("item")));
         assert_eq!(classify(&Method::POST, "/api/x/service-types").category, "service_type_management");
         assert_eq!(classify(&Method::POST, "/api/x/price-lists").resource_type.as_deref(), Some("price_list"));
         assert_eq!(classify(&Method::POST, "/api/x/batteries").resource_type.as_deref(), Some("battery"));
