@@ -83,7 +83,7 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.run_until(server::shutdown_signal()).await
+        self.run_until(crm_common::http::shutdown_signal()).await
     }
 
     /// Serves until `stop` resolves, then drains open connections (bounded).

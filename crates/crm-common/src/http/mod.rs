@@ -35,7 +35,8 @@ pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io
         .await
 }
 
-async fn shutdown_signal() {
+/// Resolves on ctrl-c or SIGTERM: what every binary stops on.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
