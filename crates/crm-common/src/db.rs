@@ -5,7 +5,10 @@ use crate::api::ApiError;
 use crate::http::{Probe, ProbeFuture};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, SqlErr};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqlErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 use std::time::Duration;
 
 pub use sea_orm_migration::MigratorTrait;
@@ -59,6 +62,18 @@ impl Probe for DbProbe {
     fn check(&self) -> ProbeFuture<'_> {
         Box::pin(async move { self.0.ping().await.map_err(|e| e.to_string()) })
     }
+}
+
+/// Begins a transaction that is going to write. On SQLite it takes the write lock at `BEGIN`
+/// (`BEGIN IMMEDIATE`), waiting up to the busy timeout for other writers; a deferred transaction
+/// would instead fail with "database is locked" at its first write whenever another connection
+/// committed after the transaction's first read. PostgreSQL starts an ordinary transaction.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    };
+    db.begin_with_options(options).await
 }
 
 pub fn is_unique_violation(err: &DbErr) -> bool {

@@ -14,9 +14,7 @@ use crate::users::model::user;
 use crate::users::service::{self as users, NewAccount};
 use chrono::Utc;
 use crm_common::{ApiError, ApiResult};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -28,7 +26,7 @@ pub struct FirstAdmin {
 }
 
 pub async fn run(db: &DatabaseConnection, passwords: &Passwords, config: &Config) -> ApiResult<Option<FirstAdmin>> {
-    let txn = db.begin().await?;
+    let txn = crm_common::db::begin_write(db).await?;
     ensure_bantu(&txn).await?;
     let roles = ensure_roles(&txn).await?;
     ensure_permissions(&txn, &roles).await?;
@@ -439,7 +437,7 @@ pub async fn create_admin(
         .await?
         .ok_or_else(|| ApiError::internal("preset role ADMIN missing"))?;
     let hash = passwords.hash(pw).await?;
-    let txn = db.begin().await?;
+    let txn = crm_common::db::begin_write(db).await?;
     let created = users::insert_account(
         &txn,
         NewAccount {

@@ -13,7 +13,7 @@ use crm_common::auth::CurrentUser;
 use crm_common::contracts::AuditActor;
 use crm_common::http::ClientIp;
 use crm_common::{ApiError, ApiResult};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -138,7 +138,7 @@ pub async fn register(State(state): State<AppState>, Json(body): Json<RegisterRe
         .ok_or_else(|| ApiError::Unavailable("registration organization is not configured".into()))?;
     crate::organizations::service::ensure_open(&org)?;
     let password_hash = state.passwords.hash(&body.password).await?;
-    let txn = state.db.begin().await?;
+    let txn = crm_common::db::begin_write(&state.db).await?;
     let created = users::insert_account(
         &txn,
         NewAccount {

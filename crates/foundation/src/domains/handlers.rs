@@ -11,10 +11,7 @@ use crm_common::api::validate::Validator;
 use crm_common::api::{Json, Path, Query, ok};
 use crm_common::auth::Authorized;
 use crm_common::{ApiError, ApiResult};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -153,7 +150,7 @@ pub async fn delete(
 ) -> ApiResult<Response> {
     require_platform_admin(&caller, WHAT)?;
     service::find(&state.db, id).await?;
-    let txn = state.db.begin().await?;
+    let txn = crm_common::db::begin_write(&state.db).await?;
     relation::Entity::delete_many().filter(relation::Column::DomainId.eq(id)).exec(&txn).await?;
     domain::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
@@ -178,7 +175,7 @@ pub async fn set_for_organization(
     Json(body): Json<SetDomains>,
 ) -> ApiResult<Response> {
     orgs::find_visible(&state.db, &caller, org).await?;
-    let txn = state.db.begin().await?;
+    let txn = crm_common::db::begin_write(&state.db).await?;
     service::replace(&txn, org, &body.domain_ids, body.primary_domain_id).await?;
     txn.commit().await?;
     Ok(ok(service::relation_views(&state.db, org).await?))

@@ -12,9 +12,7 @@ use crm_common::api::{Json, Path, ok};
 use crm_common::auth::{Authorized, CurrentUser};
 use crm_common::{ApiError, ApiResult};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use uuid::Uuid;
 
 const WHAT: &str = "change menus";
@@ -119,7 +117,7 @@ pub async fn delete(
 ) -> ApiResult<Response> {
     require_platform_admin(&caller, WHAT)?;
     service::find(&state.db, id).await?;
-    let txn = state.db.begin().await?;
+    let txn = crm_common::db::begin_write(&state.db).await?;
     menu::Entity::update_many()
         .col_expr(menu::Column::ParentId, Expr::value(Option::<Uuid>::None))
         .filter(menu::Column::ParentId.eq(id))
@@ -142,7 +140,7 @@ pub async fn assign(
 ) -> ApiResult<Response> {
     require_platform_admin(&caller, WHAT)?;
     service::find(&state.db, id).await?;
-    let txn = state.db.begin().await?;
+    let txn = crm_common::db::begin_write(&state.db).await?;
     service::replace_permissions(&txn, id, &body.permission_ids).await?;
     txn.commit().await?;
     Ok(ok(()))

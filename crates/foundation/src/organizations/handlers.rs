@@ -14,10 +14,7 @@ use crm_common::api::{Json, PageParams, Path, Query, RecordsPage, ok};
 use crm_common::auth::Authorized;
 use crm_common::{ApiError, ApiResult};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -52,7 +49,7 @@ pub async fn create(
         None => (password::generate(), true),
     };
     let password_hash = state.passwords.hash(&admin_password).await?;
-    let txn = state.db.begin().await?;
+    let txn = crm_common::db::begin_write(&state.db).await?;
     let code = match body.fields.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         Some(c) => c.to_owned(),
         None => service::generate_code(&txn, &body.organization_type).await?,

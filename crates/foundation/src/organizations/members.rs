@@ -17,7 +17,7 @@ use crm_common::{ApiError, ApiResult};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -246,7 +246,7 @@ pub async fn add(
         .one(&state.db)
         .await?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crm_common::db::begin_write(&state.db).await?;
     let (mut row, is_new) = match existing {
         Some(e) if e.is_active => {
             return Err(ApiError::conflict("the user is already a member of this organization"));
@@ -320,7 +320,7 @@ pub async fn update(
     let row = find_member(&state.db, &caller, org_id, id).await?;
     check_position(&state.db, org_id, &body).await?;
     let primary = body.is_primary == Some(true);
-    let txn = state.db.begin().await?;
+    let txn = crm_common::db::begin_write(&state.db).await?;
     let mut m = row.into_active_model();
     apply(body, &mut m);
     m.updated_at = Set(Utc::now());

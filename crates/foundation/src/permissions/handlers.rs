@@ -12,10 +12,7 @@ use crm_common::api::validate::Validator;
 use crm_common::api::{Json, Path, Query, ok};
 use crm_common::auth::{Authorized, CurrentUser};
 use crm_common::{ApiError, ApiResult};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -193,7 +190,7 @@ pub async fn assign(
 ) -> ApiResult<Response> {
     require_platform_admin(&caller, "change permissions")?;
     role::Entity::find_by_id(role_id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("role"))?;
-    let txn = state.db.begin().await?;
+    let txn = crm_common::db::begin_write(&state.db).await?;
     service::replace_grants(&txn, role_id, &body.permission_ids).await?;
     txn.commit().await?;
     crate::authz::invalidate_all(&state.cache).await;

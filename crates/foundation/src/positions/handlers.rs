@@ -16,7 +16,7 @@ use crm_common::{ApiError, ApiResult};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -253,7 +253,7 @@ pub async fn move_to(
     if lowest < 1 {
         return Err(ApiError::field("new_level", "would move a position below it above level 1"));
     }
-    let txn = state.db.begin().await?;
+    let txn = crm_common::db::begin_write(&state.db).await?;
     let version = p.version;
     let mut m = p.into_active_model();
     m.parent_id = Set(body.new_parent_id);

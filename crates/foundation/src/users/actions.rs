@@ -14,7 +14,7 @@ use crm_common::api::{Json, Path, ok};
 use crm_common::auth::{Authorized, CurrentUser};
 use crm_common::{ApiError, ApiResult};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -137,7 +137,7 @@ pub async fn batch(
     if body.action == BatchAction::Delete {
         update = update.col_expr(user::Column::DeletedAt, Expr::value(now));
     }
-    let txn = state.db.begin().await?;
+    let txn = crm_common::db::begin_write(&state.db).await?;
     let affected = update.filter(user::Column::Id.is_in(ids.clone())).exec(&txn).await?.rows_affected;
     if body.action != BatchAction::Activate {
         for id in &ids {

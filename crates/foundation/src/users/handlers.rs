@@ -14,7 +14,7 @@ use crm_common::auth::{Authorized, CurrentUser};
 use crm_common::{ApiError, ApiResult};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 use uuid::Uuid;
 
@@ -41,7 +41,7 @@ pub async fn create(
     service::ensure_can_grant(&state.db, &caller, &body.role_ids).await?;
     let password_hash = state.passwords.hash(&body.password).await?;
     let username = body.username.map(|u| u.trim().to_owned()).unwrap_or_else(|| service::default_username(&body.email));
-    let txn = state.db.begin().await?;
+    let txn = crm_common::db::begin_write(&state.db).await?;
     let created = service::insert_account(
         &txn,
         NewAccount {
@@ -169,7 +169,7 @@ pub async fn update(
     if expected != found.version {
         return Err(stale(&state, found).await);
     }
-    let txn = state.db.begin().await?;
+    let txn = crm_common::db::begin_write(&state.db).await?;
     let mut active = found.clone().into_active_model();
     let set = |field: &mut sea_orm::ActiveValue<Option<String>>, value: Option<String>| {
         if let Some(v) = value {
