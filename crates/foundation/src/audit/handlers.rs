@@ -3,8 +3,9 @@ use super::model as audit_log;
 use super::service::{self, Filters, MAX_BATCH, order_column, parse_time};
 use crate::AppState;
 use crate::perm::AuditView;
+use axum::extract::FromRequestParts;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::request::Parts;
 use axum::response::Response;
 use crm_common::api::{Json, PageParams, Path, Query, ok};
 use crm_common::auth::{Authorized, Principal};
@@ -90,20 +91,32 @@ pub async fn by_resource(
     page(&state, filters.condition(), (audit_log::Column::CreatedAt, true), params).await
 }
 
-/// Events from the capture middleware of every service. Authenticated by the shared secret
-/// `CRM_AUDIT_INGEST_TOKEN` in `X-Audit-Token`; storing an event twice is a no-op.
+/// A caller presenting the shared secret `CRM_AUDIT_INGEST_TOKEN` in `X-Audit-Token`; checked
+/// before the body is read, so strangers learn nothing from parse errors.
+pub struct IngestCaller;
+
+impl FromRequestParts<AppState> for IngestCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(expected) = state.config.audit.ingest_token.as_deref() else {
+            return Err(ApiError::Unavailable("audit ingest is not configured (CRM_AUDIT_INGEST_TOKEN)".into()));
+        };
+        let given = parts.headers.get(AUDIT_TOKEN_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
+        if bool::from(given.ct_eq(expected.as_bytes())) {
+            Ok(Self)
+        } else {
+            Err(ApiError::unauthorized("invalid audit ingest token"))
+        }
+    }
+}
+
+/// Events from the capture middleware of every service; storing an event twice is a no-op.
 pub async fn ingest(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: IngestCaller,
     Json(batch): Json<AuditBatch>,
 ) -> ApiResult<Response> {
-    let Some(expected) = state.config.audit.ingest_token.as_deref() else {
-        return Err(ApiError::Unavailable("audit ingest is not configured (CRM_AUDIT_INGEST_TOKEN)".into()));
-    };
-    let given = headers.get(AUDIT_TOKEN_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
-    if !bool::from(given.ct_eq(expected.as_bytes())) {
-        return Err(ApiError::unauthorized("invalid audit ingest token"));
-    }
     if batch.events.len() > MAX_BATCH {
         return Err(ApiError::field("events", format!("at most {MAX_BATCH} events per call")));
     }

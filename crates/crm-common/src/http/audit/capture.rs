@@ -238,9 +238,14 @@ mod tests {
     }
 
     async fn run(router: Router, req: Request) -> Vec<AuditEvent> {
+        run_with(router, req, false).await
+    }
+
+    async fn run_with(router: Router, req: Request, record_reads: bool) -> Vec<AuditEvent> {
         use tower::ServiceExt;
         let sink = Arc::new(Memory::default());
-        let settings = AuditSettings::from_env("demo", Path::new("/tmp")).unwrap();
+        let mut settings = AuditSettings::from_env("demo", Path::new("/tmp")).unwrap();
+        settings.record_reads = record_reads;
         let app = mount(router, AuditCapture::with_sink("demo", &settings, Vec::new(), sink.clone()));
         let response = app.oneshot(req).await.unwrap();
         let _ = to_bytes(response.into_body(), usize::MAX).await.unwrap();
@@ -290,8 +295,13 @@ mod tests {
             "/api/demo/widgets",
             post(|| async { crate::api::ok(serde_json::json!({"id": "w-1"})) }).get(|| async { "list" }),
         );
-        let get = Request::builder().uri("/api/demo/widgets").body(Body::empty()).unwrap();
-        assert!(run(router.clone(), get).await.is_empty());
+        let get = || Request::builder().uri("/api/demo/widgets?page=2").body(Body::empty()).unwrap();
+        assert!(run(router.clone(), get()).await.is_empty());
+        let read = run_with(router.clone(), get(), true).await;
+        assert_eq!((read[0].action.as_str(), read[0].method.as_str()), ("VIEW", "GET"));
+        assert_eq!(read[0].request_params.as_ref().unwrap()["query"]["page"], "2");
+        let health = Request::builder().uri("/health").body(Body::empty()).unwrap();
+        assert!(run_with(router.clone(), health, true).await.is_empty());
         let created = run(router, json_post("/api/demo/widgets?x=1", serde_json::json!({"name": "a"}))).await;
         assert_eq!(created[0].resource_id.as_deref(), Some("w-1"));
         assert_eq!(created[0].resource_type.as_deref(), Some("widget"));
