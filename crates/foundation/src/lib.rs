@@ -87,7 +87,8 @@ pub enum StartupError {
 
 /// Connects, migrates and seeds; returns the state and, on first start without a configured
 /// password, the generated administrator credentials to show once.
-pub async fn prepare(config: Config) -> Result<(AppState, Option<seed::FirstAdmin>), StartupError> {
+pub async fn prepare(mut config: Config) -> Result<(AppState, Option<seed::FirstAdmin>), StartupError> {
+    config.audit.ensure_token()?;
     let db = crm_common::db::connect(&config.common.database_url).await?;
     crm_common::db::migrate::<foundation_migration::Migrator>(&db).await?;
     let cache = Cache::from_url(&config.common.cache_prefix, config.common.redis_url.as_deref())

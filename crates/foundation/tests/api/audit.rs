@@ -184,9 +184,14 @@ db_test!(
         // Ingest calls are not themselves audited.
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         assert!(app.audit_rows().await.iter().all(|r| !r.request_path.ends_with("/ingest")));
-        // Without a configured secret, ingest is refused outright.
-        let closed = TestApp::spawn_with(backend, |c| c.audit.ingest_token = None).await;
-        ingest(&closed, Some(INGEST_TOKEN), &events).await.expect(503);
+        // Without a configured secret, foundation makes one and keeps it in its data directory,
+        // where services sharing that directory find it.
+        let local = TestApp::spawn_with(backend, |c| c.audit.ingest_token = None).await;
+        ingest(&local, Some(INGEST_TOKEN), &events).await.expect(401);
+        let file = local.state.config.audit.token_file.clone();
+        let generated = std::fs::read_to_string(&file).unwrap();
+        assert!(generated.len() >= 40);
+        ingest(&local, Some(&generated), &events).await.expect(200);
     }
 );
 

@@ -56,6 +56,7 @@ pub fn config(db: &TestDatabase, data_dir: PathBuf) -> Config {
             record_reads: false,
             ingest_url: String::new(),
             ingest_token: Some(INGEST_TOKEN.into()),
+            token_file: data_dir.join("audit-ingest.token"),
             outbox_dir: data_dir.join("audit-outbox"),
             max_params_bytes: 16 * 1024,
             retry_max: std::time::Duration::from_millis(200),

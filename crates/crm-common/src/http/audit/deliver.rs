@@ -4,6 +4,7 @@
 use crate::contracts::{AUDIT_TOKEN_HEADER, AuditEvent};
 use serde::Serialize;
 use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -15,11 +16,25 @@ pub trait Deliver: Send + Sync {
     fn deliver<'a>(&'a self, events: &'a [AuditEvent]) -> DeliverFuture<'a>;
 }
 
+/// Where the sender gets the ingest secret.
+#[derive(Debug, Clone)]
+pub enum TokenSource {
+    Fixed(String),
+    /// Read at every attempt, so a file foundation writes later is picked up without a restart.
+    File(PathBuf),
+}
+
+/// The trimmed contents of a token file, when it holds a plausible secret.
+pub fn read_token(path: &Path) -> Option<String> {
+    let token = std::fs::read_to_string(path).ok()?.trim().to_owned();
+    (token.len() >= 16).then_some(token)
+}
+
 /// `POST <ingest_url>` with `{"events": [...]}` and the shared secret in `X-Audit-Token`.
 pub struct HttpDeliver {
     client: reqwest::Client,
     url: String,
-    token: Option<String>,
+    token: TokenSource,
 }
 
 #[derive(Serialize)]
@@ -28,7 +43,7 @@ struct BatchRef<'a> {
 }
 
 impl HttpDeliver {
-    pub fn new(url: impl Into<String>, token: Option<String>) -> Result<Self, String> {
+    pub fn new(url: impl Into<String>, token: TokenSource) -> Result<Self, String> {
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(3))
             .timeout(Duration::from_secs(15))
@@ -42,7 +57,11 @@ impl Deliver for HttpDeliver {
     fn deliver<'a>(&'a self, events: &'a [AuditEvent]) -> DeliverFuture<'a> {
         Box::pin(async move {
             let mut req = self.client.post(&self.url).json(&BatchRef { events });
-            if let Some(token) = &self.token {
+            let token = match &self.token {
+                TokenSource::Fixed(t) => Some(t.clone()),
+                TokenSource::File(path) => read_token(path),
+            };
+            if let Some(token) = token {
                 req = req.header(AUDIT_TOKEN_HEADER, token);
             }
             let response = req.send().await.map_err(|e| format!("ingest unreachable: {e}"))?;
