@@ -4,8 +4,7 @@
 
 use crate::context::RequestContext;
 use crm_common::ApiError;
-use crm_common::auth::{JwtError, Verifier};
-use http::header::AUTHORIZATION;
+use crm_common::auth::{JwtError, Verifier, bearer_token};
 use http::request::Parts;
 
 pub struct Authenticator {
@@ -33,7 +32,7 @@ impl Authenticator {
         if self.is_public(&ctx.path) {
             return Ok(());
         }
-        let token = bearer(parts)?;
+        let token = bearer_token(&parts.headers)?;
         match verifier.verify(token).await {
             Ok(claims) => {
                 ctx.user_id = Some(claims.sub);
@@ -49,21 +48,6 @@ impl Authenticator {
             }
         }
     }
-}
-
-fn bearer(parts: &Parts) -> Result<&str, ApiError> {
-    let value = parts
-        .headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| ApiError::unauthorized("authentication required"))?;
-    let (scheme, token) =
-        value.split_once(' ').ok_or_else(|| ApiError::unauthorized("invalid authorization header"))?;
-    let token = token.trim();
-    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
-        return Err(ApiError::unauthorized("invalid authorization header"));
-    }
-    Ok(token)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ pub use jwt::{Claims, JwtError, Signer, TokenType, Verifier, VerifierSettings};
 pub use keys::{Jwk, Jwks, KeySet, KeySource, key_id};
 pub use principal::{
     AuthContext, Authorized, CurrentUser, HasAuth, Permission, PermissionResolver, Principal, ResolveFuture,
-    has_permission,
+    bearer_token, has_permission,
 };
 
 /// Declares permission marker types: `permissions! { UserCreate => "user.create" }`.

@@ -98,9 +98,9 @@ impl Deref for CurrentUser {
     }
 }
 
-fn bearer(parts: &Parts) -> Result<&str, ApiError> {
-    let value = parts
-        .headers
+/// The token of an `Authorization: Bearer …` header; 401 when absent or of another scheme.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Result<&str, ApiError> {
+    let value = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| ApiError::unauthorized("authentication required"))?;
@@ -130,7 +130,7 @@ impl<S: HasAuth + Send + Sync> FromRequestParts<S> for CurrentUser {
             return Ok(user.clone());
         }
         let auth = state.auth();
-        let token = bearer(parts)?;
+        let token = bearer_token(&parts.headers)?;
         let claims = auth.verifier.verify(token).await.map_err(|err| match err {
             JwtError::Expired => ApiError::unauthorized("token expired"),
             _ => ApiError::unauthorized("invalid token"),
