@@ -127,15 +127,49 @@ impl Default for VerifierSettings {
     }
 }
 
+/// Tokens whose signature was verified recently, by their exact bytes. A signature check costs
+/// tens of microseconds and a client sends the same token for its whole lifetime, so a hit skips
+/// it; the time-dependent claims (`exp`, `nbf`) are still checked on every use, and a change of
+/// the key set invalidates every entry.
+struct VerifiedCache {
+    entries: std::sync::Mutex<std::collections::HashMap<Box<str>, (Claims, u64)>>,
+    capacity: usize,
+}
+
+const VERIFIED_CACHE_CAPACITY: usize = 4096;
+
 /// Verifies access tokens against a key set; refreshes the set once when a `kid` is unknown.
 pub struct Verifier {
     keys: KeySet,
     settings: VerifierSettings,
+    verified: VerifiedCache,
 }
 
 impl Verifier {
     pub fn new(keys: KeySet, settings: VerifierSettings) -> Self {
-        Self { keys, settings }
+        let verified = VerifiedCache { entries: Default::default(), capacity: VERIFIED_CACHE_CAPACITY };
+        Self { keys, settings, verified }
+    }
+
+    /// Number of tokens whose verified claims are remembered.
+    pub fn cached_tokens(&self) -> usize {
+        self.verified.entries.lock().map_or(0, |m| m.len())
+    }
+
+    fn remembered(&self, token: &str) -> Option<Claims> {
+        let entries = self.verified.entries.lock().ok()?;
+        let (claims, generation) = entries.get(token)?;
+        (*generation == self.keys.generation()).then(|| claims.clone())
+    }
+
+    fn remember(&self, token: &str, claims: &Claims) {
+        if let Ok(mut entries) = self.verified.entries.lock() {
+            // Bounded: when full, start over rather than track recency on the hot path.
+            if entries.len() >= self.verified.capacity {
+                entries.clear();
+            }
+            entries.insert(token.into(), (claims.clone(), self.keys.generation()));
+        }
     }
 
     pub fn keys(&self) -> &KeySet {
@@ -143,6 +177,10 @@ impl Verifier {
     }
 
     pub async fn verify(&self, token: &str) -> Result<Claims, JwtError> {
+        if let Some(claims) = self.remembered(token) {
+            self.check_claims(&claims, Utc::now().timestamp())?;
+            return Ok(claims);
+        }
         let parts = split(token)?;
         let header: Header = decode_json(parts.0)?;
         if header.alg != "EdDSA" {
@@ -159,6 +197,7 @@ impl Verifier {
         key.verify_strict(signed.as_bytes(), &signature).map_err(|_| JwtError::Signature)?;
         let claims: Claims = decode_json(parts.1)?;
         self.check_claims(&claims, Utc::now().timestamp())?;
+        self.remember(token, &claims);
         Ok(claims)
     }
 
@@ -243,6 +282,22 @@ mod tests {
         payload["roles"] = serde_json::json!(["ADMIN", "ROOT"]);
         parts[1] = B64.encode(serde_json::to_vec(&payload).unwrap());
         assert_eq!(verifier.verify(&parts.join(".")).await, Err(JwtError::Signature));
+    }
+
+    #[tokio::test]
+    async fn remembered_tokens_still_expire() {
+        let signer = Signer::new(SigningKey::generate(&mut rand::rngs::OsRng));
+        let keys = KeySet::fixed(vec![signer.verifying_key()]);
+        let verifier = Verifier::new(keys, VerifierSettings { leeway_secs: 0, ..VerifierSettings::default() });
+        let token = signer.sign(&claims(1)).unwrap();
+        verifier.verify(&token).await.unwrap();
+        assert_eq!(verifier.cached_tokens(), 1);
+        verifier.verify(&token).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+        assert_eq!(verifier.verify(&token).await, Err(JwtError::Expired));
+        // A forgery of a remembered token is a different string: it is verified from scratch.
+        let other = Signer::new(SigningKey::generate(&mut rand::rngs::OsRng));
+        assert_eq!(verifier.verify(&other.sign(&claims(60)).unwrap()).await, Err(JwtError::UnknownKey));
     }
 
     #[tokio::test]

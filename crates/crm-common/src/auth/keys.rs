@@ -66,6 +66,8 @@ pub enum KeySource {
 
 pub struct KeySet {
     keys: RwLock<HashMap<String, VerifyingKey>>,
+    /// Bumped whenever the keys are replaced, so verifiers drop what they remembered.
+    generation: std::sync::atomic::AtomicU64,
     source: KeySource,
     last_fetch: tokio::sync::Mutex<Option<Instant>>,
     min_refresh: Duration,
@@ -76,6 +78,7 @@ impl KeySet {
         let map = keys.into_iter().map(|k| (key_id(&k), k)).collect();
         Self {
             keys: RwLock::new(map),
+            generation: Default::default(),
             source: KeySource::Fixed,
             last_fetch: tokio::sync::Mutex::new(None),
             min_refresh: Duration::from_secs(10),
@@ -91,10 +94,15 @@ impl KeySet {
             .unwrap_or_default();
         Self {
             keys: RwLock::new(HashMap::new()),
+            generation: Default::default(),
             source: KeySource::Remote { url: url.into(), client },
             last_fetch: tokio::sync::Mutex::new(None),
             min_refresh,
         }
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
     pub fn jwks(&self) -> Jwks {
@@ -128,6 +136,7 @@ impl KeySet {
                 tracing::info!(keys = map.len(), "refreshed JWKS");
                 if let Ok(mut guard) = self.keys.write() {
                     *guard = map;
+                    self.generation.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
                 }
             }
             Err(err) => tracing::warn!(error = %err, "JWKS fetch failed"),
