@@ -99,5 +99,7 @@ pub const COMMON_ENV_HELP: &str = "\
   CRM_TRUSTED_PROXIES      comma-separated peers whose X-Forwarded-For is believed (default 127.0.0.1,::1)
   CRM_BODY_LIMIT_BYTES     largest accepted request body (default 10485760)
   OTEL_EXPORTER_OTLP_ENDPOINT  OTLP traces (see docs/LOGGING.md)
+  MONGODB_URL              application-log store; unset = SQLite file $CRM_DATA_DIR/logs.db
+  CRM_LOG_SHIP_LEVEL       least severe level shipped to the log store (default info; off = none)
   RUST_LOG                 log filter (default info)
 ";

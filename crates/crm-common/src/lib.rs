@@ -15,6 +15,9 @@ pub mod telemetry;
 #[cfg(feature = "db")]
 pub mod db;
 
+#[cfg(feature = "logstore")]
+pub mod logstore;
+
 #[cfg(feature = "testing")]
 pub mod testing;
 
