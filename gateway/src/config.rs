@@ -278,7 +278,8 @@ ENVIRONMENT (a .env file in the working directory is read too):
   REDIS_URL                shared rate-limit counters; unset = in-process counters
   CRM_CACHE_PREFIX         namespace of the counters in Redis (default gateway:)
   CRM_RATELIMIT_ENABLED    (default true)
-  CRM_RATELIMIT_LOGIN      per client address on /api/foundation/auth/login (default 5/min)
+  CRM_RATELIMIT_LOGIN      per client address and per account on /api/foundation/auth/login
+                           (default 5/min each)
   CRM_RATELIMIT_GENERAL    per user, or per address when anonymous (default 100/min)
   CRM_RATELIMIT_UPLOAD     POST to paths containing /upload or /files (default 10/min)
   CRM_RATELIMIT_EXPORT     paths ending in /export (default 5/hour)

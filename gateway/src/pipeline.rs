@@ -1,6 +1,7 @@
 //! The gateway's request pipeline: the phases in order, one [`RequestContext`] passed through.
 //!
-//! identify → (edge checks) → authenticate → limit → choose upstream → proxy → log.
+//! identify → (edge checks) → authenticate → limit (a login's body read here) → choose upstream →
+//! proxy → log.
 //! A phase that refuses the request ends the pipeline with an envelope; the log phase runs for
 //! every request, refused or not.
 
@@ -11,7 +12,7 @@ use crate::phases::edge::{self, Cors};
 use crate::phases::limit::Limiter;
 use crate::phases::proxy::Proxy;
 use crate::phases::route::RouteTable;
-use crate::phases::{identify, log};
+use crate::phases::{identify, log, login};
 use axum::body::Body;
 use axum::response::IntoResponse;
 use crm_common::ApiError;
@@ -96,6 +97,12 @@ impl Gateway {
         self.auth.run(&parts, ctx).await?;
         self.limiter.run(ctx).await?;
         let target = target.inspect_err(|_| ctx.fail("no_route"))?;
+        // A login is also counted per account, which only its (small) body names: that one body
+        // is read, counted and forwarded as read. Every other body streams.
+        if self.limiter.enabled() && login::applies(&parts.method, &ctx.path) {
+            let request = login::run(&self.limiter, parts, body, self.body_limit, ctx).await?;
+            return self.proxy.forward(request, ctx, target).await;
+        }
         self.proxy.forward(Request::from_parts(parts, body), ctx, target).await
     }
 }

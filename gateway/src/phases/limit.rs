@@ -2,11 +2,14 @@
 //! every replica) and in process otherwise. A request counts against its special class (login,
 //! upload, export) and then against the general one; the first exhausted class answers 429.
 //!
-//! Login is limited per client address only: the account is in the JSON body, which the gateway
-//! streams and does not read. foundation additionally throttles failed logins per account.
+//! Login has two counters of the login class: one per client address (here) and one per account
+//! (the identifier in the JSON body, read by [`crate::phases::login`] once the address counter has
+//! let the request through). Either one exhausted refuses the login. foundation additionally
+//! throttles failed logins per account itself.
 
 use crate::config::{RateLimits, RateSpec};
 use crate::context::{RateState, RequestContext};
+use crate::phases::login::Account;
 use crm_common::ApiError;
 use crm_common::cache::Cache;
 use crm_common::http::Metrics;
@@ -74,6 +77,10 @@ impl Limiter {
         }
     }
 
+    pub fn enabled(&self) -> bool {
+        self.rates.enabled
+    }
+
     pub async fn run(&self, ctx: &mut RequestContext) -> Result<(), ApiError> {
         if !self.rates.enabled {
             return Ok(());
@@ -89,28 +96,48 @@ impl Limiter {
                 Class::Login => format!("rl:login:ip:{}", ctx.client_ip),
                 other => format!("rl:{}:{caller}", other.name()),
             };
-            let spec = self.spec(class);
-            let (count, ttl) = self.cache.incr_with_ttl(&key, spec.window).await;
-            self.report_fallbacks();
-            let reset_secs = ttl.as_secs() + u64::from(ttl.subsec_nanos() > 0);
-            let state = RateState { limit: spec.limit, remaining: spec.limit.saturating_sub(count), reset_secs };
-            // The special class is the tighter one; report it when the request has one.
-            if ctx.rate.is_none() || count > spec.limit {
-                ctx.rate = Some(state);
-            }
-            if count > spec.limit {
-                ctx.fail("rate_limited");
-                self.metrics.inc(
-                    "gateway_ratelimit_rejections_total",
-                    "Requests refused with 429, by limit class.",
-                    &[("class", class.name())],
-                    1,
-                );
-                return Err(ApiError::TooManyRequests {
-                    message: "too many requests".into(),
-                    retry_after_secs: reset_secs.max(1),
-                });
-            }
+            self.count(ctx, class, &key).await?;
+        }
+        Ok(())
+    }
+
+    /// The login class's second counter: per account, whichever address the attempt comes from.
+    /// The key holds the identifier's digest, never the identifier.
+    pub async fn run_account(&self, ctx: &mut RequestContext, account: &Account) -> Result<(), ApiError> {
+        if !self.rates.enabled {
+            return Ok(());
+        }
+        self.count(ctx, Class::Login, &format!("rl:login:acct:{}", account.digest())).await
+    }
+
+    async fn count(&self, ctx: &mut RequestContext, class: Class, key: &str) -> Result<(), ApiError> {
+        let spec = self.spec(class);
+        let (count, ttl) = self.cache.incr_with_ttl(key, spec.window).await;
+        self.report_fallbacks();
+        let reset_secs = ttl.as_secs() + u64::from(ttl.subsec_nanos() > 0);
+        let state = RateState { limit: spec.limit, remaining: spec.limit.saturating_sub(count), reset_secs };
+        let exceeded = count > spec.limit;
+        // The special class is the tighter one: report it when the request has one and, of its
+        // counters (login has two), the one closest to its limit. A refusal reports its counter.
+        let report = match ctx.rate {
+            None => true,
+            Some(current) => exceeded || (class != Class::General && state.remaining < current.remaining),
+        };
+        if report {
+            ctx.rate = Some(state);
+        }
+        if exceeded {
+            ctx.fail("rate_limited");
+            self.metrics.inc(
+                "gateway_ratelimit_rejections_total",
+                "Requests refused with 429, by limit class.",
+                &[("class", class.name())],
+                1,
+            );
+            return Err(ApiError::TooManyRequests {
+                message: "too many requests".into(),
+                retry_after_secs: reset_secs.max(1),
+            });
         }
         Ok(())
     }

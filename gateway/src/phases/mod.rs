@@ -5,5 +5,6 @@ pub mod edge;
 pub mod identify;
 pub mod limit;
 pub mod log;
+pub mod login;
 pub mod proxy;
 pub mod route;

@@ -1,5 +1,6 @@
-//! A small upstream service the gateway is put in front of. It echoes requests as JSON and has
-//! paths that misbehave on purpose:
+//! A small upstream service the gateway is put in front of. It echoes requests as JSON (method,
+//! path, query, headers, body length and, up to 64 KiB, the body as text) and has paths that
+//! misbehave on purpose:
 //!
 //! - `…/slow?ms=N` answers after N ms; `…/hang` never answers
 //! - `…/status/N` answers with status N
@@ -169,6 +170,8 @@ async fn handle(state: Arc<State>, mut req: Request<Incoming>) -> Result<Respons
         "query": req_query,
         "path": path,
         "body_bytes": body.len(),
+        // Small bodies are echoed too (as text), for tests that check the bytes that arrived.
+        "body": (body.len() <= 64 * 1024).then(|| String::from_utf8_lossy(&body).into_owned()),
         "headers": headers,
     });
     Ok(full(StatusCode::OK, echo.to_string()))

@@ -9,7 +9,7 @@
 mod headers;
 mod upgrade;
 
-use crate::body::{Guarded, IdleTimeout, LimitedBody, Progress};
+use crate::body::{BoxError, Guarded, IdleTimeout, LimitedBody, Progress};
 use crate::context::RequestContext;
 use crate::phases::route::Target;
 use crate::upstream::Upstream;
@@ -18,7 +18,7 @@ use crm_common::ApiError;
 use crm_common::http::Metrics;
 use http::request::Parts;
 use http::{HeaderMap, Method, Request, Response, StatusCode, Version};
-use hyper::body::Incoming;
+use hyper::body::{Bytes, Incoming};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -61,8 +61,7 @@ enum Failure {
     BadResponse(String),
 }
 
-fn retryable(method: &Method, headers: &HeaderMap, body: &Incoming) -> bool {
-    use hyper::body::Body as _;
+fn retryable<B: hyper::body::Body>(method: &Method, headers: &HeaderMap, body: &B) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
         && body.is_end_stream()
         && !headers.contains_key(http::header::TRANSFER_ENCODING)
@@ -79,12 +78,18 @@ impl Proxy {
         );
     }
 
-    pub async fn forward(
+    /// Forwards a request whose body is the client's stream ([`Incoming`]) or, for a login, the
+    /// bytes already read.
+    pub async fn forward<B>(
         &self,
-        mut request: Request<Incoming>,
+        mut request: Request<B>,
         ctx: &mut RequestContext,
         target: Target,
-    ) -> Result<Response<Body>, ApiError> {
+    ) -> Result<Response<Body>, ApiError>
+    where
+        B: hyper::body::Body<Data = Bytes> + Send + Unpin + 'static,
+        B::Error: Into<BoxError>,
+    {
         let upstream = target.upstream;
         ctx.upstream = Some(upstream.name.clone());
         ctx.route = upstream.name.clone();
