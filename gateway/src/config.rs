@@ -3,6 +3,7 @@
 //! [`ServiceConfig`]; the rest are the gateway's own.
 
 use crm_common::config::{ConfigError, ServiceConfig, bool_env, env, parse_env};
+use crm_common::telemetry::otlp::Tracer;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -95,6 +96,9 @@ pub struct Config {
     pub health_deadline: Duration,
     pub rate: RateLimits,
     pub upstream: Upstreams,
+    /// Where the gateway's server spans go. `None` = the process-wide exporter that
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` starts (see `crm_common::telemetry`), if any.
+    pub traces: Option<Tracer>,
 }
 
 fn err(name: &str, reason: impl Into<String>) -> ConfigError {
@@ -187,6 +191,7 @@ impl Config {
                 circuit_open: millis("CRM_CIRCUIT_OPEN_MS", 30_000)?,
                 probe_interval: millis("CRM_HEALTH_PROBE_INTERVAL_MS", 5000)?,
             },
+            traces: None,
             common,
         })
     }
@@ -237,6 +242,7 @@ impl Config {
                 circuit_open: Duration::from_secs(30),
                 probe_interval: Duration::from_secs(5),
             },
+            traces: None,
         }
     }
 }
@@ -294,6 +300,8 @@ ENVIRONMENT (a .env file in the working directory is read too):
   CRM_CIRCUIT_OPEN_MS      how long it stays open unless a health probe closes it (default 30000)
   CRM_HEALTH_PROBE_INTERVAL_MS  probing of open circuits (default 5000)
   CRM_HEALTH_DEADLINE_MS   deadline of GET /health/services (default 2000)
+  OTEL_EXPORTER_OTLP_ENDPOINT  export traces over OTLP/HTTP (JSON) to this http:// base URL; unset = no export
+  OTEL_SERVICE_NAME        service.name reported with traces (default gateway)
   RUST_LOG                 log filter (default info)
 ";
 

@@ -99,6 +99,9 @@ impl Application {
         if let Some(secure) = secure {
             let _ = secure.await;
         }
+        if let Some(tracer) = &self.gateway.tracer {
+            tracer.flush(std::time::Duration::from_secs(3)).await;
+        }
         Ok(())
     }
 }
@@ -142,6 +145,7 @@ fn assemble(config: &Config, redirect_to: Option<u16>) -> Result<Gateway, Startu
         body_limit: config.common.body_limit_bytes,
         health_deadline: config.health_deadline,
         redirect_to,
+        tracer: config.traces.clone().or_else(crm_common::telemetry::otlp::global),
         metrics,
     })
 }

@@ -18,6 +18,7 @@ use axum::response::IntoResponse;
 use crm_common::ApiError;
 use crm_common::api::with_request_id;
 use crm_common::http::Metrics;
+use crm_common::telemetry::otlp::Tracer;
 use http::{Request, Response};
 use hyper::body::Incoming;
 use std::net::IpAddr;
@@ -37,12 +38,16 @@ pub struct Gateway {
     pub(crate) health_deadline: Duration,
     /// The HTTPS port plain requests are redirected to; `None` = serve plain requests.
     pub(crate) redirect_to: Option<u16>,
+    /// Where server spans go; `None` = traces are not exported (and `traceparent` passes through).
+    pub(crate) tracer: Option<Tracer>,
 }
 
 impl Gateway {
     pub async fn handle(self: Arc<Self>, request: Request<Incoming>, connection: Connection) -> Response<Body> {
         let (mut parts, body) = request.into_parts();
+        let incoming_trace = self.tracer.as_ref().and_then(|_| parts.headers.get(identify::TRACEPARENT).cloned());
         let mut ctx = identify::begin(&mut parts, connection, &self.trusted);
+        let span = log::open_span(self.tracer.as_ref(), &mut parts.headers, &mut ctx, incoming_trace.as_ref());
         let request = Request::from_parts(parts, body);
         let id = ctx.request_id.clone();
         let mut response = with_request_id(id, async {
@@ -53,7 +58,7 @@ impl Gateway {
         })
         .await;
         edge::finish(&mut response, &ctx, &self.cors);
-        log::complete(response, ctx, self.metrics.clone())
+        log::complete(response, ctx, self.metrics.clone(), span)
     }
 
     async fn phases(&self, request: Request<Incoming>, ctx: &mut RequestContext) -> Result<Response<Body>, ApiError> {

@@ -1,4 +1,7 @@
 //! Logs are JSON lines on stdout: message plus structured fields, never secrets or bodies.
+//! Traces go over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (see [`otlp`]).
+
+pub mod otlp;
 
 use tracing_subscriber::EnvFilter;
 
@@ -13,7 +16,7 @@ pub fn init(service: &str) {
         .with_target(true)
         .try_init()
         .is_ok();
-    if installed && let Some(endpoint) = crate::config::env("OTEL_EXPORTER_OTLP_ENDPOINT") {
-        tracing::warn!(%endpoint, service, "OTLP export is not built into this binary; traces stay in the logs");
+    if installed {
+        otlp::install_from_env(service);
     }
 }

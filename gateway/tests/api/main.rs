@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod client;
+mod collector;
 mod helpers;
 mod upstream;
 
@@ -15,4 +16,5 @@ mod ratelimit;
 mod routing;
 mod streaming;
 mod tls;
+mod traces;
 mod websocket;

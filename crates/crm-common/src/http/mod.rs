@@ -11,28 +11,50 @@ pub use health::{Probe, ProbeFuture, health_router};
 pub use metrics::Metrics;
 pub use middleware::{ClientIp, REQUEST_ID_HEADER, TrustedProxies, client_ip, valid_request_id};
 
+use crate::telemetry::otlp::Tracer;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
 use std::sync::Arc;
 
 /// Wraps a service's router in the common layers. `body_limit` bounds every request body.
+/// Server spans go to the process-wide exporter when there is one (`OTEL_EXPORTER_OTLP_ENDPOINT`).
 pub fn finish(router: Router, metrics: Arc<Metrics>, body_limit: usize, trusted: TrustedProxies) -> Router {
-    router
+    finish_traced(router, metrics, body_limit, trusted, crate::telemetry::otlp::global())
+}
+
+/// [`finish`] with an explicit exporter for server spans; `None` adds no tracing layer at all.
+pub fn finish_traced(
+    router: Router,
+    metrics: Arc<Metrics>,
+    body_limit: usize,
+    trusted: TrustedProxies,
+    tracer: Option<Tracer>,
+) -> Router {
+    let router = router
         .fallback(middleware::not_found)
         .layer(axum::Extension(trusted))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(from_fn(middleware::ensure_envelope))
-        .layer(from_fn_with_state(metrics, middleware::observe))
-        .layer(from_fn(middleware::catch_panic))
-        .layer(from_fn(middleware::request_id))
+        .layer(from_fn_with_state(metrics.clone(), middleware::observe))
+        .layer(from_fn(middleware::catch_panic));
+    let router = match tracer {
+        Some(tracer) => router.layer(from_fn_with_state(middleware::Tracing { tracer, metrics }, middleware::trace)),
+        None => router,
+    };
+    router.layer(from_fn(middleware::request_id))
 }
 
-/// Serves `router` on `listener` until ctrl-c / SIGTERM, with peer addresses available to handlers.
+/// Serves `router` on `listener` until ctrl-c / SIGTERM, with peer addresses available to handlers;
+/// then sends the spans still queued for export (bounded wait).
 pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+    let served = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
-        .await
+        .await;
+    if let Some(tracer) = crate::telemetry::otlp::global() {
+        tracer.flush(std::time::Duration::from_secs(3)).await;
+    }
+    served
 }
 
 /// Resolves on ctrl-c or SIGTERM: what every binary stops on.
