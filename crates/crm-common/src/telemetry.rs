@@ -4,18 +4,24 @@
 pub mod otlp;
 
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
-/// Installs the global subscriber. Safe to call twice (tests): the second call is a no-op.
+/// Installs the global subscriber. Safe to call twice (tests): the second call is a no-op. With the
+/// `logstore` feature, events are also shipped to the log store (see [`crate::logstore`]).
 pub fn init(service: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let installed = tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(false)
-        .with_env_filter(filter)
-        .with_target(true)
-        .try_init()
-        .is_ok();
+    let stdout = tracing_subscriber::fmt::layer().json().flatten_event(true).with_current_span(false).with_target(true);
+    let subscriber = tracing_subscriber::registry().with(filter).with(stdout);
+    #[cfg(feature = "logstore")]
+    let (ship, shipper) = crate::logstore::shipping_from_env(service).unzip();
+    #[cfg(feature = "logstore")]
+    let subscriber = subscriber.with(ship);
+    let installed = subscriber.try_init().is_ok();
+    #[cfg(feature = "logstore")]
+    if installed && let Some(shipper) = shipper {
+        shipper.spawn_from_env();
+    }
     if installed {
         otlp::install_from_env(service);
     }
