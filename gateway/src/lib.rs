@@ -102,6 +102,7 @@ impl Application {
         if let Some(tracer) = &self.gateway.tracer {
             tracer.flush(std::time::Duration::from_secs(3)).await;
         }
+        crm_common::telemetry::flush(std::time::Duration::from_secs(3)).await;
         Ok(())
     }
 }

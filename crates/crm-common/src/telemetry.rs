@@ -26,3 +26,15 @@ pub fn init(service: &str) {
         otlp::install_from_env(service);
     }
 }
+
+/// Sends what telemetry still holds — queued spans, log records not yet shipped — before the
+/// process exits; waits at most `timeout` for each.
+pub async fn flush(timeout: std::time::Duration) {
+    if let Some(tracer) = otlp::global() {
+        tracer.flush(timeout).await;
+    }
+    #[cfg(feature = "logstore")]
+    {
+        let _ = tokio::task::spawn_blocking(move || crate::logstore::flush(timeout)).await;
+    }
+}

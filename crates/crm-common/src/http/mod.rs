@@ -51,9 +51,7 @@ pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io
     let served = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await;
-    if let Some(tracer) = crate::telemetry::otlp::global() {
-        tracer.flush(std::time::Duration::from_secs(3)).await;
-    }
+    crate::telemetry::flush(std::time::Duration::from_secs(3)).await;
     served
 }
 
