@@ -169,7 +169,7 @@ db_test!(
             eprintln!("export {run}: {bytes} bytes, {lines} lines; RSS before {rss_before} KiB, peak {peak} KiB");
             assert_eq!(lines, ROWS + 1);
             assert!(bytes > 60 * 1024 * 1024, "the export should be large: {bytes}");
-            let limit_kib = if run == 1 { 32 * 1024 } else { 8 * 1024 };
+            let limit_kib = if run == 1 { 32 * 1024 } else { 16 * 1024 };
             assert!(growth_kib < limit_kib, "export {run} grew the process by {growth_kib} KiB");
         }
     }
