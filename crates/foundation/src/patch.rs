@@ -2,7 +2,16 @@
 //! (clear) and a value (set). Declare it `Option<Option<T>>` with
 //! `#[serde(default, deserialize_with = "crate::patch::nullable")]`.
 
+use sea_orm::ActiveValue;
 use serde::{Deserialize, Deserializer};
+
+/// Applies an optional text field of an update body: absent keeps the column, a value is stored
+/// trimmed, and a blank value clears it.
+pub fn set_text(field: &mut ActiveValue<Option<String>>, value: Option<String>) {
+    if let Some(v) = value {
+        *field = ActiveValue::Set(Some(v.trim().to_owned()).filter(|s| !s.is_empty()));
+    }
+}
 
 pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where

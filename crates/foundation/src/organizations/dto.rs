@@ -67,11 +67,7 @@ impl OrgFields {
     }
 
     pub fn apply(self, m: &mut organization::ActiveModel) {
-        fn opt(field: &mut sea_orm::ActiveValue<Option<String>>, value: Option<String>) {
-            if let Some(v) = value {
-                *field = Set(Some(v.trim().to_owned()).filter(|s| !s.is_empty()));
-            }
-        }
+        let opt = crate::patch::set_text;
         if let Some(name) = self.name {
             m.name = Set(name.trim().to_owned());
         }

@@ -113,11 +113,7 @@ async fn check_position(db: &impl ConnectionTrait, org_id: Uuid, f: &MemberField
 }
 
 fn apply(f: MemberFields, m: &mut employee::ActiveModel) {
-    fn opt(field: &mut sea_orm::ActiveValue<Option<String>>, value: Option<String>) {
-        if let Some(v) = value {
-            *field = Set(Some(v.trim().to_owned()).filter(|s| !s.is_empty()));
-        }
-    }
+    let opt = crate::patch::set_text;
     opt(&mut m.first_name, f.first_name);
     opt(&mut m.last_name, f.last_name);
     opt(&mut m.email, f.email);

@@ -171,11 +171,7 @@ pub async fn update(
     }
     let txn = crm_common::db::begin_write(&state.db).await?;
     let mut active = found.clone().into_active_model();
-    let set = |field: &mut sea_orm::ActiveValue<Option<String>>, value: Option<String>| {
-        if let Some(v) = value {
-            *field = Set(Some(v.trim().to_owned()).filter(|s| !s.is_empty()));
-        }
-    };
+    let set = crate::patch::set_text;
     set(&mut active.phone, body.phone);
     set(&mut active.display_name, body.display_name);
     set(&mut active.avatar_url, body.avatar_url);
