@@ -11,6 +11,7 @@ pub const AUDIT_TOKEN_HEADER: &str = "x-audit-token";
 /// One audited request. `id` is a UUID v7 chosen at capture: redelivering the same event is a
 /// no-op at foundation, so delivery can be at-least-once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEvent {
     pub id: Uuid,
     /// When the request arrived.
@@ -43,6 +44,7 @@ pub struct AuditEvent {
 
 /// The body of an ingest call.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditBatch {
     pub events: Vec<AuditEvent>,
 }

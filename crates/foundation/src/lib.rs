@@ -9,6 +9,7 @@ pub mod authz;
 pub mod config;
 pub mod domains;
 pub mod menus;
+pub mod openapi;
 pub mod organizations;
 pub mod patch;
 pub mod perm;
@@ -142,6 +143,7 @@ pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
         .merge(positions::routes())
         .merge(worklogs::routes())
         .merge(audit::routes())
+        .route("/openapi.json", axum::routing::get(openapi::serve))
         .with_state(state);
     let app = axum::Router::new().nest("/api/foundation", api).merge(crm_common::http::health_router(
         "foundation",

@@ -21,11 +21,16 @@ pub fn request_id() -> String {
 
 /// `{"code", "message", "data", "timestamp", "request_id"}` — the shape of every JSON response.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Envelope<T: Serialize> {
+    /// The HTTP status of the response.
     pub code: u16,
     pub message: String,
     pub data: T,
+    /// When the response was made (UTC, milliseconds).
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub timestamp: String,
+    /// The request's id, also in the `X-Request-ID` header.
     pub request_id: String,
 }
 

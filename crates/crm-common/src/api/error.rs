@@ -14,7 +14,9 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 /// One invalid input field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
+    /// The field's path in the input, e.g. `email`, `role_ids[0]`, `body`.
     pub field: String,
     pub message: String,
 }

@@ -4,6 +4,8 @@
 mod envelope;
 mod error;
 mod extract;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 mod pagination;
 pub mod validate;
 

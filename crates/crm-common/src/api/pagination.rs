@@ -30,6 +30,7 @@ fn pages(total: u64, size: u64) -> u64 {
 
 /// The convention for new endpoints: `{items, total, page, size, pages}`.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: u64,
@@ -46,6 +47,7 @@ impl<T> Page<T> {
 
 /// The original's users/organizations shape: `{records, total, size, current, pages}`.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecordsPage<T> {
     pub records: Vec<T>,
     pub total: u64,

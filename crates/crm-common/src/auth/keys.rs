@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 /// One public key in JWKS form (RFC 8037: `kty` OKP, `crv` Ed25519).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Jwk {
     pub kty: String,
     #[serde(default)]
@@ -49,6 +50,7 @@ impl Jwk {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Jwks {
     pub keys: Vec<Jwk>,
 }

@@ -4,6 +4,7 @@ use super::service::{Filters, parse_time};
 use crm_common::auth::Principal;
 use crm_common::{ApiError, ApiResult};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// The organization a read covers: the caller's by default; another only for platform admins,
@@ -24,20 +25,29 @@ pub fn scope(caller: &Principal, requested: Option<Uuid>, all: bool) -> ApiResul
 macro_rules! with_filters {
     ($(#[$meta:meta])* pub struct $name:ident { $($field:ident : $ty:ty),* $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Default, Deserialize)]
+        #[derive(Debug, Default, Deserialize, ToSchema, IntoParams)]
+        #[into_params(parameter_in = Query)]
         pub struct $name {
+            /// Your own organization by default; another only for platform administrators.
             pub organization_id: Option<Uuid>,
+            /// Every organization (platform administrators only).
             #[serde(default)]
             pub all_organizations: bool,
             pub user_id: Option<Uuid>,
+            /// `CREATE`, `UPDATE`, `DELETE`, `VIEW`, `LOGIN`, `LOGOUT`, `EXPORT`, …
             pub action: Option<String>,
             pub resource_type: Option<String>,
             pub resource_id: Option<String>,
             pub category: Option<String>,
+            /// `success` or `failed`.
             pub status: Option<String>,
+            /// RFC 3339 time or a date (from its start).
             pub start_time: Option<String>,
+            /// RFC 3339 time or a date (to its end).
             pub end_time: Option<String>,
+            /// A column to sort by; `created_at` by default.
             pub order_by: Option<String>,
+            /// Newest first unless false.
             pub order_desc: Option<bool>,
             $(pub $field: $ty,)*
         }
@@ -71,17 +81,40 @@ with_filters! {
 }
 
 /// `GET /audit-logs/users/{id}` and `/resources/{type}/{id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
+    /// From 1.
     pub page: Option<u64>,
+    /// 1–100, default 10.
     pub size: Option<u64>,
+    /// Alias of `size`.
     pub page_size: Option<u64>,
+    /// RFC 3339 time or a date (from its start).
     pub start_time: Option<String>,
+    /// RFC 3339 time or a date (to its end).
     pub end_time: Option<String>,
 }
 
+/// What an ingest call stored: events already stored before are received but not stored again.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IngestResult {
+    pub received: usize,
+    pub stored: u64,
+}
+
+/// A small export, inline: the file's content in the envelope (the original's shape).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InlineExport {
+    /// A JSON array or CSV text.
+    pub content: String,
+    pub mime_type: &'static str,
+    /// `json` or `csv`.
+    pub format: &'static str,
+}
+
 /// The original's audit page shape: `{records, total, size, page, pages}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AuditPage<T> {
     pub records: Vec<T>,
     pub total: u64,

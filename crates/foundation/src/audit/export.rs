@@ -3,7 +3,7 @@
 //! database in chunks of [`CHUNK`] rows by keyset (newest or oldest first), so memory stays flat
 //! whatever the size.
 
-use super::dto::ExportAudit;
+use super::dto::{ExportAudit, InlineExport};
 use super::model as audit_log;
 use super::service::order_column;
 use crate::AppState;
@@ -13,14 +13,14 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use crm_common::api::{Json, ok};
+use crm_common::api::openapi::{BadRequest, Forbidden};
+use crm_common::api::{Envelope, Json, ok};
 use crm_common::auth::Authorized;
 use crm_common::{ApiError, ApiResult};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
-use serde_json::json;
 use uuid::Uuid;
 
 pub const INLINE_MAX: u64 = 1000;
@@ -127,6 +127,25 @@ fn render(format: Format, rows: &[audit_log::Model], mut first: bool) -> ApiResu
     Ok(out)
 }
 
+/// Export audit entries as JSON or CSV
+#[utoipa::path(
+    post,
+    path = "/api/foundation/audit-logs/export",
+    tag = "audit-logs",
+    request_body = ExportAudit,
+    responses(
+        (status = 200,
+         description = "Up to 1,000 rows: the envelope with the file's content inline. More: the file itself, streamed \
+                        as a download (`Content-Disposition: attachment`, `X-Total-Count`), a JSON array or CSV.",
+         content(
+             (Envelope<InlineExport> = "application/json"),
+             (String = "text/csv"),
+         )),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn export(
     State(state): State<AppState>,
     caller: Authorized<AuditExport>,
@@ -150,7 +169,7 @@ pub async fn export(
             Format::Json => content = format!("[{content}]"),
             Format::Csv => content.insert_str(0, CSV_COLUMNS),
         }
-        return Ok(ok(json!({ "content": content, "mime_type": format.mime(), "format": format.name() })));
+        return Ok(ok(InlineExport { content, mime_type: format.mime(), format: format.name() }));
     }
     let stream = Chunks { db: state.db.clone(), condition, desc, format, after: None, stage: Stage::Start };
     let body = Body::from_stream(futures_util::stream::unfold(stream, Chunks::next));

@@ -1,4 +1,4 @@
-use super::dto::{AuditPage, HistoryQuery, ListAudit};
+use super::dto::{AuditPage, HistoryQuery, IngestResult, ListAudit};
 use super::model as audit_log;
 use super::service::{self, Filters, MAX_BATCH, order_column, parse_time};
 use crate::AppState;
@@ -7,12 +7,12 @@ use axum::extract::FromRequestParts;
 use axum::extract::State;
 use axum::http::request::Parts;
 use axum::response::Response;
-use crm_common::api::{Json, PageParams, Path, Query, ok};
+use crm_common::api::openapi::{BadRequest, Forbidden, NotFound, Unavailable};
+use crm_common::api::{Envelope, Json, PageParams, Path, Query, ok};
 use crm_common::auth::{Authorized, Principal};
 use crm_common::contracts::{AUDIT_TOKEN_HEADER, AuditBatch};
 use crm_common::{ApiError, ApiResult};
 use sea_orm::{Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder};
-use serde_json::json;
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
@@ -34,6 +34,21 @@ async fn page(
     Ok(ok(AuditPage::new(records, total, page, size)))
 }
 
+/// Search the audit log
+///
+/// Search the caller's organization's entries (any organization's for platform administrators).
+#[utoipa::path(
+    get,
+    path = "/api/foundation/audit-logs",
+    tag = "audit-logs",
+    params(ListAudit),
+    responses(
+        (status = 200, description = "A page of entries", body = Envelope<AuditPage<audit_log::Model>>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Authorized<AuditView>,
@@ -45,6 +60,20 @@ pub async fn list(
     page(&state, filters.condition(), order, params).await
 }
 
+/// Get an audit entry
+#[utoipa::path(
+    get,
+    path = "/api/foundation/audit-logs/{audit_log_id}",
+    tag = "audit-logs",
+    params(("audit_log_id" = Uuid, Path, description = "The entry's id")),
+    responses(
+        (status = 200, description = "The entry", body = Envelope<audit_log::Model>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Authorized<AuditView>,
@@ -68,6 +97,21 @@ fn history(caller: &Principal, q: &HistoryQuery) -> ApiResult<Filters> {
     })
 }
 
+/// A user's audit history
+///
+/// Everything one user did, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/foundation/audit-logs/users/{user_id}",
+    tag = "audit-logs",
+    params(("user_id" = Uuid, Path, description = "The user's id"), HistoryQuery),
+    responses(
+        (status = 200, description = "A page of entries", body = Envelope<AuditPage<audit_log::Model>>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn by_user(
     State(state): State<AppState>,
     caller: Authorized<AuditView>,
@@ -79,6 +123,21 @@ pub async fn by_user(
     page(&state, filters.condition(), (audit_log::Column::CreatedAt, true), params).await
 }
 
+/// A record's audit history
+///
+/// Everything done to one record, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/foundation/audit-logs/resources/{resource_type}/{resource_id}",
+    tag = "audit-logs",
+    params(("resource_type" = String, Path, description = "e.g. `user`, `organization`"), ("resource_id" = String, Path, description = "The record's id"), HistoryQuery),
+    responses(
+        (status = 200, description = "A page of entries", body = Envelope<AuditPage<audit_log::Model>>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn by_resource(
     State(state): State<AppState>,
     caller: Authorized<AuditView>,
@@ -111,7 +170,22 @@ impl FromRequestParts<AppState> for IngestCaller {
     }
 }
 
+/// Store audit events from a service
+///
 /// Events from the capture middleware of every service; storing an event twice is a no-op.
+#[utoipa::path(
+    post,
+    path = "/api/foundation/audit-logs/ingest",
+    tag = "audit-logs",
+    request_body = crm_common::contracts::AuditBatch,
+    responses(
+        (status = 200, description = "How many events arrived and how many were new", body = Envelope<IngestResult>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = crm_common::api::openapi::Unauthorized),
+        (status = 503, response = Unavailable),
+    ),
+    security(("audit_token" = []))
+)]
 pub async fn ingest(
     State(state): State<AppState>,
     _: IngestCaller,
@@ -121,5 +195,5 @@ pub async fn ingest(
         return Err(ApiError::field("events", format!("at most {MAX_BATCH} events per call")));
     }
     let stored = service::store(&state.db, &batch.events).await?;
-    Ok(ok(json!({ "received": batch.events.len(), "stored": stored })))
+    Ok(ok(IngestResult { received: batch.events.len(), stored }))
 }

@@ -20,3 +20,15 @@ pub fn routes() -> Router<AppState> {
         .route("/audit-logs/resources/{resource_type}/{resource_id}", get(handlers::by_resource))
         .route("/audit-logs/{audit_log_id}", get(handlers::get))
 }
+
+/// The operations [`routes`] mounts, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    handlers::list,
+    handlers::ingest,
+    export::export,
+    handlers::by_user,
+    handlers::by_resource,
+    handlers::get,
+))]
+pub struct Api;

@@ -3,8 +3,10 @@
 
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+/// One audited request.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, utoipa::ToSchema)]
 #[sea_orm(table_name = "audit_logs")]
+#[schema(as = AuditLog)]
 pub struct Model {
     /// The event id chosen at capture; redelivery of the same event is a no-op.
     #[sea_orm(primary_key, auto_increment = false)]
@@ -21,8 +23,12 @@ pub struct Model {
     pub user_agent: Option<String>,
     pub request_method: String,
     pub request_path: String,
+    /// Query and body with secrets replaced by `[REDACTED]`.
+    #[schema(value_type = Option<Object>)]
     pub request_params: Option<Json>,
+    #[schema(value_type = Option<Object>)]
     pub old_values: Option<Json>,
+    #[schema(value_type = Option<Object>)]
     pub new_values: Option<Json>,
     pub status: String,
     pub status_code: i32,
@@ -30,6 +36,7 @@ pub struct Model {
     pub duration_ms: Option<i64>,
     pub request_id: Option<String>,
     pub service: String,
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub created_at: DateTimeUtc,
 }
 

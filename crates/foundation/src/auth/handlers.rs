@@ -1,3 +1,4 @@
+use super::login::Session;
 use super::{login, password, tokens};
 use crate::AppState;
 use crate::organizations::model::organization;
@@ -7,24 +8,44 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NoData, NotFound, TooManyRequests, Unavailable};
 use crm_common::api::validate::Validator;
-use crm_common::api::{Json, ok, parse_json};
-use crm_common::auth::CurrentUser;
+use crm_common::api::{Envelope, Json, ok, parse_json};
+use crm_common::auth::{CurrentUser, Jwks};
 use crm_common::contracts::AuditActor;
 use crm_common::http::ClientIp;
 use crm_common::{ApiError, ApiResult};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-#[derive(Deserialize)]
+/// `email`, or `username` when it names one account only.
+#[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
     pub email: Option<String>,
     pub username: Option<String>,
     pub password: String,
 }
 
+/// Log in
+///
+/// An unknown account and a wrong password get the same 401 in similar time; repeated failures
+/// per account or per client address answer 429.
+#[utoipa::path(
+    post,
+    path = "/api/foundation/auth/login",
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "An access token, a refresh token and the user", body = Envelope<Session>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = crm_common::api::openapi::Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
+    )
+)]
 pub async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -51,23 +72,52 @@ fn with_actor(session: &login::Session, mut response: Response) -> Response {
     response
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
+/// Exchange a refresh token for new tokens
+///
+/// Refresh tokens are single use: each call returns a new one, and presenting a used one again
+/// revokes every token descending from the same login.
+#[utoipa::path(
+    post,
+    path = "/api/foundation/auth/refresh",
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New access and refresh tokens", body = Envelope<Session>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = crm_common::api::openapi::Unauthorized),
+        (status = 403, response = Forbidden),
+    )
+)]
 pub async fn refresh(State(state): State<AppState>, Json(body): Json<RefreshRequest>) -> ApiResult<Response> {
     let session = login::refresh(&state, body.refresh_token.trim()).await?;
     Ok(with_actor(&session, ok(&session)))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 pub struct LogoutRequest {
     pub refresh_token: Option<String>,
 }
 
+/// Log out
+///
 /// Revokes the presented refresh token's family, or every session of the caller when none is
 /// given. Access tokens lapse on their own within their short lifetime.
+#[utoipa::path(
+    post,
+    path = "/api/foundation/auth/logout",
+    tag = "auth",
+    request_body(content = Option<LogoutRequest>, description = "Optional; an empty body ends every session"),
+    responses(
+        (status = 200, description = "Logged out", body = Envelope<NoData>),
+        (status = 400, response = BadRequest),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn logout(State(state): State<AppState>, caller: CurrentUser, body: Bytes) -> ApiResult<Response> {
     let req: LogoutRequest =
         if body.iter().all(u8::is_ascii_whitespace) { LogoutRequest::default() } else { parse_json(&body)? };
@@ -82,6 +132,59 @@ pub async fn logout(State(state): State<AppState>, caller: CurrentUser, body: By
     Ok(ok(()))
 }
 
+/// `GET /auth/me`'s data: the user object, with roles as codes, plus what the caller may do in the
+/// organization the request acts in. Documents the shape `me` builds.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct MeView {
+    pub id: Uuid,
+    pub username: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub display_name: Option<String>,
+    pub avatar_url: Option<String>,
+    pub bio: Option<String>,
+    pub gender: Option<String>,
+    pub address: Option<String>,
+    pub contact_phone: Option<String>,
+    pub whatsapp: Option<String>,
+    pub wechat: Option<String>,
+    pub primary_organization_id: Option<Uuid>,
+    pub primary_organization_name: Option<String>,
+    pub is_active: bool,
+    pub is_locked: bool,
+    pub last_login_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub version: i32,
+    /// Role codes (`ADMIN`, `SALES`, …).
+    pub roles: Vec<String>,
+    pub role_details: Vec<crate::users::dto::RoleRef>,
+    pub organization_ids: Vec<Uuid>,
+    /// The organization this request acts in (`X-Organization-Id`, else the primary one).
+    pub current_organization_id: Uuid,
+    /// The original's role-derived list (`*:*`, `customer:read`, …).
+    pub permissions: Vec<String>,
+    /// Effective `resource.action` codes: what the API enforces.
+    pub permission_codes: Vec<String>,
+    /// The caller's position title in the current organization.
+    pub position: Option<String>,
+    pub is_platform_admin: bool,
+}
+
+/// The caller's profile and permissions
+#[utoipa::path(
+    get,
+    path = "/api/foundation/auth/me",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The caller", body = Envelope<MeView>),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn me(State(state): State<AppState>, caller: CurrentUser) -> ApiResult<Response> {
     let account =
         user::Entity::find_by_id(caller.user_id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("user"))?;
@@ -107,21 +210,46 @@ pub async fn me(State(state): State<AppState>, caller: CurrentUser) -> ApiResult
     Ok(ok(data))
 }
 
+/// The token verification keys (JWKS)
+///
 /// The public keys, bare (RFC 7517), as JWKS consumers expect.
+#[utoipa::path(
+    get,
+    path = "/api/foundation/auth/jwks.json",
+    tag = "auth",
+    responses((status = 200, description = "A JWK Set of Ed25519 keys, not in the envelope", body = Jwks))
+)]
 pub async fn jwks(State(state): State<AppState>) -> Response {
     let keys = state.auth.verifier.keys().jwks();
     ([(header::CACHE_CONTROL, "public, max-age=300")], axum::Json(keys)).into_response()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct RegisterRequest {
     pub email: String,
     pub password: String,
     pub full_name: Option<String>,
 }
 
+/// Register an account (when enabled)
+///
 /// Self-registration (off unless `CRM_ALLOW_REGISTRATION=true`). The account joins the configured
-/// organization with no role, so it can do nothing until an administrator grants one.
+/// organization with no role, so it can do nothing until an administrator grants one. Answers
+/// 404 while registration is not enabled.
+#[utoipa::path(
+    post,
+    path = "/api/foundation/auth/register",
+    tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "The new account, logged in", body = Envelope<Session>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub async fn register(State(state): State<AppState>, Json(body): Json<RegisterRequest>) -> ApiResult<Response> {
     if !state.config.allow_registration {
         return Err(ApiError::NotFound("registration is not enabled".into()));

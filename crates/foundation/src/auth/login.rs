@@ -11,9 +11,10 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 use std::net::IpAddr;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SessionUser {
     pub id: Uuid,
     pub username: String,
@@ -30,7 +31,7 @@ pub struct SessionUser {
 }
 
 /// The login/refresh response: the token under the original's name and the conventional one.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Session {
     pub token: String,
     pub access_token: String,

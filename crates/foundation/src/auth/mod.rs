@@ -22,3 +22,15 @@ pub fn routes() -> Router<AppState> {
         .route("/jwks.json", get(handlers::jwks))
         .route("/register", post(handlers::register))
 }
+
+/// The operations [`routes`] mounts, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    handlers::login,
+    handlers::refresh,
+    handlers::logout,
+    handlers::me,
+    handlers::jwks,
+    handlers::register,
+))]
+pub struct Api;

@@ -7,17 +7,19 @@ use crate::perm::{DomainManage, DomainView};
 use axum::extract::State;
 use axum::response::Response;
 use chrono::Utc;
+use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NoData, NotFound};
 use crm_common::api::validate::Validator;
-use crm_common::api::{Json, Path, Query, ok};
+use crm_common::api::{Envelope, Json, Path, Query, ok};
 use crm_common::auth::Authorized;
 use crm_common::{ApiError, ApiResult};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 const WHAT: &str = "change the domain catalogue";
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateDomain {
     pub code: String,
     pub name_zh: String,
@@ -29,7 +31,8 @@ pub struct CreateDomain {
     pub is_active: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Every field optional; the code is fixed.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateDomain {
     pub name_zh: Option<String>,
     pub name_id: Option<String>,
@@ -39,17 +42,37 @@ pub struct UpdateDomain {
     pub is_active: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListDomains {
     pub is_active: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The organization's complete set of domains afterwards.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct SetDomains {
+    /// Each existing and active.
     pub domain_ids: Vec<Uuid>,
+    /// One of `domain_ids`.
     pub primary_domain_id: Option<Uuid>,
 }
 
+/// Create a domain
+///
+/// The catalogue is global, so only platform administrators change it.
+#[utoipa::path(
+    post,
+    path = "/api/foundation/organization-domains",
+    tag = "organization-domains",
+    request_body = CreateDomain,
+    responses(
+        (status = 200, description = "The new domain", body = Envelope<domain::Model>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Authorized<DomainManage>,
@@ -83,6 +106,19 @@ pub async fn create(
     Ok(ok(saved))
 }
 
+/// List domains
+#[utoipa::path(
+    get,
+    path = "/api/foundation/organization-domains",
+    tag = "organization-domains",
+    params(ListDomains),
+    responses(
+        (status = 200, description = "The catalogue in display order", body = Envelope<Vec<domain::Model>>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list(
     State(state): State<AppState>,
     _: Authorized<DomainView>,
@@ -97,6 +133,20 @@ pub async fn list(
     Ok(ok(rows))
 }
 
+/// Get a domain
+#[utoipa::path(
+    get,
+    path = "/api/foundation/organization-domains/{domain_id}",
+    tag = "organization-domains",
+    params(("domain_id" = Uuid, Path, description = "The domain's id")),
+    responses(
+        (status = 200, description = "The domain", body = Envelope<domain::Model>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn get(
     State(state): State<AppState>,
     _: Authorized<DomainView>,
@@ -105,6 +155,23 @@ pub async fn get(
     Ok(ok(service::find(&state.db, id).await?))
 }
 
+/// Update a domain
+///
+/// Platform administrators only.
+#[utoipa::path(
+    put,
+    path = "/api/foundation/organization-domains/{domain_id}",
+    tag = "organization-domains",
+    params(("domain_id" = Uuid, Path, description = "The domain's id")),
+    request_body = UpdateDomain,
+    responses(
+        (status = 200, description = "The updated domain", body = Envelope<domain::Model>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Authorized<DomainManage>,
@@ -142,7 +209,22 @@ pub async fn update(
     Ok(ok(m.update(&state.db).await?))
 }
 
+/// Delete a domain
+///
 /// Deletes a domain and every organization's relation to it.
+#[utoipa::path(
+    delete,
+    path = "/api/foundation/organization-domains/{domain_id}",
+    tag = "organization-domains",
+    params(("domain_id" = Uuid, Path, description = "The domain's id")),
+    responses(
+        (status = 200, description = "Deleted", body = Envelope<NoData>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Authorized<DomainManage>,
@@ -157,6 +239,20 @@ pub async fn delete(
     Ok(ok(()))
 }
 
+/// An organization's domains
+#[utoipa::path(
+    get,
+    path = "/api/foundation/organization-domains/organizations/{organization_id}/domains",
+    tag = "organization-domains",
+    params(("organization_id" = Uuid, Path, description = "The organization's id")),
+    responses(
+        (status = 200, description = "The organization's domains, primary first", body = Envelope<Vec<service::RelationView>>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn of_organization(
     State(state): State<AppState>,
     caller: Authorized<DomainView>,
@@ -166,8 +262,24 @@ pub async fn of_organization(
     Ok(ok(service::relation_views(&state.db, org).await?))
 }
 
+/// Set an organization's domains
+///
 /// Replaces the organization's domains: `domain_ids` (each existing and active) and optionally
 /// which of them is primary.
+#[utoipa::path(
+    post,
+    path = "/api/foundation/organization-domains/organizations/{organization_id}/domains",
+    tag = "organization-domains",
+    params(("organization_id" = Uuid, Path, description = "The organization's id")),
+    request_body = SetDomains,
+    responses(
+        (status = 200, description = "The organization's domains afterwards", body = Envelope<Vec<service::RelationView>>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn set_for_organization(
     State(state): State<AppState>,
     caller: Authorized<DomainManage>,

@@ -18,3 +18,16 @@ pub fn routes() -> Router<AppState> {
             get(handlers::of_organization).post(handlers::set_for_organization),
         )
 }
+
+/// The operations [`routes`] mounts, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    handlers::list,
+    handlers::create,
+    handlers::get,
+    handlers::update,
+    handlers::delete,
+    handlers::of_organization,
+    handlers::set_for_organization,
+))]
+pub struct Api;

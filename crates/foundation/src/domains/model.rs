@@ -4,8 +4,10 @@
 pub mod domain {
     use sea_orm::entity::prelude::*;
 
-    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+    /// A business domain of the catalogue.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, utoipa::ToSchema)]
     #[sea_orm(table_name = "organization_domains")]
+    #[schema(as = OrganizationDomain)]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: Uuid,
@@ -16,7 +18,9 @@ pub mod domain {
         pub description_id: Option<String>,
         pub display_order: i32,
         pub is_active: bool,
+        #[schema(value_type = chrono::DateTime<chrono::Utc>)]
         pub created_at: DateTimeUtc,
+        #[schema(value_type = chrono::DateTime<chrono::Utc>)]
         pub updated_at: DateTimeUtc,
     }
 

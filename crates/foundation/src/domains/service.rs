@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 /// A domain as an organization response lists it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DomainRef {
     pub id: Uuid,
     pub code: String,
@@ -20,7 +20,7 @@ pub struct DomainRef {
 }
 
 /// One organization ↔ domain relation (the original's relation item).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RelationView {
     pub id: Uuid,
     pub organization_id: Uuid,

@@ -5,9 +5,10 @@ use crate::permissions::service::PermissionRef;
 use chrono::{DateTime, Utc};
 use crm_common::api::validate::Validator;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateMenu {
     pub code: String,
     pub name_zh: String,
@@ -25,13 +26,14 @@ pub struct CreateMenu {
 }
 
 /// Every field optional; `parent_id: null` makes the menu a top-level entry. The code is fixed.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateMenu {
     pub name_zh: Option<String>,
     pub name_id: Option<String>,
     pub description_zh: Option<String>,
     pub description_id: Option<String>,
     #[serde(default, deserialize_with = "crate::patch::nullable")]
+    #[schema(value_type = Option<Uuid>)]
     pub parent_id: Option<Option<Uuid>>,
     pub path: Option<String>,
     pub component: Option<String>,
@@ -69,13 +71,14 @@ impl UpdateMenu {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// The permissions that open the menu, replacing the previous set.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct AssignPermissions {
     pub permission_ids: Vec<Uuid>,
 }
 
 /// A menu with the permissions that open it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MenuView {
     pub id: Uuid,
     pub code: String,
@@ -119,15 +122,16 @@ impl MenuView {
 }
 
 /// `GET /menus/tree/list`: a menu with its children.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MenuNode {
     #[serde(flatten)]
     pub menu: MenuView,
+    #[schema(no_recursion)]
     pub children: Vec<MenuNode>,
 }
 
 /// An entry of a user's navigation (the original's accessible-menu item).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AccessibleMenu {
     pub id: Uuid,
     pub code: String,
@@ -137,5 +141,6 @@ pub struct AccessibleMenu {
     pub component: Option<String>,
     pub icon: Option<String>,
     pub display_order: i32,
+    #[schema(no_recursion)]
     pub children: Vec<AccessibleMenu>,
 }

@@ -1,4 +1,4 @@
-use super::dto::{AssignPermissions, CreateMenu, UpdateMenu};
+use super::dto::{AccessibleMenu, AssignPermissions, CreateMenu, MenuNode, UpdateMenu};
 use super::model::menu;
 use super::service;
 use crate::AppState;
@@ -8,7 +8,8 @@ use crate::users::service as users;
 use axum::extract::State;
 use axum::response::Response;
 use chrono::Utc;
-use crm_common::api::{Json, Path, ok};
+use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NoData, NotFound};
+use crm_common::api::{Envelope, Json, Path, ok};
 use crm_common::auth::{Authorized, CurrentUser};
 use crm_common::{ApiError, ApiResult};
 use sea_orm::sea_query::Expr;
@@ -21,6 +22,22 @@ fn trimmed(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
+/// Create a menu
+///
+/// Menus are global, so only platform administrators change them.
+#[utoipa::path(
+    post,
+    path = "/api/foundation/menus",
+    tag = "menus",
+    request_body = CreateMenu,
+    responses(
+        (status = 200, description = "The new menu", body = Envelope<super::dto::MenuView>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Authorized<MenuManage>,
@@ -58,11 +75,42 @@ pub async fn create(
     Ok(ok(service::view(&state.db, saved).await?))
 }
 
+/// Get a menu
+#[utoipa::path(
+    get,
+    path = "/api/foundation/menus/{menu_id}",
+    tag = "menus",
+    params(("menu_id" = Uuid, Path, description = "The menu's id")),
+    responses(
+        (status = 200, description = "The menu", body = Envelope<super::dto::MenuView>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn get(State(state): State<AppState>, _: Authorized<MenuView>, Path(id): Path<Uuid>) -> ApiResult<Response> {
     let m = service::find(&state.db, id).await?;
     Ok(ok(service::view(&state.db, m).await?))
 }
 
+/// Update a menu
+///
+/// Platform administrators only.
+#[utoipa::path(
+    put,
+    path = "/api/foundation/menus/{menu_id}",
+    tag = "menus",
+    params(("menu_id" = Uuid, Path, description = "The menu's id")),
+    request_body = UpdateMenu,
+    responses(
+        (status = 200, description = "The updated menu", body = Envelope<super::dto::MenuView>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Authorized<MenuManage>,
@@ -109,7 +157,22 @@ pub async fn update(
     Ok(ok(service::view(&state.db, saved).await?))
 }
 
+/// Delete a menu
+///
 /// Deletes a menu; its children move to the top level (the original's `ON DELETE SET NULL`).
+#[utoipa::path(
+    delete,
+    path = "/api/foundation/menus/{menu_id}",
+    tag = "menus",
+    params(("menu_id" = Uuid, Path, description = "The menu's id")),
+    responses(
+        (status = 200, description = "Deleted", body = Envelope<NoData>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Authorized<MenuManage>,
@@ -128,10 +191,38 @@ pub async fn delete(
     Ok(ok(()))
 }
 
+/// The menu tree
+#[utoipa::path(
+    get,
+    path = "/api/foundation/menus/tree/list",
+    tag = "menus",
+    responses(
+        (status = 200, description = "Active menus as a tree, in display order", body = Envelope<Vec<MenuNode>>),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn tree(State(state): State<AppState>, _: Authorized<MenuView>) -> ApiResult<Response> {
     Ok(ok(service::tree(&state.db).await?))
 }
 
+/// Set the permissions that open a menu
+///
+/// Platform administrators only.
+#[utoipa::path(
+    post,
+    path = "/api/foundation/menus/{menu_id}/permissions/assign",
+    tag = "menus",
+    params(("menu_id" = Uuid, Path, description = "The menu's id")),
+    request_body = AssignPermissions,
+    responses(
+        (status = 200, description = "Assigned", body = Envelope<NoData>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn assign(
     State(state): State<AppState>,
     caller: Authorized<MenuManage>,
@@ -146,13 +237,39 @@ pub async fn assign(
     Ok(ok(()))
 }
 
+/// The caller's navigation
+///
 /// The caller's own navigation (`GET /menus/user`).
+#[utoipa::path(
+    get,
+    path = "/api/foundation/menus/user",
+    tag = "menus",
+    responses(
+        (status = 200, description = "The menus the caller's permissions open, as a tree", body = Envelope<Vec<AccessibleMenu>>),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn mine(State(state): State<AppState>, caller: CurrentUser) -> ApiResult<Response> {
     Ok(ok(service::accessible(&state.db, &caller.permissions).await?))
 }
 
+/// A user's navigation
+///
 /// Another user's navigation: the caller asks about themself, or holds `menu.view` and can see
 /// the user.
+#[utoipa::path(
+    get,
+    path = "/api/foundation/menus/users/{user_id}/accessible",
+    tag = "menus",
+    params(("user_id" = Uuid, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The menus the user's permissions open, as a tree", body = Envelope<Vec<AccessibleMenu>>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn accessible(
     State(state): State<AppState>,
     caller: CurrentUser,

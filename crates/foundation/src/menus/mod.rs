@@ -20,3 +20,17 @@ pub fn routes() -> Router<AppState> {
         .route("/menus/{menu_id}", get(handlers::get).put(handlers::update).delete(handlers::delete))
         .route("/menus/{menu_id}/permissions/assign", post(handlers::assign))
 }
+
+/// The operations [`routes`] mounts, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    handlers::create,
+    handlers::tree,
+    handlers::mine,
+    handlers::accessible,
+    handlers::get,
+    handlers::update,
+    handlers::delete,
+    handlers::assign,
+))]
+pub struct Api;

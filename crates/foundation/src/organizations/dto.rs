@@ -3,6 +3,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crm_common::api::validate::Validator;
 use sea_orm::ActiveValue::Set;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 pub const TYPES: &[&str] = &["internal", "vendor", "agent"];
@@ -13,7 +14,7 @@ pub const COMPANY_TYPES: &[&str] = &["limited", "unlimited", "partnership", "sol
 pub const STATUSES: &[&str] = &["normal", "cancelled", "revoked", "liquidated", "other"];
 
 /// Fields a client may set on create and on update.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct OrgFields {
     pub name: Option<String>,
     pub code: Option<String>,
@@ -29,9 +30,13 @@ pub struct OrgFields {
     pub country_region: Option<String>,
     pub country: Option<String>,
     pub country_code: Option<String>,
+    /// `micro`, `small`, `medium`, `large` or `enterprise`.
     pub company_size: Option<String>,
+    /// `state_owned`, `private`, `foreign`, `joint_venture`, `collective`, `individual` or `other`.
     pub company_nature: Option<String>,
+    /// `limited`, `unlimited`, `partnership`, `sole_proprietorship` or `other`.
     pub company_type: Option<String>,
+    /// `normal`, `cancelled`, `revoked`, `liquidated` or `other`.
     pub company_status: Option<String>,
     pub industry: Option<String>,
     pub registration_number: Option<String>,
@@ -107,8 +112,10 @@ impl OrgFields {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// `name` is required; the organization's admin account is created with it.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateOrganization {
+    /// `internal`, `vendor` or `agent`.
     pub organization_type: String,
     #[serde(flatten)]
     pub fields: OrgFields,
@@ -116,27 +123,35 @@ pub struct CreateOrganization {
     pub admin_password: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateOrganization {
     #[serde(flatten)]
     pub fields: OrgFields,
+    /// Platform administrators only.
     pub is_locked: Option<bool>,
+    /// Optimistic locking: when given and stale, the update is refused with 409.
     pub version: Option<i32>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListOrganizations {
+    /// From 1.
     pub page: Option<u64>,
+    /// 1–100, default 10.
     pub size: Option<u64>,
+    /// Alias of `size`.
     pub page_size: Option<u64>,
+    /// Substring of the name, case-insensitive.
     pub name: Option<String>,
+    /// Exact code.
     pub code: Option<String>,
     pub organization_type: Option<String>,
     pub is_active: Option<bool>,
     pub is_locked: Option<bool>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct OrgView {
     pub id: Uuid,
     pub name: String,
@@ -167,13 +182,33 @@ pub struct OrgView {
     pub legal_representative: Option<String>,
     pub established_date: Option<NaiveDate>,
     pub employee_count: Option<i32>,
+    /// A list of certification names.
+    #[schema(value_type = Option<Vec<String>>)]
     pub certifications: Option<serde_json::Value>,
     pub is_active: bool,
     pub is_verified: bool,
+    /// Active members.
     pub employees_count: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i32,
+}
+
+/// `POST /organizations`: the organization and its auto-created admin account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedOrganization {
+    #[serde(flatten)]
+    pub organization: OrgView,
+    pub admin_user: AdminUser,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminUser {
+    pub id: Uuid,
+    pub username: String,
+    pub email: String,
+    /// The generated password, returned this once; null when `admin_password` was given.
+    pub initial_password: Option<String>,
 }
 
 impl OrgView {

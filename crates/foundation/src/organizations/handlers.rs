@@ -1,4 +1,6 @@
-use super::dto::{CreateOrganization, ListOrganizations, TYPES, UpdateOrganization};
+use super::dto::{
+    AdminUser, CreateOrganization, CreatedOrganization, ListOrganizations, OrgView, TYPES, UpdateOrganization,
+};
 use super::model::organization;
 use super::service;
 use crate::AppState;
@@ -9,15 +11,32 @@ use crate::roles::model as role;
 use axum::extract::State;
 use axum::response::Response;
 use chrono::Utc;
+use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NotFound};
 use crm_common::api::validate::Validator;
-use crm_common::api::{Json, PageParams, Path, Query, RecordsPage, ok};
+use crm_common::api::{Envelope, Json, PageParams, Path, Query, RecordsPage, ok};
 use crm_common::auth::Authorized;
 use crm_common::{ApiError, ApiResult};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder};
-use serde_json::json;
 use uuid::Uuid;
 
+/// Create an organization
+///
+/// Platform administrators only. The organization gets an admin account (`ADMIN` role) whose
+/// password is `admin_password`, or a generated one returned once.
+#[utoipa::path(
+    post,
+    path = "/api/foundation/organizations",
+    tag = "organizations",
+    request_body = CreateOrganization,
+    responses(
+        (status = 200, description = "The organization and its admin account", body = Envelope<CreatedOrganization>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Authorized<OrganizationCreate>,
@@ -76,14 +95,14 @@ pub async fn create(
     let org = organization::Entity::insert(active).exec_with_returning(&txn).await?;
     let admin = service::create_admin(&txn, &org, admin_role.id, password_hash, caller.user_id).await?;
     txn.commit().await?;
-    let mut data = serde_json::to_value(service::view(&state.db, org).await?)?;
-    data["admin_user"] = json!({
-        "id": admin.id,
-        "username": admin.username,
-        "email": admin.email,
-        "initial_password": if generated { Some(admin_password) } else { None },
-    });
-    Ok(ok(data))
+    let organization = service::view(&state.db, org).await?;
+    let admin_user = AdminUser {
+        id: admin.id,
+        username: admin.username,
+        email: admin.email,
+        initial_password: generated.then_some(admin_password),
+    };
+    Ok(ok(CreatedOrganization { organization, admin_user }))
 }
 
 /// Optional columns not given in the body are NULL, not "not set", for the INSERT.
@@ -122,6 +141,21 @@ fn fill_unset(m: &mut organization::ActiveModel) {
     }
 }
 
+/// List organizations
+///
+/// The caller's organizations; every organization for platform administrators.
+#[utoipa::path(
+    get,
+    path = "/api/foundation/organizations",
+    tag = "organizations",
+    params(ListOrganizations),
+    responses(
+        (status = 200, description = "A page of organizations", body = Envelope<RecordsPage<OrgView>>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Authorized<OrganizationList>,
@@ -162,6 +196,20 @@ pub async fn list(
     Ok(ok(RecordsPage::new(service::views(&state.db, orgs).await?, total, page, size)))
 }
 
+/// Get an organization
+#[utoipa::path(
+    get,
+    path = "/api/foundation/organizations/{organization_id}",
+    tag = "organizations",
+    params(("organization_id" = Uuid, Path, description = "The organization's id")),
+    responses(
+        (status = 200, description = "The organization", body = Envelope<OrgView>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Authorized<OrganizationView>,
@@ -171,6 +219,24 @@ pub async fn get(
     Ok(ok(service::view(&state.db, org).await?))
 }
 
+/// Update an organization
+///
+/// A stale `version` answers 409 with the organization as it now is.
+#[utoipa::path(
+    put,
+    path = "/api/foundation/organizations/{organization_id}",
+    tag = "organizations",
+    params(("organization_id" = Uuid, Path, description = "The organization's id")),
+    request_body = UpdateOrganization,
+    responses(
+        (status = 200, description = "The updated organization", body = Envelope<OrgView>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Authorized<OrganizationUpdate>,
@@ -225,6 +291,22 @@ async fn stale(state: &AppState, current: organization::Model) -> ApiError {
     ApiError::Conflict { message: "the organization was changed by someone else; reload and retry".into(), current }
 }
 
+/// Lock an organization
+///
+/// Platform administrators only; every member is cut off at once (login, refresh, live tokens).
+#[utoipa::path(
+    post,
+    path = "/api/foundation/organizations/{organization_id}/lock",
+    tag = "organizations",
+    params(("organization_id" = Uuid, Path, description = "The organization's id")),
+    responses(
+        (status = 200, description = "The locked organization", body = Envelope<OrgView>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn lock(
     State(state): State<AppState>,
     caller: Authorized<OrganizationLock>,
@@ -233,6 +315,20 @@ pub async fn lock(
     set_locked(&state, &caller, id, true).await
 }
 
+/// Unlock an organization
+#[utoipa::path(
+    post,
+    path = "/api/foundation/organizations/{organization_id}/unlock",
+    tag = "organizations",
+    params(("organization_id" = Uuid, Path, description = "The organization's id")),
+    responses(
+        (status = 200, description = "The unlocked organization", body = Envelope<OrgView>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn unlock(
     State(state): State<AppState>,
     caller: Authorized<OrganizationLock>,

@@ -10,8 +10,9 @@ use crate::users::service as users;
 use axum::extract::State;
 use axum::response::Response;
 use chrono::{NaiveDate, Utc};
+use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NoData, NotFound};
 use crm_common::api::validate::Validator;
-use crm_common::api::{Json, Page, PageParams, Path, Query, ok};
+use crm_common::api::{Envelope, Json, Page, PageParams, Path, Query, ok};
 use crm_common::auth::{Authorized, Principal};
 use crm_common::{ApiError, ApiResult};
 use sea_orm::sea_query::Expr;
@@ -21,9 +22,11 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-#[derive(Debug, Deserialize, Default)]
+/// Work details of a membership; every field optional.
+#[derive(Debug, Deserialize, Default, ToSchema)]
 pub struct MemberFields {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -32,9 +35,11 @@ pub struct MemberFields {
     pub position: Option<String>,
     /// A position of this organization; `null` clears it.
     #[serde(default, deserialize_with = "crate::patch::nullable")]
+    #[schema(value_type = Option<Uuid>)]
     pub position_id: Option<Option<Uuid>>,
     pub department: Option<String>,
     pub employee_number: Option<String>,
+    /// Making this membership primary ends the user's other primary one.
     pub is_primary: Option<bool>,
     pub is_manager: Option<bool>,
     pub is_decision_maker: Option<bool>,
@@ -42,23 +47,29 @@ pub struct MemberFields {
     pub notes: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A user the caller can already see; a former member is re-activated.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct AddMember {
     pub user_id: Uuid,
     #[serde(flatten)]
     pub fields: MemberFields,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListMembers {
+    /// From 1.
     pub page: Option<u64>,
+    /// 1–100, default 20.
     pub size: Option<u64>,
+    /// Alias of `size`.
     pub page_size: Option<u64>,
+    /// Also list ended memberships.
     #[serde(default)]
     pub include_inactive: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MemberView {
     pub id: Uuid,
     pub user_id: Uuid,
@@ -194,6 +205,21 @@ async fn views(db: &impl ConnectionTrait, rows: Vec<employee::Model>) -> ApiResu
         .collect())
 }
 
+/// List an organization's members
+#[utoipa::path(
+    get,
+    path = "/api/foundation/organizations/{organization_id}/employees",
+    operation_id = "list_employees",
+    tag = "organizations",
+    params(("organization_id" = Uuid, Path, description = "The organization's id"), ListMembers),
+    responses(
+        (status = 200, description = "A page of members, oldest first", body = Envelope<Page<MemberView>>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Authorized<OrganizationView>,
@@ -224,6 +250,23 @@ async fn clear_other_primaries(db: &impl ConnectionTrait, user_id: Uuid, keep: U
     Ok(())
 }
 
+/// Add a member
+#[utoipa::path(
+    post,
+    path = "/api/foundation/organizations/{organization_id}/employees",
+    operation_id = "add_employee",
+    tag = "organizations",
+    params(("organization_id" = Uuid, Path, description = "The organization's id")),
+    request_body = AddMember,
+    responses(
+        (status = 200, description = "The membership", body = Envelope<MemberView>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn add(
     State(state): State<AppState>,
     caller: Authorized<OrganizationUpdate>,
@@ -306,6 +349,22 @@ async fn find_member(
         .ok_or_else(|| ApiError::not_found("member"))
 }
 
+/// Update a membership
+#[utoipa::path(
+    put,
+    path = "/api/foundation/organizations/{organization_id}/employees/{employee_id}",
+    operation_id = "update_employee",
+    tag = "organizations",
+    params(("organization_id" = Uuid, Path, description = "The organization's id"), ("employee_id" = Uuid, Path, description = "The membership's id")),
+    request_body = MemberFields,
+    responses(
+        (status = 200, description = "The membership", body = Envelope<MemberView>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Authorized<OrganizationUpdate>,
@@ -345,6 +404,23 @@ async fn end(state: &AppState, caller: &Principal, row: employee::Model) -> ApiR
     Ok(ok(()))
 }
 
+/// End a membership
+///
+/// The membership ends (inactive, `left_at` today); the row is kept for history.
+#[utoipa::path(
+    delete,
+    path = "/api/foundation/organizations/{organization_id}/employees/{employee_id}",
+    operation_id = "remove_employee",
+    tag = "organizations",
+    params(("organization_id" = Uuid, Path, description = "The organization's id"), ("employee_id" = Uuid, Path, description = "The membership's id")),
+    responses(
+        (status = 200, description = "Ended", body = Envelope<NoData>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn remove(
     State(state): State<AppState>,
     caller: Authorized<OrganizationUpdate>,
@@ -354,6 +430,22 @@ pub async fn remove(
     end(&state, &caller, row).await
 }
 
+/// End a user's membership
+///
+/// The same as `DELETE …/employees/{employee_id}`, by the member's user id.
+#[utoipa::path(
+    delete,
+    path = "/api/foundation/organizations/{organization_id}/members/{user_id}",
+    tag = "organizations",
+    params(("organization_id" = Uuid, Path, description = "The organization's id"), ("user_id" = Uuid, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "Ended", body = Envelope<NoData>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn remove_user(
     State(state): State<AppState>,
     caller: Authorized<OrganizationUpdate>,
@@ -368,4 +460,56 @@ pub async fn remove_user(
         .await?
         .ok_or_else(|| ApiError::not_found("member"))?;
     end(&state, &caller, row).await
+}
+
+/// List an organization's members
+///
+/// The same as `GET …/employees`, under the newer name.
+#[utoipa::path(
+    get,
+    path = "/api/foundation/organizations/{organization_id}/members",
+    tag = "organizations",
+    params(("organization_id" = Uuid, Path, description = "The organization's id"), ListMembers),
+    responses(
+        (status = 200, description = "A page of members, oldest first", body = Envelope<Page<MemberView>>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_members(
+    state: State<AppState>,
+    caller: Authorized<OrganizationView>,
+    org: Path<Uuid>,
+    query: Query<ListMembers>,
+) -> ApiResult<Response> {
+    list(state, caller, org, query).await
+}
+
+/// Add a member
+///
+/// The same as `POST …/employees`, under the newer name.
+#[utoipa::path(
+    post,
+    path = "/api/foundation/organizations/{organization_id}/members",
+    tag = "organizations",
+    params(("organization_id" = Uuid, Path, description = "The organization's id")),
+    request_body = AddMember,
+    responses(
+        (status = 200, description = "The membership", body = Envelope<MemberView>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn add_member(
+    state: State<AppState>,
+    caller: Authorized<OrganizationUpdate>,
+    org: Path<Uuid>,
+    body: Json<AddMember>,
+) -> ApiResult<Response> {
+    add(state, caller, org, body).await
 }

@@ -18,6 +18,25 @@ pub fn routes() -> Router<AppState> {
         .route("/organizations/{organization_id}/unlock", post(handlers::unlock))
         .route("/organizations/{organization_id}/employees", get(members::list).post(members::add))
         .route("/organizations/{organization_id}/employees/{employee_id}", put(members::update).delete(members::remove))
-        .route("/organizations/{organization_id}/members", get(members::list).post(members::add))
+        .route("/organizations/{organization_id}/members", get(members::list_members).post(members::add_member))
         .route("/organizations/{organization_id}/members/{user_id}", axum::routing::delete(members::remove_user))
 }
+
+/// The operations [`routes`] mounts, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    handlers::create,
+    handlers::list,
+    handlers::get,
+    handlers::update,
+    handlers::lock,
+    handlers::unlock,
+    members::list,
+    members::add,
+    members::update,
+    members::remove,
+    members::list_members,
+    members::add_member,
+    members::remove_user,
+))]
+pub struct Api;

@@ -7,18 +7,21 @@ use crate::roles::model as role;
 use crate::users::service as users;
 use axum::extract::State;
 use axum::response::Response;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NoData, NotFound};
 use crm_common::api::validate::Validator;
-use crm_common::api::{Json, Path, Query, ok};
+use crm_common::api::{Envelope, Json, Path, Query, ok};
 use crm_common::auth::{Authorized, CurrentUser};
 use crm_common::{ApiError, ApiResult};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CreatePermission {
+    /// `resource.action`, e.g. `customer.create`.
     pub code: String,
     pub name_zh: String,
     pub name_id: String,
@@ -31,7 +34,8 @@ pub struct CreatePermission {
     pub is_active: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Every field optional; the code is fixed.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdatePermission {
     pub name_zh: Option<String>,
     pub name_id: Option<String>,
@@ -43,17 +47,78 @@ pub struct UpdatePermission {
     pub is_active: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListPermissions {
     pub resource_type: Option<String>,
     pub is_active: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The role's complete set of permissions afterwards.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct Assign {
     pub permission_ids: Vec<Uuid>,
 }
 
+/// A permission point.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PermissionRecord {
+    pub id: Uuid,
+    pub code: String,
+    pub name_zh: String,
+    pub name_id: String,
+    pub description_zh: Option<String>,
+    pub description_id: Option<String>,
+    pub resource_type: String,
+    pub action: String,
+    pub display_order: i32,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<permission::Model> for PermissionRecord {
+    fn from(p: permission::Model) -> Self {
+        Self {
+            id: p.id,
+            code: p.code,
+            name_zh: p.name_zh,
+            name_id: p.name_id,
+            description_zh: p.description_zh,
+            description_id: p.description_id,
+            resource_type: p.resource_type,
+            action: p.action,
+            display_order: p.display_order,
+            is_active: p.is_active,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+/// What a user may do: effective permission codes and the menus they open.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserPermissions {
+    pub permissions: BTreeSet<String>,
+    pub menus: Vec<crate::menus::dto::AccessibleMenu>,
+}
+
+/// Create a permission
+///
+/// Permission points are global, so only platform administrators create them.
+#[utoipa::path(
+    post,
+    path = "/api/foundation/permissions",
+    tag = "permissions",
+    request_body = CreatePermission,
+    responses(
+        (status = 200, description = "The new permission", body = Envelope<PermissionRecord>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Authorized<PermissionManage>,
@@ -88,30 +153,52 @@ pub async fn create(
     }
     .insert(&state.db)
     .await?;
-    Ok(ok(saved_json(saved)))
-}
-
-fn saved_json(p: permission::Model) -> serde_json::Value {
-    json!({
-        "id": p.id, "code": p.code, "name_zh": p.name_zh, "name_id": p.name_id,
-        "description_zh": p.description_zh, "description_id": p.description_id,
-        "resource_type": p.resource_type, "action": p.action, "display_order": p.display_order,
-        "is_active": p.is_active, "created_at": p.created_at, "updated_at": p.updated_at,
-    })
+    Ok(ok(PermissionRecord::from(saved)))
 }
 
 async fn find(state: &AppState, id: Uuid) -> ApiResult<permission::Model> {
     permission::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("permission"))
 }
 
+/// Get a permission
+#[utoipa::path(
+    get,
+    path = "/api/foundation/permissions/{permission_id}",
+    tag = "permissions",
+    params(("permission_id" = Uuid, Path, description = "The permission's id")),
+    responses(
+        (status = 200, description = "The permission", body = Envelope<PermissionRecord>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn get(
     State(state): State<AppState>,
     _: Authorized<PermissionView>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Response> {
-    Ok(ok(saved_json(find(&state, id).await?)))
+    Ok(ok(PermissionRecord::from(find(&state, id).await?)))
 }
 
+/// Update a permission
+///
+/// Platform administrators only; applies to every session at once.
+#[utoipa::path(
+    put,
+    path = "/api/foundation/permissions/{permission_id}",
+    tag = "permissions",
+    params(("permission_id" = Uuid, Path, description = "The permission's id")),
+    request_body = UpdatePermission,
+    responses(
+        (status = 200, description = "The updated permission", body = Envelope<PermissionRecord>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Authorized<PermissionManage>,
@@ -159,9 +246,22 @@ pub async fn update(
     m.updated_at = Set(Utc::now());
     let saved = m.update(&state.db).await?;
     crate::authz::invalidate_all(&state.cache).await;
-    Ok(ok(saved_json(saved)))
+    Ok(ok(PermissionRecord::from(saved)))
 }
 
+/// List permissions
+#[utoipa::path(
+    get,
+    path = "/api/foundation/permissions",
+    tag = "permissions",
+    params(ListPermissions),
+    responses(
+        (status = 200, description = "The permissions in display order", body = Envelope<Vec<PermissionRecord>>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list(
     State(state): State<AppState>,
     _: Authorized<PermissionView>,
@@ -179,9 +279,26 @@ pub async fn list(
         .order_by_asc(permission::Column::Code)
         .all(&state.db)
         .await?;
-    Ok(ok(rows.into_iter().map(saved_json).collect::<Vec<_>>()))
+    Ok(ok(rows.into_iter().map(PermissionRecord::from).collect::<Vec<_>>()))
 }
 
+/// Set a role's permissions
+///
+/// Replaces the role's permissions; platform administrators only.
+#[utoipa::path(
+    post,
+    path = "/api/foundation/permissions/roles/{role_id}/assign",
+    tag = "permissions",
+    params(("role_id" = Uuid, Path, description = "The role's id")),
+    request_body = Assign,
+    responses(
+        (status = 200, description = "Assigned", body = Envelope<NoData>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn assign(
     State(state): State<AppState>,
     caller: Authorized<PermissionManage>,
@@ -197,6 +314,20 @@ pub async fn assign(
     Ok(ok(()))
 }
 
+/// A role's permissions
+#[utoipa::path(
+    get,
+    path = "/api/foundation/permissions/roles/{role_id}",
+    tag = "permissions",
+    params(("role_id" = Uuid, Path, description = "The role's id")),
+    responses(
+        (status = 200, description = "The role's permissions", body = Envelope<Vec<crate::permissions::service::PermissionRef>>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn of_role(
     State(state): State<AppState>,
     _: Authorized<PermissionView>,
@@ -207,8 +338,23 @@ pub async fn of_role(
     Ok(ok(grants.remove(&role_id).unwrap_or_default()))
 }
 
+/// A user's effective permissions and menus
+///
 /// Effective permissions of a user (union over their roles, active permissions only); the caller
 /// may always ask about themself.
+#[utoipa::path(
+    get,
+    path = "/api/foundation/permissions/users/{user_id}/info",
+    tag = "permissions",
+    params(("user_id" = Uuid, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The user's permission codes and menus", body = Envelope<UserPermissions>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn user_info(
     State(state): State<AppState>,
     caller: CurrentUser,
@@ -220,5 +366,5 @@ pub async fn user_info(
     let target = users::find_visible(&state.db, &caller, user_id, false).await?;
     let access = crate::access::load(&state.db, target).await?;
     let menus = crate::menus::service::accessible(&state.db, &access.permissions).await?;
-    Ok(ok(json!({ "permissions": access.permissions, "menus": menus })))
+    Ok(ok(UserPermissions { permissions: access.permissions, menus }))
 }

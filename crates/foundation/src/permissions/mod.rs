@@ -16,3 +16,16 @@ pub fn routes() -> Router<AppState> {
         .route("/permissions/roles/{role_id}", get(handlers::of_role))
         .route("/permissions/users/{user_id}/info", get(handlers::user_info))
 }
+
+/// The operations [`routes`] mounts, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    handlers::create,
+    handlers::list,
+    handlers::get,
+    handlers::update,
+    handlers::assign,
+    handlers::of_role,
+    handlers::user_info,
+))]
+pub struct Api;

@@ -1,5 +1,6 @@
 use super::dto::{
-    CreatePosition, Holder, ListPositions, MovePosition, PositionDetail, PositionNode, UpdatePosition, validate_fields,
+    CreatePosition, Holder, ListPositions, MovePosition, PositionDetail, PositionItem, PositionList, PositionNode,
+    UpdatePosition, validate_fields,
 };
 use super::model as position;
 use super::service::{self, Hierarchy};
@@ -10,7 +11,8 @@ use crate::users::model::user;
 use axum::extract::State;
 use axum::response::Response;
 use chrono::Utc;
-use crm_common::api::{Json, Page, PageParams, Path, Query, ok};
+use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NoData, NotFound};
+use crm_common::api::{Envelope, Json, Page, PageParams, Path, Query, ok};
 use crm_common::auth::Authorized;
 use crm_common::{ApiError, ApiResult};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -30,6 +32,20 @@ async fn one(db: &impl ConnectionTrait, p: position::Model) -> ApiResult<super::
     service::items(db, org, vec![p]).await?.pop().ok_or_else(|| ApiError::internal("view of one position was empty"))
 }
 
+/// Create a position
+#[utoipa::path(
+    post,
+    path = "/api/foundation/positions",
+    tag = "positions",
+    request_body = CreatePosition,
+    responses(
+        (status = 200, description = "The new position", body = Envelope<PositionItem>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Authorized<PositionCreate>,
@@ -70,6 +86,21 @@ pub async fn create(
     Ok(ok(one(&state.db, saved).await?))
 }
 
+/// List positions
+///
+/// Ordered by level, then name.
+#[utoipa::path(
+    get,
+    path = "/api/foundation/positions",
+    tag = "positions",
+    params(ListPositions),
+    responses(
+        (status = 200, description = "A page of positions, or the tree with `tree=true`", body = Envelope<PositionList>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Authorized<PositionView>,
@@ -92,7 +123,7 @@ pub async fn list(
             |p| p.parent_id,
             |position, children| PositionNode { position, children },
         );
-        return Ok(ok(forest));
+        return Ok(ok(PositionList::Tree(forest)));
     }
     let (page, size) = PageParams { page: q.page, size: q.size, page_size: q.page_size }.resolve(50, 500)?;
     let mut query = ordered();
@@ -112,9 +143,23 @@ pub async fn list(
     let paginator = query.paginate(&state.db, size);
     let total = paginator.num_items().await?;
     let rows = paginator.fetch_page(page - 1).await?;
-    Ok(ok(Page::new(service::items(&state.db, org, rows).await?, total, page, size)))
+    Ok(ok(PositionList::Page(Page::new(service::items(&state.db, org, rows).await?, total, page, size))))
 }
 
+/// Get a position
+#[utoipa::path(
+    get,
+    path = "/api/foundation/positions/{position_id}",
+    tag = "positions",
+    params(("position_id" = Uuid, Path, description = "The position's id")),
+    responses(
+        (status = 200, description = "The position, the positions below it and its holders", body = Envelope<PositionDetail>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Authorized<PositionView>,
@@ -160,6 +205,24 @@ pub async fn get(
     Ok(ok(PositionDetail { position: item, children, employees }))
 }
 
+/// Update a position
+///
+/// A stale `version` answers 409 with the position as it now is.
+#[utoipa::path(
+    put,
+    path = "/api/foundation/positions/{position_id}",
+    tag = "positions",
+    params(("position_id" = Uuid, Path, description = "The position's id")),
+    request_body = UpdatePosition,
+    responses(
+        (status = 200, description = "The updated position", body = Envelope<PositionItem>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Authorized<PositionUpdate>,
@@ -199,6 +262,23 @@ pub async fn update(
     Ok(ok(one(&state.db, saved).await?))
 }
 
+/// Delete a position
+///
+/// Only a position nobody holds and with nothing below it.
+#[utoipa::path(
+    delete,
+    path = "/api/foundation/positions/{position_id}",
+    tag = "positions",
+    params(("position_id" = Uuid, Path, description = "The position's id")),
+    responses(
+        (status = 200, description = "Deleted", body = Envelope<NoData>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Authorized<PositionDelete>,
@@ -216,8 +296,24 @@ pub async fn delete(
     Ok(ok(()))
 }
 
+/// Move a position
+///
 /// Moves a position (with everything below it) under a new parent; levels below shift by the
 /// same amount as the moved position's.
+#[utoipa::path(
+    post,
+    path = "/api/foundation/positions/{position_id}/move",
+    tag = "positions",
+    params(("position_id" = Uuid, Path, description = "The position's id")),
+    request_body = MovePosition,
+    responses(
+        (status = 200, description = "The moved position", body = Envelope<PositionItem>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn move_to(
     State(state): State<AppState>,
     caller: Authorized<PositionUpdate>,

@@ -16,3 +16,15 @@ pub fn routes() -> Router<AppState> {
         .route("/positions/{position_id}", get(handlers::get).put(handlers::update).delete(handlers::delete))
         .route("/positions/{position_id}/move", post(handlers::move_to))
 }
+
+/// The operations [`routes`] mounts, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    handlers::create,
+    handlers::list,
+    handlers::get,
+    handlers::update,
+    handlers::delete,
+    handlers::move_to,
+))]
+pub struct Api;

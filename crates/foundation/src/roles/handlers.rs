@@ -7,8 +7,9 @@ use crate::users::model::user_role;
 use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
+use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NoData, NotFound};
 use crm_common::api::validate::Validator;
-use crm_common::api::{Json, Path, ok};
+use crm_common::api::{Envelope, Json, Path, ok};
 use crm_common::auth::Authorized;
 use crm_common::{ApiError, ApiResult};
 use sea_orm::{
@@ -16,9 +17,11 @@ use sea_orm::{
     QueryOrder,
 };
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-#[derive(Debug, Serialize)]
+/// A role with the permissions it grants.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RoleDetail {
     pub id: Uuid,
     pub code: String,
@@ -28,6 +31,7 @@ pub struct RoleDetail {
     pub description: Option<String>,
     pub description_zh: Option<String>,
     pub description_id: Option<String>,
+    /// One of the five roles that always exist; they cannot be deleted.
     pub is_preset: bool,
     pub permissions: Vec<PermissionRef>,
     pub created_at: DateTime<Utc>,
@@ -51,8 +55,9 @@ fn detail(r: role::Model, permissions: Vec<PermissionRef>) -> RoleDetail {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateRole {
+    /// Letters, digits, `_` and `-`; stored upper-case.
     pub code: String,
     pub name: String,
     pub name_zh: Option<String>,
@@ -62,7 +67,8 @@ pub struct CreateRole {
     pub description_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Every field optional; the code is fixed.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateRole {
     pub name: Option<String>,
     pub name_zh: Option<String>,
@@ -82,6 +88,17 @@ async fn with_permissions(state: &AppState, r: role::Model) -> ApiResult<RoleDet
     Ok(detail(r, perms))
 }
 
+/// List roles
+#[utoipa::path(
+    get,
+    path = "/api/foundation/roles",
+    tag = "roles",
+    responses(
+        (status = 200, description = "Every role, oldest first", body = Envelope<Vec<RoleDetail>>),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list(State(state): State<AppState>, _: Authorized<RoleList>) -> ApiResult<Response> {
     let roles = role::Entity::find()
         .order_by_asc(role::Column::CreatedAt)
@@ -100,11 +117,41 @@ pub async fn list(State(state): State<AppState>, _: Authorized<RoleList>) -> Api
     Ok(ok(items))
 }
 
+/// Get a role
+#[utoipa::path(
+    get,
+    path = "/api/foundation/roles/{role_id}",
+    tag = "roles",
+    params(("role_id" = Uuid, Path, description = "The role's id")),
+    responses(
+        (status = 200, description = "The role", body = Envelope<RoleDetail>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn get(State(state): State<AppState>, _: Authorized<RoleView>, Path(id): Path<Uuid>) -> ApiResult<Response> {
     let r = find(&state, id).await?;
     Ok(ok(with_permissions(&state, r).await?))
 }
 
+/// Create a role
+///
+/// Roles are global, so only platform administrators create them.
+#[utoipa::path(
+    post,
+    path = "/api/foundation/roles",
+    tag = "roles",
+    request_body = CreateRole,
+    responses(
+        (status = 200, description = "The new role", body = Envelope<RoleDetail>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Authorized<RoleCreate>,
@@ -142,6 +189,23 @@ pub async fn create(
     Ok(ok(detail(saved, Vec::new())))
 }
 
+/// Update a role
+///
+/// Platform administrators only.
+#[utoipa::path(
+    put,
+    path = "/api/foundation/roles/{role_id}",
+    tag = "roles",
+    params(("role_id" = Uuid, Path, description = "The role's id")),
+    request_body = UpdateRole,
+    responses(
+        (status = 200, description = "The updated role", body = Envelope<RoleDetail>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Authorized<RoleUpdate>,
@@ -172,6 +236,23 @@ pub async fn update(
     Ok(ok(with_permissions(&state, saved).await?))
 }
 
+/// Delete a role
+///
+/// Platform administrators only; a preset role or one still held by a user stays.
+#[utoipa::path(
+    delete,
+    path = "/api/foundation/roles/{role_id}",
+    tag = "roles",
+    params(("role_id" = Uuid, Path, description = "The role's id")),
+    responses(
+        (status = 200, description = "Deleted", body = Envelope<NoData>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Authorized<RoleDelete>,

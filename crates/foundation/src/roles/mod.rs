@@ -12,3 +12,8 @@ pub fn routes() -> Router<AppState> {
         .route("/roles", get(handlers::list).post(handlers::create))
         .route("/roles/{role_id}", get(handlers::get).put(handlers::update).delete(handlers::delete))
 }
+
+/// The operations [`routes`] mounts, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(handlers::list, handlers::create, handlers::get, handlers::update, handlers::delete))]
+pub struct Api;

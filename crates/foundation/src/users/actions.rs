@@ -1,6 +1,6 @@
 //! Account actions: lock, passwords, batch status changes and single role grants.
 
-use super::dto::{BatchAction, BatchRequest, ChangePassword, ResetPassword};
+use super::dto::{BatchAction, BatchRequest, BatchResult, ChangePassword, ResetPassword, UserRole, UserView as View};
 use super::model::{user, user_role};
 use super::service;
 use crate::AppState;
@@ -10,14 +10,30 @@ use crate::roles::model as role;
 use axum::extract::State;
 use axum::response::Response;
 use chrono::Utc;
-use crm_common::api::{Json, Path, ok};
+use crm_common::api::openapi::{BadRequest, Forbidden, NoData, NotFound};
+use crm_common::api::{Envelope, Json, Path, ok};
 use crm_common::auth::{Authorized, CurrentUser};
 use crm_common::{ApiError, ApiResult};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use serde_json::json;
 use uuid::Uuid;
 
+/// Lock a user
+///
+/// A locked user cannot log in, and their live tokens stop working at once.
+#[utoipa::path(
+    post,
+    path = "/api/foundation/users/{user_id}/lock",
+    tag = "users",
+    params(("user_id" = Uuid, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The locked user", body = Envelope<View>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn lock(
     State(state): State<AppState>,
     caller: Authorized<UserLock>,
@@ -26,6 +42,20 @@ pub async fn lock(
     set_locked(&state, &caller, id, true).await
 }
 
+/// Unlock a user
+#[utoipa::path(
+    post,
+    path = "/api/foundation/users/{user_id}/unlock",
+    tag = "users",
+    params(("user_id" = Uuid, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The unlocked user", body = Envelope<View>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn unlock(
     State(state): State<AppState>,
     caller: Authorized<UserLock>,
@@ -59,6 +89,23 @@ async fn set_locked(
     Ok(ok(service::view(&state.db, updated).await?))
 }
 
+/// Reset a user's password
+///
+/// An administrator sets a new password; every session of the user ends.
+#[utoipa::path(
+    post,
+    path = "/api/foundation/users/{user_id}/reset-password",
+    tag = "users",
+    params(("user_id" = Uuid, Path, description = "The user's id")),
+    request_body = ResetPassword,
+    responses(
+        (status = 200, description = "Password set", body = Envelope<NoData>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn reset_password(
     State(state): State<AppState>,
     caller: Authorized<UserUpdate>,
@@ -72,6 +119,23 @@ pub async fn reset_password(
     Ok(ok(()))
 }
 
+/// Change one's own password
+///
+/// Only for oneself, with the current password; every session ends.
+#[utoipa::path(
+    put,
+    path = "/api/foundation/users/{user_id}/password",
+    tag = "users",
+    params(("user_id" = Uuid, Path, description = "The user's id")),
+    request_body = ChangePassword,
+    responses(
+        (status = 200, description = "Password changed", body = Envelope<NoData>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn change_password(
     State(state): State<AppState>,
     caller: CurrentUser,
@@ -106,8 +170,23 @@ async fn store_password(state: &AppState, id: Uuid, hash: String) -> ApiResult<(
     Ok(())
 }
 
+/// Activate, deactivate or delete many users
+///
 /// Activates, deactivates or deletes many users at once: all or none. Every id must be visible to
 /// the caller, and the caller cannot deactivate or delete themself.
+#[utoipa::path(
+    post,
+    path = "/api/foundation/users/batch",
+    tag = "users",
+    request_body = BatchRequest,
+    responses(
+        (status = 200, description = "What was done to how many", body = Envelope<BatchResult>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn batch(
     State(state): State<AppState>,
     caller: CurrentUser,
@@ -148,7 +227,31 @@ pub async fn batch(
     for id in &ids {
         super::changed(&state, *id).await;
     }
-    Ok(ok(json!({ "action": body.action_name(), "affected": affected })))
+    Ok(ok(BatchResult { action: body.action_name(), affected }))
+}
+
+/// Activate, deactivate or delete many users (the original's path)
+///
+/// The original's path for `POST /users/batch`.
+#[utoipa::path(
+    post,
+    path = "/api/foundation/employees/batch",
+    tag = "users",
+    request_body = BatchRequest,
+    responses(
+        (status = 200, description = "What was done to how many", body = Envelope<BatchResult>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn batch_employees(
+    state: State<AppState>,
+    caller: CurrentUser,
+    body: Json<BatchRequest>,
+) -> ApiResult<Response> {
+    batch(state, caller, body).await
 }
 
 impl BatchRequest {
@@ -161,6 +264,20 @@ impl BatchRequest {
     }
 }
 
+/// A user's roles
+#[utoipa::path(
+    get,
+    path = "/api/foundation/users/{user_id}/roles",
+    tag = "users",
+    params(("user_id" = Uuid, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The roles and when each was granted", body = Envelope<Vec<UserRole>>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn roles(
     State(state): State<AppState>,
     caller: Authorized<UserView>,
@@ -173,16 +290,33 @@ pub async fn roles(
     let items: Vec<_> = links
         .iter()
         .filter_map(|l| {
-            roles
-                .iter()
-                .find(|r| r.id == l.role_id)
-                .map(|r| json!({ "id": r.id, "code": r.code, "name": r.name, "assigned_at": l.created_at }))
+            roles.iter().find(|r| r.id == l.role_id).map(|r| UserRole {
+                id: r.id,
+                code: r.code.clone(),
+                name: r.name.clone(),
+                assigned_at: l.created_at,
+            })
         })
         .collect();
     Ok(ok(items))
 }
 
+/// Grant a role to a user
+///
 /// Idempotent single grant.
+#[utoipa::path(
+    post,
+    path = "/api/foundation/users/{user_id}/roles/{role_id}",
+    tag = "users",
+    params(("user_id" = Uuid, Path, description = "The user's id"), ("role_id" = Uuid, Path, description = "The role's id")),
+    responses(
+        (status = 200, description = "Granted (or already held)", body = Envelope<NoData>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn grant_role(
     State(state): State<AppState>,
     caller: Authorized<RoleAssign>,
@@ -205,7 +339,22 @@ pub async fn grant_role(
     Ok(ok(()))
 }
 
+/// Revoke a role from a user
+///
 /// Idempotent single revoke; a user keeps at least one role.
+#[utoipa::path(
+    delete,
+    path = "/api/foundation/users/{user_id}/roles/{role_id}",
+    tag = "users",
+    params(("user_id" = Uuid, Path, description = "The user's id"), ("role_id" = Uuid, Path, description = "The role's id")),
+    responses(
+        (status = 200, description = "Revoked (or not held)", body = Envelope<NoData>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn revoke_role(
     State(state): State<AppState>,
     caller: Authorized<RoleAssign>,

@@ -3,11 +3,12 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 pub const GENDERS: &[&str] = &["male", "female", "other"];
 
-#[derive(Debug, Serialize, Clone)]
+#[derive(Debug, Serialize, Clone, ToSchema)]
 pub struct RoleRef {
     pub id: Uuid,
     pub code: String,
@@ -15,7 +16,7 @@ pub struct RoleRef {
 }
 
 /// The original's user object.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
     pub id: Uuid,
     pub username: String,
@@ -41,7 +42,8 @@ pub struct UserView {
     pub version: i32,
 }
 
-#[derive(Debug, Deserialize)]
+/// `role_ids` must be roles the caller holds every permission of.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateUser {
     pub organization_id: Uuid,
     pub email: String,
@@ -50,10 +52,13 @@ pub struct CreateUser {
     pub username: Option<String>,
     pub display_name: Option<String>,
     pub phone: Option<String>,
+    /// `male`, `female` or `other`.
     pub gender: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Default)]
+/// Every field optional. A user may change their own profile; `role_ids` and `is_active` need
+/// `user.update`.
+#[derive(Debug, Deserialize, Default, ToSchema)]
 pub struct UpdateUser {
     pub email: Option<String>,
     pub phone: Option<String>,
@@ -78,12 +83,18 @@ impl UpdateUser {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListUsers {
+    /// From 1.
     pub page: Option<u64>,
+    /// 1–100, default 10.
     pub size: Option<u64>,
+    /// Alias of `size`.
     pub page_size: Option<u64>,
+    /// Exact e-mail.
     pub email: Option<String>,
+    /// Members of this organization (your own by default; any for platform administrators).
     pub organization_id: Option<Uuid>,
     /// Substring of username, e-mail or display name, case-insensitive.
     pub search: Option<String>,
@@ -94,18 +105,18 @@ pub struct ListUsers {
     pub include_deleted: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct ResetPassword {
     pub new_password: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct ChangePassword {
     pub old_password: String,
     pub new_password: String,
 }
 
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum BatchAction {
     Activate,
@@ -113,9 +124,36 @@ pub enum BatchAction {
     Delete,
 }
 
-#[derive(Debug, Deserialize)]
+/// All or none: every id must be visible to the caller.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct BatchRequest {
     pub action: BatchAction,
+    /// 1–500 ids (`employee_ids` accepted too).
     #[serde(alias = "employee_ids")]
     pub user_ids: Vec<Uuid>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResult {
+    pub action: &'static str,
+    pub affected: u64,
+}
+
+/// `GET /users/{id}`: the user with their work-log figures.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserDetail {
+    #[serde(flatten)]
+    pub user: UserView,
+    pub work_logs_count: u64,
+    pub avg_self_rating: Option<f64>,
+    pub avg_supervisor_rating: Option<f64>,
+}
+
+/// A role the user holds, and since when.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserRole {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub assigned_at: DateTime<Utc>,
 }

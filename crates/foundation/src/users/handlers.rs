@@ -1,4 +1,4 @@
-use super::dto::{CreateUser, GENDERS, ListUsers, UpdateUser};
+use super::dto::{CreateUser, GENDERS, ListUsers, UpdateUser, UserDetail};
 use super::model::user;
 use super::service::{self, NewAccount};
 use crate::AppState;
@@ -8,8 +8,9 @@ use crate::perm::{UserCreate, UserDelete, UserList, UserView};
 use axum::extract::State;
 use axum::response::Response;
 use chrono::Utc;
+use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NoData, NotFound};
 use crm_common::api::validate::Validator;
-use crm_common::api::{Json, PageParams, Path, Query, RecordsPage, ok};
+use crm_common::api::{Envelope, Json, PageParams, Path, Query, RecordsPage, ok};
 use crm_common::auth::{Authorized, CurrentUser};
 use crm_common::{ApiError, ApiResult};
 use sea_orm::{
@@ -18,6 +19,23 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+/// Create a user
+///
+/// The account joins `organization_id` as a member with `role_ids`.
+#[utoipa::path(
+    post,
+    path = "/api/foundation/users",
+    tag = "users",
+    request_body = CreateUser,
+    responses(
+        (status = 200, description = "The new user", body = Envelope<super::dto::UserView>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Authorized<UserCreate>,
@@ -63,6 +81,22 @@ pub async fn create(
     Ok(ok(service::view(&state.db, created).await?))
 }
 
+/// List users
+///
+/// Newest first; the caller's organization's members unless a platform administrator asks for
+/// another organization or for all.
+#[utoipa::path(
+    get,
+    path = "/api/foundation/users",
+    tag = "users",
+    params(ListUsers),
+    responses(
+        (status = 200, description = "A page of users", body = Envelope<RecordsPage<super::dto::UserView>>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Authorized<UserList>,
@@ -110,20 +144,54 @@ pub async fn list(
     Ok(ok(RecordsPage::new(records, total, page, size)))
 }
 
+/// Get a user
+#[utoipa::path(
+    get,
+    path = "/api/foundation/users/{user_id}",
+    tag = "users",
+    params(("user_id" = Uuid, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The user and their work-log figures", body = Envelope<UserDetail>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Authorized<UserView>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Response> {
     let found = service::find_visible(&state.db, &caller, id, false).await?;
-    let mut data = serde_json::to_value(service::view(&state.db, found).await?)?;
+    let user = service::view(&state.db, found).await?;
     let stats = crate::worklogs::service::stats(&state.db, id).await?;
-    data["work_logs_count"] = serde_json::json!(stats.work_logs_count);
-    data["avg_self_rating"] = serde_json::json!(stats.avg_self_rating);
-    data["avg_supervisor_rating"] = serde_json::json!(stats.avg_supervisor_rating);
-    Ok(ok(data))
+    Ok(ok(UserDetail {
+        user,
+        work_logs_count: stats.work_logs_count,
+        avg_self_rating: stats.avg_self_rating,
+        avg_supervisor_rating: stats.avg_supervisor_rating,
+    }))
 }
 
+/// Update a user
+///
+/// A stale `version` answers 409 with the user as it now is.
+#[utoipa::path(
+    put,
+    path = "/api/foundation/users/{user_id}",
+    tag = "users",
+    params(("user_id" = Uuid, Path, description = "The user's id")),
+    request_body = UpdateUser,
+    responses(
+        (status = 200, description = "The updated user", body = Envelope<super::dto::UserView>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: CurrentUser,
@@ -218,6 +286,22 @@ async fn stale(state: &AppState, current: user::Model) -> ApiError {
     ApiError::Conflict { message: "the user was changed by someone else; reload and retry".into(), current }
 }
 
+/// Delete a user
+///
+/// A soft delete: the account can no longer log in, and `PUT /users/{id}/restore` brings it back.
+#[utoipa::path(
+    delete,
+    path = "/api/foundation/users/{user_id}",
+    tag = "users",
+    params(("user_id" = Uuid, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "Deleted", body = Envelope<NoData>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Authorized<UserDelete>,
@@ -231,6 +315,20 @@ pub async fn delete(
     Ok(ok(()))
 }
 
+/// Restore a deleted user
+#[utoipa::path(
+    put,
+    path = "/api/foundation/users/{user_id}/restore",
+    tag = "users",
+    params(("user_id" = Uuid, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The restored user", body = Envelope<super::dto::UserView>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn restore(
     State(state): State<AppState>,
     caller: Authorized<UserDelete>,

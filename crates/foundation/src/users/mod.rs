@@ -14,7 +14,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/users", post(handlers::create).get(handlers::list))
         .route("/users/batch", post(actions::batch))
-        .route("/employees/batch", post(actions::batch))
+        .route("/employees/batch", post(actions::batch_employees))
         .route("/users/{user_id}", get(handlers::get).put(handlers::update).delete(handlers::delete))
         .route("/users/{user_id}/restore", put(handlers::restore))
         .route("/users/{user_id}/lock", post(actions::lock))
@@ -24,6 +24,27 @@ pub fn routes() -> Router<AppState> {
         .route("/users/{user_id}/roles", get(actions::roles))
         .route("/users/{user_id}/roles/{role_id}", post(actions::grant_role).delete(actions::revoke_role))
 }
+
+/// The operations [`routes`] mounts, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    handlers::create,
+    handlers::list,
+    actions::batch,
+    actions::batch_employees,
+    handlers::get,
+    handlers::update,
+    handlers::delete,
+    handlers::restore,
+    actions::lock,
+    actions::unlock,
+    actions::reset_password,
+    actions::change_password,
+    actions::roles,
+    actions::grant_role,
+    actions::revoke_role,
+))]
+pub struct Api;
 
 /// Shared by the users handlers: forget a user's cached standing after a change to it.
 pub(crate) async fn changed(state: &AppState, user_id: uuid::Uuid) {

@@ -4,38 +4,51 @@ use super::model as work_log;
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_common::api::validate::Validator;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 pub const STATUSES: &[&str] = &["completed", "in_progress", "not_started"];
 
-#[derive(Debug, Deserialize)]
+/// A log of the caller's own work, in the organization the request acts in.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateWorkLog {
     pub work_date: NaiveDate,
     pub content: String,
+    /// `completed` (default), `in_progress` or `not_started`.
     pub completion_status: Option<String>,
+    /// 1–5.
     pub self_rating: Option<i16>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Every field optional.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateWorkLog {
     pub work_date: Option<NaiveDate>,
     pub content: Option<String>,
     pub completion_status: Option<String>,
+    /// 1–5; `null` clears it.
     #[serde(default, deserialize_with = "crate::patch::nullable")]
+    #[schema(value_type = Option<i16>)]
     pub self_rating: Option<Option<i16>>,
+    /// Optimistic locking: when given and stale, the update is refused with 409.
     pub version: Option<i32>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct RateWorkLog {
+    /// 1–5.
     pub supervisor_rating: i16,
     pub supervisor_comment: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListWorkLogs {
+    /// From 1.
     pub page: Option<u64>,
+    /// 1–100, default 20.
     pub size: Option<u64>,
+    /// Alias of `size`.
     pub page_size: Option<u64>,
     /// The author's user id.
     pub employee_id: Option<Uuid>,
@@ -58,7 +71,7 @@ pub fn validate(content: Option<&str>, status: Option<&str>, self_rating: Option
         .finish()
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct WorkLogView {
     pub id: Uuid,
     pub organization_id: Uuid,

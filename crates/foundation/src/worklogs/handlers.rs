@@ -1,4 +1,4 @@
-use super::dto::{CreateWorkLog, ListWorkLogs, RateWorkLog, UpdateWorkLog, rating_ok, validate};
+use super::dto::{CreateWorkLog, ListWorkLogs, RateWorkLog, UpdateWorkLog, WorkLogView, rating_ok, validate};
 use super::model as work_log;
 use super::service;
 use crate::AppState;
@@ -6,7 +6,8 @@ use crate::perm::{WorklogCreate, WorklogUpdate, WorklogView};
 use axum::extract::State;
 use axum::response::Response;
 use chrono::Utc;
-use crm_common::api::{Json, Page, PageParams, Path, Query, ok};
+use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NotFound};
+use crm_common::api::{Envelope, Json, Page, PageParams, Path, Query, ok};
 use crm_common::auth::{Authorized, CurrentUser};
 use crm_common::{ApiError, ApiResult};
 use sea_orm::{
@@ -15,6 +16,19 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+/// Log a day's work
+#[utoipa::path(
+    post,
+    path = "/api/foundation/worklogs",
+    tag = "worklogs",
+    request_body = CreateWorkLog,
+    responses(
+        (status = 200, description = "The new work log", body = Envelope<WorkLogView>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Authorized<WorklogCreate>,
@@ -43,7 +57,21 @@ pub async fn create(
     Ok(ok(service::view(&state.db, saved).await?))
 }
 
+/// List work logs
+///
 /// The caller's own logs, or the whole organization's for those who supervise it.
+#[utoipa::path(
+    get,
+    path = "/api/foundation/worklogs",
+    tag = "worklogs",
+    params(ListWorkLogs),
+    responses(
+        (status = 200, description = "A page of work logs, newest work date first", body = Envelope<Page<WorkLogView>>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Authorized<WorklogView>,
@@ -79,6 +107,20 @@ pub async fn list(
     Ok(ok(Page::new(service::views(&state.db, rows).await?, total, page, size)))
 }
 
+/// Get a work log
+#[utoipa::path(
+    get,
+    path = "/api/foundation/worklogs/{worklog_id}",
+    tag = "worklogs",
+    params(("worklog_id" = Uuid, Path, description = "The work log's id")),
+    responses(
+        (status = 200, description = "The work log", body = Envelope<WorkLogView>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Authorized<WorklogView>,
@@ -88,7 +130,24 @@ pub async fn get(
     Ok(ok(service::view(&state.db, log).await?))
 }
 
+/// Update a work log
+///
 /// Only the author changes a log's content.
+#[utoipa::path(
+    put,
+    path = "/api/foundation/worklogs/{worklog_id}",
+    tag = "worklogs",
+    params(("worklog_id" = Uuid, Path, description = "The work log's id")),
+    request_body = UpdateWorkLog,
+    responses(
+        (status = 200, description = "The updated work log", body = Envelope<WorkLogView>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Authorized<WorklogUpdate>,
@@ -124,8 +183,24 @@ pub async fn update(
     Ok(ok(service::view(&state.db, saved).await?))
 }
 
+/// Rate a work log as its supervisor
+///
 /// A supervisor's rating: by a manager of the log's organization or a holder of `worklog.rate`,
 /// never by the author.
+#[utoipa::path(
+    post,
+    path = "/api/foundation/worklogs/{worklog_id}/rate",
+    tag = "worklogs",
+    params(("worklog_id" = Uuid, Path, description = "The work log's id")),
+    request_body = RateWorkLog,
+    responses(
+        (status = 200, description = "The rated work log", body = Envelope<WorkLogView>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn rate(
     State(state): State<AppState>,
     caller: CurrentUser,

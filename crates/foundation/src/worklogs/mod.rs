@@ -16,3 +16,8 @@ pub fn routes() -> Router<AppState> {
         .route("/worklogs/{worklog_id}", get(handlers::get).put(handlers::update))
         .route("/worklogs/{worklog_id}/rate", post(handlers::rate))
 }
+
+/// The operations [`routes`] mounts, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(handlers::create, handlers::list, handlers::get, handlers::update, handlers::rate))]
+pub struct Api;

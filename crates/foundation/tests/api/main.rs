@@ -12,6 +12,7 @@ mod commands;
 mod domains;
 mod helpers;
 mod menus;
+mod openapi;
 mod organizations;
 mod positions;
 mod processes;
