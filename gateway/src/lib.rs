@@ -8,6 +8,7 @@
 pub mod body;
 pub mod config;
 pub mod context;
+pub mod docs;
 pub mod local;
 pub mod phases;
 pub mod pipeline;
@@ -145,6 +146,7 @@ fn assemble(config: &Config, redirect_to: Option<u16>) -> Result<Gateway, Startu
         trusted: config.common.trusted_proxies.clone(),
         body_limit: config.common.body_limit_bytes,
         health_deadline: config.health_deadline,
+        docs: docs::Docs::new(config.health_deadline),
         redirect_to,
         tracer: config.traces.clone().or_else(crm_common::telemetry::otlp::global),
         metrics,

@@ -1,7 +1,9 @@
 //! What the gateway answers itself: `/health`, `/health/services` (fan-out to every service with
-//! a deadline), `/metrics`, and the plain-HTTP → HTTPS redirect.
+//! a deadline), `/metrics`, the API documentation (`/openapi.json`, `/docs`; see [`crate::docs`]),
+//! and the plain-HTTP → HTTPS redirect.
 
 use crate::context::RequestContext;
+use crate::docs::Asset;
 use crate::phases::route::RouteTable;
 use crate::upstream::ProbeResult;
 use axum::body::Body;
@@ -103,6 +105,8 @@ pub enum Local {
     Health,
     ServicesHealth,
     Metrics,
+    OpenApi,
+    Docs(Asset),
 }
 
 /// Which of the gateway's own routes a request is for; `None` when it is for an upstream.
@@ -114,12 +118,15 @@ pub fn match_local(method: &Method, ctx: &mut RequestContext) -> Option<Local> {
         "/health" => Local::Health,
         "/health/services" => Local::ServicesHealth,
         "/metrics" => Local::Metrics,
-        _ => return None,
+        "/openapi.json" => Local::OpenApi,
+        path => Local::Docs(Asset::at(path)?),
     };
     ctx.route = match local {
         Local::Health => "gateway:health",
         Local::ServicesHealth => "gateway:health_services",
         Local::Metrics => "gateway:metrics",
+        Local::OpenApi => "gateway:openapi",
+        Local::Docs(_) => "gateway:docs",
     }
     .into();
     Some(local)

@@ -6,6 +6,7 @@
 //! every request, refused or not.
 
 use crate::context::{Connection, RequestContext, Scheme};
+use crate::docs::Docs;
 use crate::local::{self, Local};
 use crate::phases::authenticate::Authenticator;
 use crate::phases::edge::{self, Cors};
@@ -36,6 +37,8 @@ pub struct Gateway {
     pub(crate) trusted: Vec<IpAddr>,
     pub(crate) body_limit: usize,
     pub(crate) health_deadline: Duration,
+    /// The merged OpenAPI document, kept for a short while.
+    pub(crate) docs: Docs,
     /// The HTTPS port plain requests are redirected to; `None` = serve plain requests.
     pub(crate) redirect_to: Option<u16>,
     /// Where server spans go; `None` = traces are not exported (and `traceparent` passes through).
@@ -91,6 +94,8 @@ impl Gateway {
                     self.limiter.report_fallbacks();
                     local::metrics(&self.metrics)
                 }
+                Local::OpenApi => self.docs.openapi(&self.routes).await,
+                Local::Docs(asset) => asset.response(),
             });
         }
         // The route is looked up first only to label logs and metrics; an unknown service is

@@ -8,6 +8,7 @@ mod upstream;
 
 mod auth;
 mod cli;
+mod docs;
 mod edge;
 mod failures;
 mod health;
