@@ -103,12 +103,15 @@ where
 pub struct IdleTimeout<B> {
     inner: B,
     idle: Duration,
-    timer: Pin<Box<Sleep>>,
+    last_frame: Instant,
+    /// Armed only when the body is waiting: a response that streams without stalling (the common
+    /// case) never registers a timer.
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl<B> IdleTimeout<B> {
     pub fn new(inner: B, idle: Duration) -> Self {
-        Self { inner, idle, timer: Box::pin(tokio::time::sleep(idle)) }
+        Self { inner, idle, last_frame: Instant::now(), timer: None }
     }
 }
 
@@ -122,11 +125,20 @@ where
 
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         if let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx) {
-            let deadline = Instant::now() + self.idle;
-            self.timer.as_mut().reset(deadline);
+            self.last_frame = Instant::now();
             return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
         }
-        if self.timer.as_mut().poll(cx).is_ready() {
+        let deadline = self.last_frame + self.idle;
+        let timer = match &mut self.timer {
+            Some(timer) => {
+                if timer.deadline() != deadline {
+                    timer.as_mut().reset(deadline);
+                }
+                timer
+            }
+            slot @ None => slot.insert(Box::pin(tokio::time::sleep_until(deadline))),
+        };
+        if timer.as_mut().poll(cx).is_ready() {
             return Poll::Ready(Some(Err(Box::new(Stalled(self.idle)))));
         }
         Poll::Pending

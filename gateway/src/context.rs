@@ -23,10 +23,23 @@ impl Scheme {
 }
 
 /// What the listener knows about the connection.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Connection {
     pub peer: SocketAddr,
     pub scheme: Scheme,
+    /// The peer's address as a header value, rendered once per connection, not per request.
+    peer_value: HeaderValue,
+}
+
+impl Connection {
+    pub fn new(peer: SocketAddr, scheme: Scheme) -> Self {
+        let peer_value = HeaderValue::from_str(&peer.ip().to_string()).unwrap_or(HeaderValue::from_static("unknown"));
+        Self { peer, scheme, peer_value }
+    }
+
+    pub fn peer_header(&self) -> HeaderValue {
+        self.peer_value.clone()
+    }
 }
 
 /// The state of one rate-limit class for this request, reported in `X-RateLimit-*`.

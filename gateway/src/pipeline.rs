@@ -87,16 +87,9 @@ impl Gateway {
         }
         if let Some(local) = local::match_local(&parts.method, ctx) {
             self.auth.run(&parts, ctx).await?;
-            return Ok(match local {
-                Local::Health => local::health(self.started),
-                Local::ServicesHealth => local::services_health(&self.routes, self.health_deadline).await,
-                Local::Metrics => {
-                    self.limiter.report_fallbacks();
-                    local::metrics(&self.metrics)
-                }
-                Local::OpenApi => self.docs.openapi(&self.routes).await,
-                Local::Docs(asset) => asset.response(),
-            });
+            // Boxed, like every rare path below: an inlined future would make the state machine
+            // of every proxied request as large as its largest branch.
+            return Ok(Box::pin(self.local(local)).await);
         }
         // The route is looked up first only to label logs and metrics; an unknown service is
         // reported after authentication, so the route table is not revealed to anonymous callers.
@@ -110,9 +103,26 @@ impl Gateway {
         // A login is also counted per account, which only its (small) body names: that one body
         // is read, counted and forwarded as read. Every other body streams.
         if self.limiter.enabled() && login::applies(&parts.method, &ctx.path) {
-            let request = login::run(&self.limiter, parts, body, self.body_limit, ctx).await?;
-            return self.proxy.forward(request, ctx, target).await;
+            return Box::pin(async {
+                let request = login::run(&self.limiter, parts, body, self.body_limit, ctx).await?;
+                self.proxy.forward(request, ctx, target).await
+            })
+            .await;
         }
         self.proxy.forward(Request::from_parts(parts, body), ctx, target).await
+    }
+
+    /// What the gateway answers itself.
+    async fn local(&self, local: Local) -> Response<Body> {
+        match local {
+            Local::Health => local::health(self.started),
+            Local::ServicesHealth => local::services_health(&self.routes, self.health_deadline).await,
+            Local::Metrics => {
+                self.limiter.report_fallbacks();
+                local::metrics(&self.metrics)
+            }
+            Local::OpenApi => self.docs.openapi(&self.routes).await,
+            Local::Docs(asset) => asset.response(),
+        }
     }
 }

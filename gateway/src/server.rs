@@ -71,9 +71,10 @@ async fn connection<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let info = Connection { peer, scheme };
+    let info = Connection::new(peer, scheme);
     let service = service_fn(move |request| {
         let gateway = gateway.clone();
+        let info = info.clone();
         async move { Ok::<_, Infallible>(gateway.handle(request, info).await) }
     });
     let conn = http1::Builder::new()

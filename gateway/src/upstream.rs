@@ -24,6 +24,8 @@ pub struct Upstream {
     pub name: String,
     /// `http://host:port` plus an optional base path, without a trailing slash.
     base: String,
+    /// The base split up when it has no path, so that a request's URI is rebuilt without parsing.
+    origin: Option<(http::uri::Scheme, http::uri::Authority)>,
     pub client: HttpClient,
     permits: Arc<Semaphore>,
     circuit: Circuit,
@@ -41,9 +43,16 @@ impl Upstream {
             .pool_max_idle_per_host(settings.max_concurrency.min(64))
             .pool_timer(TokioTimer::new())
             .build(connector);
+        let base = base.trim_end_matches('/').to_owned();
+        let origin = base.parse::<Uri>().ok().and_then(|uri| {
+            let bare = uri.path() == "/" && uri.query().is_none() && !base.ends_with("/");
+            let parts = uri.into_parts();
+            parts.scheme.zip(parts.authority).filter(|_| bare)
+        });
         Self {
             name: name.to_owned(),
-            base: base.trim_end_matches('/').to_owned(),
+            base,
+            origin,
             client,
             permits: Arc::new(Semaphore::new(settings.max_concurrency.max(1))),
             circuit: Circuit::new(settings.circuit_failures.max(1), settings.circuit_open),
@@ -54,6 +63,17 @@ impl Upstream {
     /// The upstream URI of a request target (path and query as the client sent them).
     pub fn uri(&self, path_and_query: &str) -> Result<Uri, http::uri::InvalidUri> {
         format!("{}{path_and_query}", self.base).parse()
+    }
+
+    /// The upstream URI of a request whose target was checked by the identify phase.
+    pub fn target(&self, original: Uri) -> Result<Uri, http::Error> {
+        let path_and_query = original.into_parts().path_and_query;
+        match (&self.origin, path_and_query) {
+            (Some((scheme, authority)), Some(pq)) => {
+                Ok(Uri::builder().scheme(scheme.clone()).authority(authority.clone()).path_and_query(pq).build()?)
+            }
+            (_, pq) => Ok(self.uri(pq.as_ref().map_or("/", |p| p.as_str()))?),
+        }
     }
 
     /// A slot for one request, or `None` when the service already has its maximum in flight.
@@ -221,6 +241,17 @@ pub fn spawn_prober(upstreams: Vec<Weak<Upstream>>, interval: Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn targets_keep_path_and_query_under_the_base() {
+        let settings = crate::config::Config::local(Vec::new(), String::new(), Default::default()).upstream;
+        let plain = Upstream::new("a", "http://127.0.0.1:9000/", &settings);
+        let uri = plain.target("/api/a/x?y=1".parse().unwrap()).unwrap();
+        assert_eq!(uri.to_string(), "http://127.0.0.1:9000/api/a/x?y=1");
+        let prefixed = Upstream::new("b", "http://127.0.0.1:9000/base", &settings);
+        let uri = prefixed.target("/api/b/x?y=1".parse().unwrap()).unwrap();
+        assert_eq!(uri.to_string(), "http://127.0.0.1:9000/base/api/b/x?y=1");
+    }
 
     #[test]
     fn circuit_opens_and_closes() {

@@ -3,10 +3,9 @@
 //! [`crate::body::LimitedBody`]), and the security and CORS headers every response leaves with.
 
 use crate::context::{RequestContext, Scheme};
-use crate::phases::identify::TRACEPARENT;
+use crate::phases::identify::{REQUEST_ID_NAME, TRACEPARENT_NAME};
 use axum::body::Body;
 use crm_common::ApiError;
-use crm_common::http::REQUEST_ID_HEADER;
 use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode, header};
 
@@ -106,10 +105,10 @@ pub fn check_length(parts: &Parts, limit: usize) -> Result<(), ApiError> {
 pub fn finish(response: &mut Response<Body>, ctx: &RequestContext, cors: &Cors) {
     let h = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
-        h.insert(REQUEST_ID_HEADER, v);
+        h.insert(REQUEST_ID_NAME, v);
     }
     if let Ok(v) = HeaderValue::from_str(&ctx.traceparent) {
-        h.insert(TRACEPARENT, v);
+        h.insert(TRACEPARENT_NAME, v);
     }
     if let Some(rate) = ctx.rate {
         for (name, value) in [

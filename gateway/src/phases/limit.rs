@@ -96,7 +96,8 @@ impl Limiter {
                 Class::Login => format!("rl:login:ip:{}", ctx.client_ip),
                 other => format!("rl:{}:{caller}", other.name()),
             };
-            self.count(ctx, class, &key).await?;
+            // Boxed: the counter's store round trip would otherwise grow every request's future.
+            Box::pin(self.count(ctx, class, &key)).await?;
         }
         Ok(())
     }

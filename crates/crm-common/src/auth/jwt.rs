@@ -8,6 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::Utc;
 use ed25519_dalek::{Signature, Signer as _, SigningKey};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Tokens longer than this are refused without parsing.
@@ -127,12 +128,15 @@ impl Default for VerifierSettings {
     }
 }
 
+/// Token → (claims, key-set generation they were verified under).
+type VerifiedMap = std::collections::HashMap<Box<str>, (Arc<Claims>, u64), foldhash::fast::RandomState>;
+
 /// Tokens whose signature was verified recently, by their exact bytes. A signature check costs
 /// tens of microseconds and a client sends the same token for its whole lifetime, so a hit skips
 /// it; the time-dependent claims (`exp`, `nbf`) are still checked on every use, and a change of
 /// the key set invalidates every entry.
 struct VerifiedCache {
-    entries: std::sync::Mutex<std::collections::HashMap<Box<str>, (Claims, u64)>>,
+    entries: std::sync::Mutex<VerifiedMap>,
     capacity: usize,
 }
 
@@ -156,13 +160,13 @@ impl Verifier {
         self.verified.entries.lock().map_or(0, |m| m.len())
     }
 
-    fn remembered(&self, token: &str) -> Option<Claims> {
+    fn remembered(&self, token: &str) -> Option<Arc<Claims>> {
         let entries = self.verified.entries.lock().ok()?;
         let (claims, generation) = entries.get(token)?;
         (*generation == self.keys.generation()).then(|| claims.clone())
     }
 
-    fn remember(&self, token: &str, claims: &Claims) {
+    fn remember(&self, token: &str, claims: &Arc<Claims>) {
         if let Ok(mut entries) = self.verified.entries.lock() {
             // Bounded: when full, start over rather than track recency on the hot path.
             if entries.len() >= self.verified.capacity {
@@ -176,7 +180,8 @@ impl Verifier {
         &self.keys
     }
 
-    pub async fn verify(&self, token: &str) -> Result<Claims, JwtError> {
+    /// The token's claims, shared: a remembered token costs no copy of its claims.
+    pub async fn verify(&self, token: &str) -> Result<Arc<Claims>, JwtError> {
         if let Some(claims) = self.remembered(token) {
             self.check_claims(&claims, Utc::now().timestamp())?;
             return Ok(claims);
@@ -190,12 +195,13 @@ impl Verifier {
             return Err(JwtError::Malformed);
         }
         let kid = header.kid.ok_or(JwtError::UnknownKey)?;
-        let key = self.keys.get_or_refresh(&kid).await.ok_or(JwtError::UnknownKey)?;
+        // Boxed: the key-set fetch is rare, and inlined it would grow every caller's future.
+        let key = Box::pin(self.keys.get_or_refresh(&kid)).await.ok_or(JwtError::UnknownKey)?;
         let sig_bytes = B64.decode(parts.2).map_err(|_| JwtError::Malformed)?;
         let signature = Signature::from_slice(&sig_bytes).map_err(|_| JwtError::Signature)?;
         let signed = &token[..parts.0.len() + 1 + parts.1.len()];
         key.verify_strict(signed.as_bytes(), &signature).map_err(|_| JwtError::Signature)?;
-        let claims: Claims = decode_json(parts.1)?;
+        let claims: Arc<Claims> = Arc::new(decode_json(parts.1)?);
         self.check_claims(&claims, Utc::now().timestamp())?;
         self.remember(token, &claims);
         Ok(claims)
@@ -268,7 +274,7 @@ mod tests {
         let (signer, verifier) = setup();
         let c = claims(60);
         let token = signer.sign(&c).unwrap();
-        assert_eq!(verifier.verify(&token).await.unwrap(), c);
+        assert_eq!(*verifier.verify(&token).await.unwrap(), c);
     }
 
     #[tokio::test]

@@ -39,6 +39,10 @@ fn connection_tokens(headers: &HeaderMap) -> Vec<String> {
 /// Drops the hop-by-hop headers (the fixed list and whatever `Connection` names). For an upgrade,
 /// `Connection: upgrade` and `Upgrade` are kept: they must reach the next hop.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
+    // Most messages carry none of them: one pass over the names instead of a lookup per name.
+    if !headers.keys().any(|name| HOP_BY_HOP.contains(name) || name == header::UPGRADE) {
+        return;
+    }
     for token in connection_tokens(headers) {
         if keep_upgrade && token == "upgrade" {
             continue;
@@ -60,17 +64,16 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
 /// Prepares client headers for the upstream.
 pub fn to_upstream(headers: &mut HeaderMap, ctx: &RequestContext, trusted: &[IpAddr], upgrade: bool) {
     let from_trusted = trusted.contains(&ctx.connection.peer.ip());
-    let peer = ctx.connection.peer.ip().to_string();
     strip_hop_by_hop(headers, upgrade);
     // The client's `Expect: 100-continue` was answered by this hop when its body was read.
     headers.remove(header::EXPECT);
     let host = headers.remove(header::HOST);
     // A chain from a trusted proxy is extended; anything else a client claims is replaced.
     let forwarded_for = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
-        Some(chain) if from_trusted => format!("{chain}, {peer}"),
-        _ => peer,
+        Some(chain) if from_trusted => HeaderValue::from_str(&format!("{chain}, {}", ctx.connection.peer.ip())).ok(),
+        _ => Some(ctx.connection.peer_header()),
     };
-    if let Ok(v) = HeaderValue::from_str(&forwarded_for) {
+    if let Some(v) = forwarded_for {
         headers.insert(X_FORWARDED_FOR, v);
     }
     if !(from_trusted && headers.contains_key(&X_FORWARDED_PROTO)) {

@@ -107,8 +107,9 @@ impl Proxy {
         let upgrade = headers::is_upgrade(request.headers());
         let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut request));
         let (mut parts, body) = request.into_parts();
-        let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
-        parts.uri = upstream.uri(&path_and_query).map_err(|_| ApiError::bad_request("invalid request path"))?;
+        parts.uri = upstream
+            .target(std::mem::take(&mut parts.uri))
+            .map_err(|_| ApiError::bad_request("invalid request path"))?;
         parts.version = Version::HTTP_11;
         headers::to_upstream(&mut parts.headers, ctx, &self.trusted, upgrade);
         let may_retry = !upgrade && retryable(&parts.method, &parts.headers, &body);
