@@ -123,6 +123,9 @@ fn mounted_routes() -> BTreeSet<(String, String)> {
     let mut routes = BTreeSet::new();
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
+        for unread in [".route_service(", ".nest_service(", ".fallback_service("] {
+            assert!(!text.contains(unread), "{}: {unread} mounts routes this reader does not see", file.display());
+        }
         let relative = file.strip_prefix(&src).unwrap();
         let module = relative.components().next().and_then(|c| c.as_os_str().to_str()).unwrap_or_default();
         // Other binaries (`src/bin/`, `main.rs`) are not the service's router.
