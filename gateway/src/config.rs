@@ -99,6 +99,13 @@ pub struct Config {
     /// Where the gateway's server spans go. `None` = the process-wide exporter that
     /// `OTEL_EXPORTER_OTLP_ENDPOINT` starts (see `crm_common::telemetry`), if any.
     pub traces: Option<Tracer>,
+    /// Worker threads, each serving its own connections on its own event loop.
+    pub workers: usize,
+}
+
+/// One worker per core the process may use.
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 fn err(name: &str, reason: impl Into<String>) -> ConfigError {
@@ -192,6 +199,7 @@ impl Config {
                 probe_interval: millis("CRM_HEALTH_PROBE_INTERVAL_MS", 5000)?,
             },
             traces: None,
+            workers: parse_env("CRM_GATEWAY_WORKERS", default_workers())?.max(1),
             common,
         })
     }
@@ -243,6 +251,8 @@ impl Config {
                 probe_interval: Duration::from_secs(5),
             },
             traces: None,
+            // More than one, so that tests exercise connections spread over workers.
+            workers: 2,
         }
     }
 }
@@ -277,6 +287,8 @@ ENVIRONMENT (a .env file in the working directory is read too):
   CRM_JWKS_MIN_REFRESH_SECS  least time between two JWKS fetches for unknown key ids (default 10)
   CRM_JWT_ISSUER, CRM_JWT_AUDIENCE  expected iss/aud (default bantu-crm)
   CRM_GATEWAY_VERIFY_JWT   false disables token verification — for benchmarks only (default true)
+  CRM_GATEWAY_WORKERS      worker threads, each with its own event loop and upstream connections
+                           (default: the number of cores available)
   CRM_TRUSTED_PROXIES      peers whose X-Forwarded-For is believed (default 127.0.0.1,::1)
   CRM_CORS_ORIGINS         allowed browser origins, comma-separated; * = any origin without
                            credentials (default none)

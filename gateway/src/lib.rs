@@ -48,10 +48,17 @@ pub enum StartupError {
 }
 
 /// A bound, ready-to-serve gateway.
+///
+/// Connections are accepted on the runtime that runs it and served on `workers` threads, each
+/// with its own single-threaded event loop and its own upstream connections, so a request never
+/// changes thread (see [`server`]). What they share (route table, key set, counters, metrics) is
+/// behind the one [`Gateway`]. Background work (health probes, exporters) stays on the runtime
+/// that built the application.
 pub struct Application {
     plain: TcpListener,
     tls: Option<(TcpListener, TlsAcceptor)>,
     gateway: Arc<Gateway>,
+    workers: usize,
 }
 
 impl Application {
@@ -70,7 +77,7 @@ impl Application {
             None => None,
         };
         let gateway = Arc::new(assemble(&config, tls_port.filter(|_| config.http_redirect))?);
-        Ok(Self { plain, tls, gateway })
+        Ok(Self { plain, tls, gateway, workers: config.workers.max(1) })
     }
 
     /// The plain-HTTP port.
@@ -87,18 +94,23 @@ impl Application {
         self.run_until(crm_common::http::shutdown_signal()).await
     }
 
-    /// Serves until `stop` resolves, then drains open connections (bounded).
+    /// Serves until `stop` resolves (or this future is dropped), then lets every worker drain its
+    /// open connections (bounded).
     pub async fn run_until(self, stop: impl Future<Output = ()>) -> std::io::Result<()> {
         let (tx, rx) = tokio::sync::watch::channel(false);
-        let plain = tokio::spawn(server::serve(self.plain, None, self.gateway.clone(), rx.clone()));
-        let secure = self.tls.map(|(listener, acceptor)| {
-            tokio::spawn(server::serve(listener, Some(acceptor), self.gateway.clone(), rx.clone()))
-        });
+        let workers = Arc::new(server::Workers::start(self.workers, self.gateway.clone(), rx.clone())?);
+        let plain = tokio::spawn(server::accept(self.plain, None, workers.clone(), rx.clone()));
+        let secure = self
+            .tls
+            .map(|(listener, acceptor)| tokio::spawn(server::accept(listener, Some(acceptor), workers.clone(), rx)));
         stop.await;
         let _ = tx.send(true);
         let _ = plain.await;
         if let Some(secure) = secure {
             let _ = secure.await;
+        }
+        if let Some(workers) = Arc::into_inner(workers) {
+            let _ = tokio::task::spawn_blocking(move || workers.join()).await;
         }
         if let Some(tracer) = &self.gateway.tracer {
             tracer.flush(std::time::Duration::from_secs(3)).await;
@@ -111,8 +123,11 @@ impl Application {
 /// The gateway's shared state, from configuration.
 fn assemble(config: &Config, redirect_to: Option<u16>) -> Result<Gateway, StartupError> {
     let metrics = Arc::new(Metrics::new());
-    let upstreams: Vec<Arc<Upstream>> =
-        config.services.iter().map(|(name, url)| Arc::new(Upstream::new(name, url, &config.upstream))).collect();
+    let upstreams: Vec<Arc<Upstream>> = config
+        .services
+        .iter()
+        .map(|(name, url)| Arc::new(Upstream::new(name, url, &config.upstream, config.workers.max(1))))
+        .collect();
     upstream::spawn_prober(upstreams.iter().map(Arc::downgrade).collect(), config.upstream.probe_interval);
     let routes =
         RouteTable::new(&upstreams, &config.overrides, &config.upstream.route_timeouts, config.upstream.timeout);

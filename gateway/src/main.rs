@@ -2,7 +2,9 @@ use crm_gateway::config::{Config, HELP};
 use crm_gateway::{Application, StartupError};
 use std::process::ExitCode;
 
-#[tokio::main]
+// This runtime only starts the workers and runs background work (signals, health probes,
+// exporters): requests are served on the worker threads, see `Application`.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     crm_common::config::load_dotenv();
     if std::env::args().skip(1).any(|a| matches!(a.as_str(), "-h" | "--help" | "help")) {

@@ -1,5 +1,8 @@
-//! Listeners: accept connections (through TLS on the HTTPS listener), serve HTTP/1.1 with
-//! upgrades, and on shutdown let open connections finish their current request.
+//! Listeners and workers: connections are accepted on the runtime that started the gateway and
+//! handed to the worker thread with the fewest open connections. Each worker runs its own
+//! single-threaded event loop (TLS handshake, HTTP/1.1 with upgrades, the request pipeline and
+//! its upstream connections), so a request never changes thread; on shutdown every worker lets
+//! its open connections finish their current request.
 
 use crate::context::{Connection, Scheme};
 use crate::pipeline::Gateway;
@@ -9,9 +12,10 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 
@@ -19,14 +23,67 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Serves `listener` until `shutdown` turns true, then waits (bounded) for open connections.
-pub async fn serve(
+/// A connection on its way from the acceptor to a worker.
+struct Accepted {
+    stream: std::net::TcpStream,
+    peer: SocketAddr,
+    tls: Option<TlsAcceptor>,
+}
+
+struct Worker {
+    inbox: mpsc::UnboundedSender<Accepted>,
+    /// Connections the worker has open; the acceptor picks the least loaded worker.
+    open: Arc<AtomicUsize>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+/// The worker threads.
+pub struct Workers(Vec<Worker>);
+
+impl Workers {
+    /// Starts `count` workers; each serves what it is handed until `shutdown` turns true (or its
+    /// sender is dropped), then drains its connections.
+    pub fn start(count: usize, gateway: Arc<Gateway>, shutdown: watch::Receiver<bool>) -> std::io::Result<Self> {
+        let mut workers = Vec::with_capacity(count);
+        for index in 0..count.max(1) {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let (inbox, rx) = mpsc::unbounded_channel();
+            let open = Arc::new(AtomicUsize::new(0));
+            let (gateway, shutdown, counter) = (gateway.clone(), shutdown.clone(), open.clone());
+            let thread = std::thread::Builder::new().name(format!("gateway-worker-{index}")).spawn(move || {
+                crate::upstream::set_worker(index);
+                runtime.block_on(work(rx, counter, gateway, shutdown));
+            })?;
+            workers.push(Worker { inbox, open, thread });
+        }
+        Ok(Self(workers))
+    }
+
+    fn dispatch(&self, accepted: Accepted) {
+        let Some(worker) = self.0.iter().min_by_key(|w| w.open.load(Ordering::Relaxed)) else { return };
+        // Counted here, not when the worker picks it up, so a burst of accepts spreads out.
+        worker.open.fetch_add(1, Ordering::Relaxed);
+        if worker.inbox.send(accepted).is_err() {
+            worker.open.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Waits (blocking) for every worker to finish draining.
+    pub fn join(self) {
+        for worker in self.0 {
+            drop(worker.inbox);
+            let _ = worker.thread.join();
+        }
+    }
+}
+
+/// Accepts on `listener` until `shutdown` turns true, handing each connection to a worker.
+pub async fn accept(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
-    gateway: Arc<Gateway>,
+    workers: Arc<Workers>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -41,12 +98,47 @@ pub async fn serve(
                 continue;
             }
         };
-        let _ = stream.set_nodelay(true);
-        let gateway = gateway.clone();
-        let shutdown = shutdown.clone();
-        let alive = alive_tx.clone();
-        let tls = tls.clone();
+        match stream.into_std() {
+            Ok(stream) => workers.dispatch(Accepted { stream, peer, tls: tls.clone() }),
+            Err(err) => tracing::debug!(error = %err, "accepted connection unusable"),
+        }
+    }
+}
+
+/// Decrements the worker's open-connection count when the connection ends.
+struct Open(Arc<AtomicUsize>);
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// One worker's event loop.
+async fn work(
+    mut inbox: mpsc::UnboundedReceiver<Accepted>,
+    open: Arc<AtomicUsize>,
+    gateway: Arc<Gateway>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
+    loop {
+        let accepted = tokio::select! {
+            accepted = inbox.recv() => accepted,
+            () = stopped(&mut shutdown) => None,
+        };
+        let Some(Accepted { stream, peer, tls }) = accepted else { break };
+        let guard = Open(open.clone());
+        let (gateway, shutdown, alive) = (gateway.clone(), shutdown.clone(), alive_tx.clone());
         tokio::spawn(async move {
+            let stream = match TcpStream::from_std(stream) {
+                Ok(stream) => stream,
+                Err(err) => {
+                    tracing::debug!(error = %err, "accepted connection unusable");
+                    return;
+                }
+            };
+            let _ = stream.set_nodelay(true);
             match tls {
                 None => connection(stream, peer, Scheme::Http, gateway, shutdown).await,
                 Some(acceptor) => match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
@@ -55,7 +147,7 @@ pub async fn serve(
                     Err(_) => tracing::debug!("TLS handshake timed out"),
                 },
             }
-            drop(alive);
+            drop((alive, guard));
         });
     }
     drop(alive_tx);

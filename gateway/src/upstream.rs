@@ -1,6 +1,9 @@
-//! One upstream service: its pooled keep-alive client, a bound on requests in flight, a circuit
+//! One upstream service: its pooled keep-alive clients, a bound on requests in flight, a circuit
 //! that passive failures open and active `/health` probes close, and a retry budget. Each service
 //! has its own of all of these, so a dead or hanging service cannot take capacity from the others.
+//!
+//! Each worker thread has its own client (and so its own pool of connections): a request and the
+//! connection that carries it are served by the same thread, with no hand-over between threads.
 
 use crate::config::Upstreams;
 use axum::body::Body;
@@ -10,12 +13,23 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use serde::Serialize;
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub type HttpClient = Client<HttpConnector, Body>;
+
+thread_local! {
+    /// Which worker this thread is (0 on threads that are not workers).
+    static WORKER: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Marks the current thread as worker `index`; see [`Upstream::client`].
+pub fn set_worker(index: usize) {
+    WORKER.with(|w| w.set(index));
+}
 
 /// Largest `/health` body read from a service.
 const HEALTH_BODY_LIMIT: usize = 64 * 1024;
@@ -26,23 +40,29 @@ pub struct Upstream {
     base: String,
     /// The base split up when it has no path, so that a request's URI is rebuilt without parsing.
     origin: Option<(http::uri::Scheme, http::uri::Authority)>,
-    pub client: HttpClient,
+    /// One per worker thread.
+    clients: Box<[HttpClient]>,
     permits: Arc<Semaphore>,
     circuit: Circuit,
     budget: RetryBudget,
 }
 
 impl Upstream {
-    pub fn new(name: &str, base: &str, settings: &Upstreams) -> Self {
+    pub fn new(name: &str, base: &str, settings: &Upstreams, workers: usize) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(settings.connect_timeout));
         connector.set_nodelay(true);
         connector.enforce_http(true);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(settings.max_concurrency.min(64))
-            .pool_timer(TokioTimer::new())
-            .build(connector);
+        let idle_per_worker = (settings.max_concurrency.min(64) / workers.max(1)).max(4);
+        let clients = (0..workers.max(1))
+            .map(|_| {
+                Client::builder(TokioExecutor::new())
+                    .pool_idle_timeout(Duration::from_secs(60))
+                    .pool_max_idle_per_host(idle_per_worker)
+                    .pool_timer(TokioTimer::new())
+                    .build(connector.clone())
+            })
+            .collect();
         let base = base.trim_end_matches('/').to_owned();
         let origin = base.parse::<Uri>().ok().and_then(|uri| {
             let bare = uri.path() == "/" && uri.query().is_none() && !base.ends_with("/");
@@ -53,7 +73,7 @@ impl Upstream {
             name: name.to_owned(),
             base,
             origin,
-            client,
+            clients,
             permits: Arc::new(Semaphore::new(settings.max_concurrency.max(1))),
             circuit: Circuit::new(settings.circuit_failures.max(1), settings.circuit_open),
             budget: RetryBudget::new(settings.retry_budget_ratio),
@@ -63,6 +83,12 @@ impl Upstream {
     /// The upstream URI of a request target (path and query as the client sent them).
     pub fn uri(&self, path_and_query: &str) -> Result<Uri, http::uri::InvalidUri> {
         format!("{}{path_and_query}", self.base).parse()
+    }
+
+    /// The calling worker's client.
+    pub fn client(&self) -> &HttpClient {
+        let index = WORKER.with(Cell::get);
+        &self.clients[index % self.clients.len()]
     }
 
     /// The upstream URI of a request whose target was checked by the identify phase.
@@ -123,7 +149,7 @@ impl Upstream {
     async fn fetch_health(&self) -> Result<(StatusCode, serde_json::Value), String> {
         let uri = self.uri("/health").map_err(|e| e.to_string())?;
         let request = Request::get(uri).body(Body::empty()).map_err(|e| e.to_string())?;
-        let response = self.client.request(request).await.map_err(|e| e.to_string())?;
+        let response = self.client().request(request).await.map_err(|e| e.to_string())?;
         let status = response.status();
         let limited = http_body_util::Limited::new(response.into_body(), HEALTH_BODY_LIMIT);
         let bytes = limited.collect().await.map_err(|e| e.to_string())?.to_bytes();
@@ -245,10 +271,10 @@ mod tests {
     #[test]
     fn targets_keep_path_and_query_under_the_base() {
         let settings = crate::config::Config::local(Vec::new(), String::new(), Default::default()).upstream;
-        let plain = Upstream::new("a", "http://127.0.0.1:9000/", &settings);
+        let plain = Upstream::new("a", "http://127.0.0.1:9000/", &settings, 1);
         let uri = plain.target("/api/a/x?y=1".parse().unwrap()).unwrap();
         assert_eq!(uri.to_string(), "http://127.0.0.1:9000/api/a/x?y=1");
-        let prefixed = Upstream::new("b", "http://127.0.0.1:9000/base", &settings);
+        let prefixed = Upstream::new("b", "http://127.0.0.1:9000/base", &settings, 1);
         let uri = prefixed.target("/api/b/x?y=1".parse().unwrap()).unwrap();
         assert_eq!(uri.to_string(), "http://127.0.0.1:9000/base/api/b/x?y=1");
     }

@@ -152,7 +152,7 @@ async fn fetch(upstream: &Upstream) -> Result<serde_json::Value, String> {
     }
     let uri = upstream.uri(&format!("/api/{}/openapi.json", upstream.name)).map_err(|e| e.to_string())?;
     let request = Request::get(uri).body(Body::empty()).map_err(|e| e.to_string())?;
-    let response = upstream.client.request(request).await.map_err(|e| e.to_string())?;
+    let response = upstream.client().request(request).await.map_err(|e| e.to_string())?;
     if response.status() != StatusCode::OK {
         return Err(format!("status {}", response.status()));
     }

@@ -22,18 +22,17 @@ const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host")
 
 /// `Connection: upgrade` with an `Upgrade` header: a WebSocket (or other protocol) handshake.
 pub fn is_upgrade(headers: &HeaderMap) -> bool {
-    headers.contains_key(header::UPGRADE) && connection_tokens(headers).iter().any(|t| t == "upgrade")
+    headers.contains_key(header::UPGRADE) && connection_tokens(headers).any(|t| t.eq_ignore_ascii_case("upgrade"))
 }
 
-fn connection_tokens(headers: &HeaderMap) -> Vec<String> {
+fn connection_tokens(headers: &HeaderMap) -> impl Iterator<Item = &str> {
     headers
         .get_all(header::CONNECTION)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map(|t| t.trim().to_ascii_lowercase())
+        .map(str::trim)
         .filter(|t| !t.is_empty())
-        .collect()
 }
 
 /// Drops the hop-by-hop headers (the fixed list and whatever `Connection` names). For an upgrade,
@@ -43,13 +42,14 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
     if !headers.keys().any(|name| HOP_BY_HOP.contains(name) || name == header::UPGRADE) {
         return;
     }
-    for token in connection_tokens(headers) {
-        if keep_upgrade && token == "upgrade" {
-            continue;
-        }
-        if let Ok(name) = HeaderName::from_bytes(token.as_bytes()) {
-            headers.remove(name);
-        }
+    // Names `Connection` lists beyond the fixed ones (usually none, so nothing is allocated).
+    let named: Vec<HeaderName> = connection_tokens(headers)
+        .filter(|t| !(t.eq_ignore_ascii_case("keep-alive") || t.eq_ignore_ascii_case("close")))
+        .filter(|t| !(keep_upgrade && t.eq_ignore_ascii_case("upgrade")))
+        .filter_map(|t| HeaderName::from_bytes(t.as_bytes()).ok())
+        .collect();
+    for name in named {
+        headers.remove(name);
     }
     for name in &HOP_BY_HOP {
         headers.remove(name);

@@ -210,7 +210,7 @@ async fn send(
     timeout: Duration,
     progress: Option<&Arc<Progress>>,
 ) -> Result<Response<Incoming>, Failure> {
-    let exchange = upstream.client.request(request);
+    let exchange = upstream.client().request(request);
     tokio::pin!(exchange);
     let start = tokio::time::Instant::now();
     let mut deadline = start + timeout;
