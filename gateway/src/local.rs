@@ -66,7 +66,23 @@ pub async fn services_health(routes: &RouteTable, deadline: Duration) -> Respons
         .into_response_with(status)
 }
 
-pub fn metrics(metrics: &Metrics) -> Response<Body> {
+pub fn metrics(metrics: &Metrics, routes: &RouteTable) -> Response<Body> {
+    for upstream in routes.upstreams() {
+        let in_flight = i64::try_from(upstream.in_flight()).unwrap_or(i64::MAX);
+        metrics.gauge_set(
+            "gateway_upstream_in_flight",
+            "Requests being served by each upstream (open upstream exchanges).",
+            &[("upstream", &upstream.name)],
+            in_flight,
+        );
+        let open = i64::try_from(upstream.open_connections()).unwrap_or(i64::MAX);
+        metrics.gauge_set(
+            "gateway_upstream_connections",
+            "Open keep-alive connections to each upstream, busy or idle.",
+            &[("upstream", &upstream.name)],
+            open,
+        );
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], metrics.render()).into_response()
 }
 

@@ -119,7 +119,7 @@ impl Gateway {
             Local::ServicesHealth => local::services_health(&self.routes, self.health_deadline).await,
             Local::Metrics => {
                 self.limiter.report_fallbacks();
-                local::metrics(&self.metrics)
+                local::metrics(&self.metrics, &self.routes)
             }
             Local::OpenApi => self.docs.openapi(&self.routes).await,
             Local::Docs(asset) => asset.response(),

@@ -14,8 +14,7 @@ use crate::phases::route::RouteTable;
 use crate::upstream::Upstream;
 use axum::body::{Body, Bytes};
 use crm_common::ApiError;
-use http::{HeaderValue, Request, Response, StatusCode, header};
-use http_body_util::BodyExt;
+use http::{HeaderValue, Response, StatusCode, header};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
@@ -150,14 +149,10 @@ async fn fetch(upstream: &Upstream) -> Result<serde_json::Value, String> {
     if upstream.circuit_open() {
         return Err("circuit open".into());
     }
-    let uri = upstream.uri(&format!("/api/{}/openapi.json", upstream.name)).map_err(|e| e.to_string())?;
-    let request = Request::get(uri).body(Body::empty()).map_err(|e| e.to_string())?;
-    let response = upstream.client().request(request).await.map_err(|e| e.to_string())?;
-    if response.status() != StatusCode::OK {
-        return Err(format!("status {}", response.status()));
+    let (status, bytes) = upstream.get(&format!("/api/{}/openapi.json", upstream.name), DOCUMENT_LIMIT).await?;
+    if status != StatusCode::OK {
+        return Err(format!("status {status}"));
     }
-    let limited = http_body_util::Limited::new(response.into_body(), DOCUMENT_LIMIT);
-    let bytes = limited.collect().await.map_err(|e| e.to_string())?.to_bytes();
     let doc: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
     if !doc["paths"].is_object() {
         return Err("not an OpenAPI document".into());

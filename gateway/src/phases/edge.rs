@@ -70,12 +70,15 @@ impl Cors {
 
     fn decorate(&self, headers: &mut HeaderMap, origin: Option<&HeaderValue>) {
         // The gateway alone decides CORS: whatever an upstream said is replaced.
-        for name in [
+        static DECIDED: [HeaderName; 3] = [
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
             header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        ] {
-            headers.remove(name);
+        ];
+        if headers.keys().any(|name| DECIDED.contains(name)) {
+            for name in &DECIDED {
+                headers.remove(name);
+            }
         }
         if let Some((value, credentials)) = self.allow(origin) {
             headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);

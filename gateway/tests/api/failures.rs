@@ -114,3 +114,32 @@ async fn circuit_opens_on_failures_and_health_probes_close_it() {
     let text = gw.metrics().await;
     assert!(metric(&text, r#"gateway_upstream_errors_total{upstream="flaky",kind="circuit_open"}"#).unwrap() >= 1.0);
 }
+
+#[tokio::test]
+async fn upstream_connections_are_kept_alive_and_replaced_when_the_service_closes_them() {
+    let service = TestUpstream::start_with_idle_close("closing", Some(Duration::from_millis(150))).await;
+    let gw = TestGateway::spawn(&[("closing", service.url())], |_| {}).await;
+    let token = gw.token();
+    let t = Some(token.as_str());
+    for _ in 0..20 {
+        assert_eq!(gw.client.get("/api/closing/x", t).await.status.as_u16(), 200);
+    }
+    let used = service.connections();
+    assert!(used <= 2, "20 requests in a row share kept-alive connections, not {used}");
+    let text = gw.metrics().await;
+    let open = metric(&text, r#"gateway_upstream_connections{upstream="closing"}"#).unwrap_or_default();
+    assert!(open >= 1.0, "open connections are reported: {text}");
+
+    // The service closes the idle connections; requests after that, with or without a body,
+    // go out on new ones instead of failing on the closed ones.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    for i in 0..3 {
+        let r = gw.client.post_json("/api/closing/x", t, &serde_json::json!({ "n": i })).await;
+        assert_eq!(r.status.as_u16(), 200, "{}", String::from_utf8_lossy(&r.body));
+        assert_eq!(gw.client.get("/api/closing/x", t).await.status.as_u16(), 200);
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(service.connections() > used, "closed connections were replaced");
+    let text = gw.metrics().await;
+    assert_eq!(metric(&text, r#"gateway_upstream_errors_total{upstream="closing",kind="bad_response"}"#), None);
+}

@@ -34,30 +34,49 @@ pub struct TestUpstream {
 struct State {
     name: String,
     hits: AtomicUsize,
+    connections: AtomicUsize,
     broken: AtomicBool,
 }
 
 impl TestUpstream {
     pub async fn start(name: &str) -> Self {
+        Self::start_with_idle_close(name, None).await
+    }
+
+    /// An upstream that closes a kept-alive connection once it has been idle for `idle_close`
+    /// (as servers with a keep-alive timeout do), without announcing it.
+    pub async fn start_with_idle_close(name: &str, idle_close: Option<Duration>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let state = Arc::new(State { name: name.into(), hits: AtomicUsize::new(0), broken: AtomicBool::new(false) });
+        let state = Arc::new(State {
+            name: name.into(),
+            hits: AtomicUsize::new(0),
+            connections: AtomicUsize::new(0),
+            broken: AtomicBool::new(false),
+        });
         let shared = state.clone();
         tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else { continue };
+                shared.connections.fetch_add(1, Ordering::SeqCst);
                 let state = shared.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |req| handle(state.clone(), req));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .timer(TokioTimer::new())
-                        .serve_connection(TokioIo::new(stream), service)
-                        .with_upgrades()
-                        .await;
+                    let mut builder = hyper::server::conn::http1::Builder::new();
+                    builder.timer(TokioTimer::new());
+                    if let Some(idle) = idle_close {
+                        builder.header_read_timeout(idle);
+                    }
+                    let _ = builder.serve_connection(TokioIo::new(stream), service).with_upgrades().await;
                 });
             }
         });
         Self { port, state }
+    }
+
+    /// Connections accepted so far (health checks included).
+    pub fn connections(&self) -> usize {
+        self.state.connections.load(Ordering::SeqCst)
     }
 
     pub fn url(&self) -> String {

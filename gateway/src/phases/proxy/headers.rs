@@ -5,7 +5,8 @@ use crate::context::RequestContext;
 use http::{HeaderMap, HeaderName, HeaderValue, header};
 use std::net::IpAddr;
 
-const HOP_BY_HOP: [HeaderName; 8] = [
+const HOP_COUNT: usize = 8;
+static HOP_BY_HOP: [HeaderName; HOP_COUNT] = [
     header::CONNECTION,
     HeaderName::from_static("keep-alive"),
     HeaderName::from_static("proxy-connection"),
@@ -38,8 +39,16 @@ fn connection_tokens(headers: &HeaderMap) -> impl Iterator<Item = &str> {
 /// Drops the hop-by-hop headers (the fixed list and whatever `Connection` names). For an upgrade,
 /// `Connection: upgrade` and `Upgrade` are kept: they must reach the next hop.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
-    // Most messages carry none of them: one pass over the names instead of a lookup per name.
-    if !headers.keys().any(|name| HOP_BY_HOP.contains(name) || name == header::UPGRADE) {
+    // One pass over the names: most messages carry none of them, or only `Connection`.
+    let mut present = [false; HOP_COUNT];
+    let mut upgrade = false;
+    for name in headers.keys() {
+        if let Some(i) = HOP_BY_HOP.iter().position(|h| h == name) {
+            present[i] = true;
+        }
+        upgrade |= name == header::UPGRADE;
+    }
+    if !upgrade && !present.contains(&true) {
         return;
     }
     // Names `Connection` lists beyond the fixed ones (usually none, so nothing is allocated).
@@ -51,12 +60,12 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
     for name in named {
         headers.remove(name);
     }
-    for name in &HOP_BY_HOP {
+    for (name, _) in HOP_BY_HOP.iter().zip(present).filter(|(_, p)| *p) {
         headers.remove(name);
     }
     if keep_upgrade {
         headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-    } else {
+    } else if upgrade {
         headers.remove(header::UPGRADE);
     }
 }

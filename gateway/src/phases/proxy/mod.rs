@@ -13,10 +13,10 @@ use crate::body::{BoxError, Guarded, IdleTimeout, LimitedBody, Progress};
 use crate::context::RequestContext;
 use crate::phases::route::Target;
 use crate::upstream::Upstream;
+use crate::upstream::pool::{Lease, LeasedBody, SendError};
 use axum::body::Body;
 use crm_common::ApiError;
 use crm_common::http::Metrics;
-use http::request::Parts;
 use http::{HeaderMap, Method, Request, Response, StatusCode, Version};
 use hyper::body::{Bytes, Incoming};
 use std::net::IpAddr;
@@ -28,28 +28,6 @@ pub struct Proxy {
     pub trusted: Vec<IpAddr>,
     pub body_limit: usize,
     pub retries: u32,
-}
-
-/// Counts a request in flight to an upstream for as long as it (or its response body) lives.
-struct InFlight {
-    metrics: Arc<Metrics>,
-    upstream: String,
-}
-
-const IN_FLIGHT: &str = "gateway_upstream_in_flight";
-const IN_FLIGHT_HELP: &str = "Requests being served by each upstream (open upstream exchanges).";
-
-impl InFlight {
-    fn new(metrics: Arc<Metrics>, upstream: &str) -> Self {
-        metrics.gauge_add(IN_FLIGHT, IN_FLIGHT_HELP, &[("upstream", upstream)], 1);
-        Self { metrics, upstream: upstream.to_owned() }
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.metrics.gauge_add(IN_FLIGHT, IN_FLIGHT_HELP, &[("upstream", &self.upstream)], -1);
-    }
 }
 
 enum Failure {
@@ -101,7 +79,6 @@ impl Proxy {
             self.error(ctx, &upstream.name, "saturated");
             return Err(ApiError::Unavailable("service busy".into()));
         };
-        let in_flight = InFlight::new(self.metrics.clone(), &upstream.name);
         upstream.on_request();
 
         let upgrade = headers::is_upgrade(request.headers());
@@ -112,20 +89,21 @@ impl Proxy {
             .map_err(|_| ApiError::bad_request("invalid request path"))?;
         parts.version = Version::HTTP_11;
         headers::to_upstream(&mut parts.headers, ctx, &self.trusted, upgrade);
+        if let Some(host) = upstream.host() {
+            parts.headers.insert(http::header::HOST, host.clone());
+        }
         let may_retry = !upgrade && retryable(&parts.method, &parts.headers, &body);
-
-        let outcome = if may_retry {
-            self.send_retrying(&upstream, parts, target.timeout).await
+        let (request, progress) = if may_retry {
+            (Request::from_parts(parts, Body::empty()), None)
         } else {
             let (body, progress) = LimitedBody::new(body, self.body_limit);
-            let request = Request::from_parts(parts, Body::new(body));
-            send(&upstream, request, target.timeout, Some(&progress)).await
+            (Request::from_parts(parts, Body::new(body)), Some(progress))
         };
-
-        let mut response = match outcome {
-            Ok(response) => response,
-            Err(failure) => return Err(self.fail(ctx, &upstream, failure)),
-        };
+        let (mut response, lease) =
+            match self.exchange(&upstream, request, may_retry, target.timeout, progress.as_ref()).await {
+                Ok(exchanged) => exchanged,
+                Err(failure) => return Err(self.fail(ctx, &upstream, failure)),
+            };
         upstream.record_success();
 
         if response.status() == StatusCode::SWITCHING_PROTOCOLS
@@ -133,33 +111,36 @@ impl Proxy {
         {
             let upstream_upgrade = hyper::upgrade::on(&mut response);
             upgrade::tunnel(client_upgrade, upstream_upgrade, ctx.request_id.clone());
+            drop(lease);
             let (mut parts, _) = response.into_parts();
             headers::strip_hop_by_hop(&mut parts.headers, true);
             return Ok(Response::from_parts(parts, Body::empty()));
         }
         let (mut parts, body) = response.into_parts();
         headers::strip_hop_by_hop(&mut parts.headers, false);
-        let body = Guarded::new(IdleTimeout::new(body, target.timeout), (permit, in_flight));
+        let body = Guarded::new(IdleTimeout::new(LeasedBody::new(body, lease), target.timeout), permit);
         Ok(Response::from_parts(parts, Body::new(body)))
     }
 
-    /// Bodiless idempotent requests: the request can be rebuilt, so connect errors are retried.
-    async fn send_retrying(
+    /// The exchange, with connect errors retried for bodiless idempotent requests (`may_retry`)
+    /// within the upstream's budget: the pool hands back a request it could not send.
+    async fn exchange(
         &self,
         upstream: &Upstream,
-        parts: Parts,
+        mut request: Request<Body>,
+        may_retry: bool,
         timeout: Duration,
-    ) -> Result<Response<Incoming>, Failure> {
+        progress: Option<&Arc<Progress>>,
+    ) -> Result<(Response<Incoming>, Lease), Failure> {
         let mut attempt = 0;
         loop {
-            let mut request = Request::new(Body::empty());
-            *request.method_mut() = parts.method.clone();
-            *request.uri_mut() = parts.uri.clone();
-            *request.version_mut() = parts.version;
-            *request.headers_mut() = parts.headers.clone();
-            match send(upstream, request, timeout, None).await {
-                Err(Failure::Connect(reason)) if attempt < self.retries && upstream.try_retry() => {
+            match send(upstream, request, timeout, progress).await {
+                Ok(exchanged) => return Ok(exchanged),
+                Err((Failure::Connect(reason), Some(unsent)))
+                    if may_retry && attempt < self.retries && upstream.try_retry() =>
+                {
                     attempt += 1;
+                    request = unsent;
                     self.metrics.inc(
                         "gateway_upstream_retries_total",
                         "Requests sent again after a connect error (bodiless GET/HEAD/OPTIONS only).",
@@ -168,7 +149,7 @@ impl Proxy {
                     );
                     tracing::debug!(upstream = %upstream.name, attempt, reason, "retrying after connect error");
                 }
-                other => return other,
+                Err((failure, _)) => return Err(failure),
             }
         }
     }
@@ -203,49 +184,36 @@ impl Proxy {
 }
 
 /// One exchange, with the response timeout measured from the later of the start and the last
-/// request-body frame.
+/// request-body frame. A request that could not be sent comes back with its failure.
 async fn send(
     upstream: &Upstream,
     request: Request<Body>,
     timeout: Duration,
     progress: Option<&Arc<Progress>>,
-) -> Result<Response<Incoming>, Failure> {
-    let exchange = upstream.client().request(request);
+) -> Result<(Response<Incoming>, Lease), (Failure, Option<Request<Body>>)> {
+    let exchange = upstream.send(request);
     tokio::pin!(exchange);
     let start = tokio::time::Instant::now();
     let mut deadline = start + timeout;
     loop {
         tokio::select! {
             result = &mut exchange => {
-                return match result {
-                    Ok(response) => Ok(response),
-                    Err(_) if progress.is_some_and(|p| p.exceeded()) => Err(Failure::TooLarge),
-                    Err(err) if err.is_connect() => Err(Failure::Connect(error_chain(&err))),
-                    Err(err) if client_body_failed(&err) => Err(Failure::ClientBody(error_chain(&err))),
-                    Err(err) => Err(Failure::BadResponse(error_chain(&err))),
-                };
+                return result.map_err(|(err, unsent)| match err {
+                    SendError::Connect(reason) => (Failure::Connect(reason), unsent),
+                    SendError::Exchange(_) if progress.is_some_and(|p| p.exceeded()) => (Failure::TooLarge, None),
+                    SendError::Exchange(err) if err.is_user() => (Failure::ClientBody(error_chain(&err)), None),
+                    SendError::Exchange(err) => (Failure::BadResponse(error_chain(&err)), None),
+                });
             }
             () = tokio::time::sleep_until(deadline) => {
                 let active = progress.map(|p| p.last_activity() + timeout);
                 match active {
                     Some(later) if later > deadline => deadline = later,
-                    _ => return Err(Failure::Timeout),
+                    _ => return Err((Failure::Timeout, None)),
                 }
             }
         }
     }
-}
-
-/// Whether hyper gave up because reading the client's body failed (hyper calls that a user error).
-fn client_body_failed(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut source = err.source();
-    while let Some(cause) = source {
-        if let Some(hyper_err) = cause.downcast_ref::<hyper::Error>() {
-            return hyper_err.is_user();
-        }
-        source = cause.source();
-    }
-    false
 }
 
 fn error_chain(err: &dyn std::error::Error) -> String {

@@ -1,110 +1,151 @@
-//! One upstream service: its pooled keep-alive clients, a bound on requests in flight, a circuit
-//! that passive failures open and active `/health` probes close, and a retry budget. Each service
-//! has its own of all of these, so a dead or hanging service cannot take capacity from the others.
+//! One upstream service: its keep-alive connection pools, a bound on requests in flight, a
+//! circuit that passive failures open and active `/health` probes close, and a retry budget. Each
+//! service has its own of all of these, so a dead or hanging service cannot take capacity from the
+//! others.
 //!
-//! Each worker thread has its own client (and so its own pool of connections): a request and the
-//! connection that carries it are served by the same thread, with no hand-over between threads.
+//! Each worker thread has its own pool of connections (see [`pool`]): a request and the connection
+//! that carries it are served by the same thread, with no hand-over between threads.
+
+pub mod pool;
 
 use crate::config::Upstreams;
 use axum::body::Body;
-use http::{Request, StatusCode, Uri};
+use http::{HeaderValue, Request, Response, StatusCode, Uri, header};
 use http_body_util::BodyExt;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper::body::Bytes;
+use hyper::body::Incoming;
+use pool::{Lease, Pool, SendError};
 use serde::Serialize;
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-pub type HttpClient = Client<HttpConnector, Body>;
-
 thread_local! {
-    /// Which worker this thread is (0 on threads that are not workers).
-    static WORKER: Cell<usize> = const { Cell::new(0) };
+    /// Which worker this thread is; `None` on threads that are not workers.
+    static WORKER: Cell<Option<usize>> = const { Cell::new(None) };
 }
 
-/// Marks the current thread as worker `index`; see [`Upstream::client`].
+/// Marks the current thread as worker `index`; see [`Upstream::pool`].
 pub fn set_worker(index: usize) {
-    WORKER.with(|w| w.set(index));
+    WORKER.with(|w| w.set(Some(index)));
 }
 
 /// Largest `/health` body read from a service.
 const HEALTH_BODY_LIMIT: usize = 64 * 1024;
+/// How long an unused connection is kept.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct Upstream {
     pub name: String,
-    /// `http://host:port` plus an optional base path, without a trailing slash.
-    base: String,
-    /// The base split up when it has no path, so that a request's URI is rebuilt without parsing.
-    origin: Option<(http::uri::Scheme, http::uri::Authority)>,
-    /// One per worker thread.
-    clients: Box<[HttpClient]>,
+    /// The path every request's path is appended to (`""` when the base URL has none).
+    base_path: String,
+    /// `Host` for requests to this service, rendered once.
+    host: Option<HeaderValue>,
+    /// One per worker thread, and a last one for everything else (probes, documentation).
+    pools: Box<[Pool]>,
+    open: Arc<AtomicUsize>,
     permits: Arc<Semaphore>,
+    max_concurrency: usize,
     circuit: Circuit,
     budget: RetryBudget,
 }
 
 impl Upstream {
+    /// `base` is `http://host[:port][/path]` (checked by the configuration).
     pub fn new(name: &str, base: &str, settings: &Upstreams, workers: usize) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(settings.connect_timeout));
-        connector.set_nodelay(true);
-        connector.enforce_http(true);
-        let idle_per_worker = (settings.max_concurrency.min(64) / workers.max(1)).max(4);
-        let clients = (0..workers.max(1))
-            .map(|_| {
-                Client::builder(TokioExecutor::new())
-                    .pool_idle_timeout(Duration::from_secs(60))
-                    .pool_max_idle_per_host(idle_per_worker)
-                    .pool_timer(TokioTimer::new())
-                    .build(connector.clone())
-            })
+        let uri = base.parse::<Uri>().ok();
+        let authority = uri.as_ref().and_then(Uri::authority);
+        let host = authority.filter(|a| !a.as_str().contains('@')).and_then(|a| HeaderValue::from_str(a.as_str()).ok());
+        let address = authority.map_or_else(String::new, |a| format!("{}:{}", a.host(), a.port_u16().unwrap_or(80)));
+        let base_path = uri.as_ref().map_or("", |u| u.path()).trim_end_matches('/').to_owned();
+        let open = Arc::new(AtomicUsize::new(0));
+        let workers = workers.max(1);
+        let max_idle = (settings.max_concurrency.min(64) / workers).max(4);
+        let pools = (0..=workers)
+            .map(|_| Pool::new(address.clone(), settings.connect_timeout, IDLE_TIMEOUT, max_idle, open.clone()))
             .collect();
-        let base = base.trim_end_matches('/').to_owned();
-        let origin = base.parse::<Uri>().ok().and_then(|uri| {
-            let bare = uri.path() == "/" && uri.query().is_none() && !base.ends_with("/");
-            let parts = uri.into_parts();
-            parts.scheme.zip(parts.authority).filter(|_| bare)
-        });
         Self {
             name: name.to_owned(),
-            base,
-            origin,
-            clients,
+            base_path,
+            host,
+            pools,
+            open,
             permits: Arc::new(Semaphore::new(settings.max_concurrency.max(1))),
+            max_concurrency: settings.max_concurrency.max(1),
             circuit: Circuit::new(settings.circuit_failures.max(1), settings.circuit_open),
             budget: RetryBudget::new(settings.retry_budget_ratio),
         }
     }
 
-    /// The upstream URI of a request target (path and query as the client sent them).
-    pub fn uri(&self, path_and_query: &str) -> Result<Uri, http::uri::InvalidUri> {
-        format!("{}{path_and_query}", self.base).parse()
+    /// The calling worker's pool.
+    fn pool(&self) -> &Pool {
+        let last = self.pools.len() - 1;
+        let index = WORKER.with(Cell::get).map_or(last, |i| i % last.max(1));
+        &self.pools[index]
     }
 
-    /// The calling worker's client.
-    pub fn client(&self) -> &HttpClient {
-        let index = WORKER.with(Cell::get);
-        &self.clients[index % self.clients.len()]
+    /// Sends `request` (origin-form target, `Host` set) on this worker's connections.
+    pub async fn send(
+        &self,
+        request: Request<Body>,
+    ) -> Result<(Response<Incoming>, Lease), (SendError, Option<Request<Body>>)> {
+        self.pool().send(request).await
     }
 
-    /// The upstream URI of a request whose target was checked by the identify phase.
+    /// The request target upstream: the client's path and query (already checked by the identify
+    /// phase) below the service's base path.
     pub fn target(&self, original: Uri) -> Result<Uri, http::Error> {
-        let path_and_query = original.into_parts().path_and_query;
-        match (&self.origin, path_and_query) {
-            (Some((scheme, authority)), Some(pq)) => {
-                Ok(Uri::builder().scheme(scheme.clone()).authority(authority.clone()).path_and_query(pq).build()?)
-            }
-            (_, pq) => Ok(self.uri(pq.as_ref().map_or("/", |p| p.as_str()))?),
+        if self.base_path.is_empty() {
+            return Ok(original);
         }
+        let path_and_query = original.path_and_query().map_or("/", |p| p.as_str());
+        Uri::builder().path_and_query(format!("{}{path_and_query}", self.base_path)).build()
+    }
+
+    /// Prepares a request of the gateway's own (`GET path`) for this service.
+    fn own_request(&self, path: &str) -> Result<Request<Body>, String> {
+        let uri = self.target(path.parse::<Uri>().map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+        let mut request = Request::get(uri).body(Body::empty()).map_err(|e| e.to_string())?;
+        if let Some(host) = &self.host {
+            request.headers_mut().insert(header::HOST, host.clone());
+        }
+        Ok(request)
+    }
+
+    /// `GET path` by the gateway itself (health probes, documentation): status and at most
+    /// `limit` bytes of body.
+    pub async fn get(&self, path: &str, limit: usize) -> Result<(StatusCode, Bytes), String> {
+        let request = self.own_request(path)?;
+        let (response, lease) = self.send(request).await.map_err(|(err, _)| match err {
+            SendError::Connect(reason) => reason,
+            SendError::Exchange(err) => err.to_string(),
+        })?;
+        let status = response.status();
+        let body = pool::LeasedBody::new(response.into_body(), lease);
+        let bytes = http_body_util::Limited::new(body, limit).collect().await.map_err(|e| e.to_string())?.to_bytes();
+        Ok((status, bytes))
+    }
+
+    pub fn host(&self) -> Option<&HeaderValue> {
+        self.host.as_ref()
+    }
+
+    /// Open connections to this service, over all workers.
+    pub fn open_connections(&self) -> usize {
+        self.open.load(Ordering::Relaxed)
     }
 
     /// A slot for one request, or `None` when the service already has its maximum in flight.
     pub fn try_acquire(&self) -> Option<OwnedSemaphorePermit> {
         self.permits.clone().try_acquire_owned().ok()
+    }
+
+    /// Requests being served right now: the permits taken (a permit lives as long as the response
+    /// body), read when metrics are scraped rather than counted per request.
+    pub fn in_flight(&self) -> usize {
+        self.max_concurrency.saturating_sub(self.permits.available_permits())
     }
 
     pub fn circuit_open(&self) -> bool {
@@ -147,12 +188,7 @@ impl Upstream {
     }
 
     async fn fetch_health(&self) -> Result<(StatusCode, serde_json::Value), String> {
-        let uri = self.uri("/health").map_err(|e| e.to_string())?;
-        let request = Request::get(uri).body(Body::empty()).map_err(|e| e.to_string())?;
-        let response = self.client().request(request).await.map_err(|e| e.to_string())?;
-        let status = response.status();
-        let limited = http_body_util::Limited::new(response.into_body(), HEALTH_BODY_LIMIT);
-        let bytes = limited.collect().await.map_err(|e| e.to_string())?.to_bytes();
+        let (status, bytes) = self.get("/health", HEALTH_BODY_LIMIT).await?;
         Ok((status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null)))
     }
 }
@@ -271,12 +307,12 @@ mod tests {
     #[test]
     fn targets_keep_path_and_query_under_the_base() {
         let settings = crate::config::Config::local(Vec::new(), String::new(), Default::default()).upstream;
-        let plain = Upstream::new("a", "http://127.0.0.1:9000/", &settings, 1);
-        let uri = plain.target("/api/a/x?y=1".parse().unwrap()).unwrap();
-        assert_eq!(uri.to_string(), "http://127.0.0.1:9000/api/a/x?y=1");
-        let prefixed = Upstream::new("b", "http://127.0.0.1:9000/base", &settings, 1);
-        let uri = prefixed.target("/api/b/x?y=1".parse().unwrap()).unwrap();
-        assert_eq!(uri.to_string(), "http://127.0.0.1:9000/base/api/b/x?y=1");
+        let plain = Upstream::new("a", "http://127.0.0.1:9000", &settings, 1);
+        assert_eq!(plain.target("/api/a/x?y=1".parse().unwrap()).unwrap(), "/api/a/x?y=1");
+        assert_eq!(plain.host().unwrap(), "127.0.0.1:9000");
+        let prefixed = Upstream::new("b", "http://svc.internal/base/", &settings, 1);
+        assert_eq!(prefixed.target("/api/b/x?y=1".parse().unwrap()).unwrap(), "/base/api/b/x?y=1");
+        assert_eq!(prefixed.host().unwrap(), "svc.internal");
     }
 
     #[test]

@@ -1,0 +1,202 @@
+//! Keep-alive HTTP/1.1 connections to one upstream, for one worker.
+//!
+//! A request takes the most recently used idle connection, or opens a new one; the connection
+//! comes back when its response body has been read to the end (see [`LeasedBody`]) — one whose
+//! body was abandoned is closed instead, since it cannot carry another exchange. Requests are sent
+//! with `try_send_request`, which hands a request back when it was not sent at all — a pooled
+//! connection the service closed in the meantime — so it goes out on another connection, and a
+//! failed connect returns the request to the caller, which may retry it without having kept a copy.
+
+use axum::body::Body;
+use http::{Request, Response};
+use hyper::body::{Bytes, Frame, Incoming, SizeHint};
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_util::rt::TokioIo;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, ready};
+use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
+
+pub struct Pool {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// `host:port`, resolved at each connect (a service's address may change).
+    authority: String,
+    connect_timeout: Duration,
+    idle_timeout: Duration,
+    max_idle: usize,
+    idle: Mutex<Vec<Idle>>,
+    /// Open connections of the whole upstream (shared by its pools), for `/metrics`.
+    open: Arc<AtomicUsize>,
+}
+
+struct Idle {
+    sender: SendRequest<Body>,
+    since: Instant,
+}
+
+/// Why an exchange failed.
+pub enum SendError {
+    /// No connection could be opened; nothing was sent.
+    Connect(String),
+    /// The request went out, at least in part, and no valid response head came back.
+    Exchange(hyper::Error),
+}
+
+/// The connection a response arrived on: back to the pool when dropped, if the exchange was
+/// completed ([`Lease::complete`]); closed otherwise.
+pub struct Lease {
+    sender: Option<SendRequest<Body>>,
+    pool: Arc<Inner>,
+    complete: bool,
+}
+
+impl Lease {
+    pub fn complete(&mut self) {
+        self.complete = true;
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let Some(sender) = self.sender.take()
+            && self.complete
+        {
+            self.pool.put(sender);
+        }
+    }
+}
+
+/// A response body that completes its [`Lease`] when it has been read to the end.
+pub struct LeasedBody {
+    inner: Incoming,
+    lease: Lease,
+}
+
+impl LeasedBody {
+    pub fn new(inner: Incoming, lease: Lease) -> Self {
+        Self { inner, lease }
+    }
+}
+
+impl hyper::body::Body for LeasedBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let frame = ready!(Pin::new(&mut self.inner).poll_frame(cx));
+        match &frame {
+            None => self.lease.complete(),
+            Some(Ok(_)) if self.inner.is_end_stream() => self.lease.complete(),
+            _ => {}
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Pool {
+    pub fn new(
+        authority: String,
+        connect_timeout: Duration,
+        idle_timeout: Duration,
+        max_idle: usize,
+        open: Arc<AtomicUsize>,
+    ) -> Self {
+        let idle = Mutex::new(Vec::with_capacity(max_idle));
+        Self { inner: Arc::new(Inner { authority, connect_timeout, idle_timeout, max_idle, idle, open }) }
+    }
+
+    /// One exchange. On a connect failure the request comes back with the error.
+    pub async fn send(
+        &self,
+        mut request: Request<Body>,
+    ) -> Result<(Response<Incoming>, Lease), (SendError, Option<Request<Body>>)> {
+        loop {
+            let (mut sender, pooled) = match self.inner.take() {
+                Some(sender) => (sender, true),
+                // Boxed: the handshake's future is large, and connecting is the rare case.
+                None => match Box::pin(self.inner.connect()).await {
+                    Ok(sender) => (sender, false),
+                    Err(reason) => return Err((SendError::Connect(reason), Some(request))),
+                },
+            };
+            // A connection given back a moment ago may still be winding up its last exchange.
+            if pooled && !sender.is_ready() && sender.ready().await.is_err() {
+                continue;
+            }
+            match sender.try_send_request(request).await {
+                Ok(response) => {
+                    let lease = Lease { sender: Some(sender), pool: self.inner.clone(), complete: false };
+                    return Ok((response, lease));
+                }
+                Err(mut err) => match err.take_message() {
+                    // Never sent: the idle connection went away meanwhile. Another one will do.
+                    Some(unsent) if pooled => request = unsent,
+                    Some(unsent) => return Err((SendError::Connect(err.into_error().to_string()), Some(unsent))),
+                    None => return Err((SendError::Exchange(err.into_error()), None)),
+                },
+            }
+        }
+    }
+}
+
+impl Inner {
+    /// The most recently used idle connection that is still open; closed and expired ones are
+    /// dropped on the way.
+    fn take(&self) -> Option<SendRequest<Body>> {
+        let mut idle = self.idle.lock().ok()?;
+        let now = Instant::now();
+        if idle.first().is_some_and(|oldest| now.duration_since(oldest.since) >= self.idle_timeout) {
+            idle.retain(|c| now.duration_since(c.since) < self.idle_timeout);
+        }
+        while let Some(connection) = idle.pop() {
+            if !connection.sender.is_closed() {
+                return Some(connection.sender);
+            }
+        }
+        None
+    }
+
+    fn put(&self, sender: SendRequest<Body>) {
+        if sender.is_closed() {
+            return;
+        }
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < self.max_idle
+        {
+            idle.push(Idle { sender, since: Instant::now() });
+        }
+    }
+
+    async fn connect(&self) -> Result<SendRequest<Body>, String> {
+        let stream = tokio::time::timeout(self.connect_timeout, TcpStream::connect(self.authority.as_str()))
+            .await
+            .map_err(|_| format!("connect to {} timed out", self.authority))?
+            .map_err(|e| format!("connect to {}: {e}", self.authority))?;
+        let _ = stream.set_nodelay(true);
+        let (mut sender, connection) =
+            http1::Builder::new().handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
+        let open = self.open.clone();
+        open.fetch_add(1, Ordering::Relaxed);
+        tokio::spawn(async move {
+            if let Err(err) = connection.with_upgrades().await {
+                tracing::debug!(error = %err, "upstream connection ended with an error");
+            }
+            open.fetch_sub(1, Ordering::Relaxed);
+        });
+        sender.ready().await.map_err(|e| e.to_string())?;
+        Ok(sender)
+    }
+}
