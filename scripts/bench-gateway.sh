@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Gateway benchmark: one trivial upstream (an nginx `return 200`), reached
+# Gateway benchmark: one trivial upstream (its own nginx process answering `return 200`), reached
 #   direct | through nginx as a keep-alive reverse proxy | through crm-gateway, JWT off | JWT on.
-# Same load generator (wrk), same connections, interleaved rounds, median of the rounds.
-# Prints throughput and p50/p99 as ratios to nginx, the latency added over direct, and the
-# gateway's idle and under-load RSS.
+# The proxies get the same number of workers (nginx worker_processes = CRM_GATEWAY_WORKERS), for
+# each count in BENCH_WORKERS. Same load generator (wrk), same connections, interleaved rounds,
+# median of the rounds. Prints throughput and p50/p99 as ratios to nginx, the latency added over
+# direct, CPU time per request of each proxy, and the gateway's idle and under-load RSS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${BENCH_ROUNDS:-5}
 DURATION=${BENCH_DURATION:-8s}
 CONNS=${BENCH_CONNECTIONS:-32}
+WORKER_COUNTS=${BENCH_WORKERS:-1 2}
 out=bench-results
 mkdir -p "$out"
 for tool in wrk nginx; do
@@ -20,72 +22,93 @@ cargo build -q --release -p crm-foundation -p crm-gateway
 
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; nginx -p "$work" -c nginx.conf -s stop 2>/dev/null || true; rm -rf "$work"; }
+stop_gateways() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; pids=(); }
+stop_nginx() { for d in up px; do [ -f "$work/$d/nginx.pid" ] && nginx -p "$work/$d" -c nginx.conf -s stop 2>/dev/null || true; done; }
+cleanup() { stop_gateways; kill "${fnd_pid:-0}" 2>/dev/null || true; stop_nginx; rm -rf "$work"; }
 trap cleanup EXIT
+[ -n "${BENCH_KEEP_LOGS:-}" ] && trap "cp $work/*.log /tmp/ 2>/dev/null; cleanup" EXIT
 
 UP=18190 NGX=18191 GW_OFF=18192 GW_ON=18193 FND=18194
-cat > "$work/nginx.conf" <<NGINX
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/error.log warn;
+nginx_conf() { # dir workers body
+  mkdir -p "$work/$1"
+  cat > "$work/$1/nginx.conf" <<NGINX
+worker_processes $2;
+pid $work/$1/nginx.pid;
+error_log $work/$1/error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
-  upstream trivial { server 127.0.0.1:$UP; keepalive 64; }
-  server { listen 127.0.0.1:$UP; location / { return 200 "ok\n"; } }
-  server {
-    listen 127.0.0.1:$NGX;
-    location / {
-      proxy_pass http://trivial;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-    }
-  }
+  $3
 }
 NGINX
-nginx -p "$work" -c nginx.conf
+  nginx -p "$work/$1" -c nginx.conf
+}
+# The upstream is a process of its own, so that neither proxy shares an event loop with it.
+nginx_conf up 1 "server { listen 127.0.0.1:$UP; location / { return 200 \"ok\\n\"; } }"
 
+mkdir -p "$work/f"
 CRM_DATA_DIR=$work/f DATABASE_URL=sqlite://$work/f/f.db CRM_BIND_ADDR=127.0.0.1:$FND RUST_LOG=warn \
   CRM_ADMIN_EMAIL=bench@bantu.local CRM_ADMIN_PASSWORD=Bench12345 target/release/crm-foundation >"$work/f.log" 2>&1 &
-pids+=($!)
+fnd_pid=$!
 for _ in $(seq 1 100); do curl -fsS http://127.0.0.1:$FND/health >/dev/null 2>&1 && break; sleep 0.1; done
 token=$(curl -fsS "http://127.0.0.1:$FND/api/foundation/auth/login" -H 'content-type: application/json' \
   -d '{"email":"bench@bantu.local","password":"Bench12345"}' | sed -E 's/.*"token":"([^"]+)".*/\1/')
 
-gateway() { # port verify
+gateway() { # port verify workers
   CRM_DATA_DIR=$work/g$1 CRM_BIND_ADDR=127.0.0.1:$1 CRM_TLS_ENABLED=false CRM_HTTP_REDIRECT=false \
     CRM_SERVICE_URLS="bench=http://127.0.0.1:$UP,foundation=http://127.0.0.1:$FND" \
     CRM_JWKS_URL="http://127.0.0.1:$FND/api/foundation/auth/jwks.json" CRM_GATEWAY_VERIFY_JWT=$2 \
-    CRM_RATELIMIT_ENABLED=false RUST_LOG=warn target/release/crm-gateway >"$work/g$1.log" 2>&1 &
+    CRM_GATEWAY_WORKERS=$3 CRM_RATELIMIT_ENABLED=false RUST_LOG=warn target/release/crm-gateway >"$work/g$1.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do curl -fsS http://127.0.0.1:$1/health >/dev/null 2>&1 && break; sleep 0.1; done
 }
-gateway $GW_OFF false
-gw_off_pid=${pids[-1]}
-gateway $GW_ON true
-gw_on_pid=${pids[-1]}
-sleep 1
-idle_kb=$(awk '/VmRSS/ {print $2}' /proc/$gw_on_pid/status)
-curl -fsS -o /dev/null -H "Authorization: Bearer $token" http://127.0.0.1:$GW_ON/api/bench/x \
-  || { echo "gateway with JWT refused the benchmark request" >&2; exit 1; }
+cpu_ticks() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo $t; }
 
-run() { # name url [header]
-  local args=(-t2 -c"$CONNS" -d"$DURATION" --latency)
-  [ -n "${3:-}" ] && args+=(-H "$3")
-  wrk "${args[@]}" "$2" > "$work/$1.$r.txt"
-  awk -v n="$1" '/Requests\/sec/ {rps=$2} $1=="50%" {p50=$2} $1=="99%" {p99=$2} END {print n, rps, p50, p99}' "$work/$1.$r.txt"
+run() { # name url pids... ; wrk with the token (the nginx and direct runs send it too, unread)
+  local name=$1 url=$2; shift 2
+  local before; before=$(cpu_ticks "$@")
+  wrk -t2 -c"$CONNS" -d"$DURATION" --latency -H "Authorization: Bearer $token" "$url" > "$work/run.txt"
+  local after; after=$(cpu_ticks "$@")
+  awk -v n="$name" -v w="$workers" -v cpu=$((after - before)) -v hz="$(getconf CLK_TCK)" '
+    /requests in/ {reqs=$1} /Requests\/sec/ {rps=$2} $1=="50%" {p50=$2} $1=="99%" {p99=$2}
+    END {printf "%s %s %s %s %s %.1f\n", w, n, rps, p50, p99, cpu * 1e6 / hz / reqs}' "$work/run.txt"
 }
-: > "$out/gateway_rounds.txt"
-for r in $(seq 1 "$ROUNDS"); do
-  run direct "http://127.0.0.1:$UP/api/bench/x" >> "$out/gateway_rounds.txt"
-  run nginx "http://127.0.0.1:$NGX/api/bench/x" >> "$out/gateway_rounds.txt"
-  run gateway_jwt_off "http://127.0.0.1:$GW_OFF/api/bench/x" >> "$out/gateway_rounds.txt"
-  run gateway_jwt_on "http://127.0.0.1:$GW_ON/api/bench/x" "Authorization: Bearer $token" >> "$out/gateway_rounds.txt"
-  echo "round $r done"
-done
-load_kb=$(awk '/VmHWM/ {print $2}' /proc/$gw_on_pid/status)
 
-python3 - "$out/gateway_rounds.txt" "$idle_kb" "$load_kb" <<'PY' | tee "$out/gateway_summary.txt"
+: > "$out/gateway_rounds.txt"
+: > "$out/gateway_memory.txt"
+for workers in $WORKER_COUNTS; do
+  stop_gateways
+  [ -f "$work/px/nginx.pid" ] && nginx -p "$work/px" -c nginx.conf -s stop && sleep 0.5
+  nginx_conf px "$workers" "upstream trivial { server 127.0.0.1:$UP; keepalive 64; }
+  server {
+    listen 127.0.0.1:$NGX;
+    location / { proxy_pass http://trivial; proxy_http_version 1.1; proxy_set_header Connection \"\"; }
+  }"
+  gateway $GW_OFF false "$workers"
+  gw_off_pid=${pids[-1]}
+  gateway $GW_ON true "$workers"
+  gw_on_pid=${pids[-1]}
+  sleep 1
+  idle_kb=$(awk '/VmRSS/ {print $2}' /proc/$gw_on_pid/status)
+  curl -fsS -o /dev/null -H "Authorization: Bearer $token" http://127.0.0.1:$GW_ON/api/bench/x \
+    || { echo "gateway with JWT refused the benchmark request" >&2; exit 1; }
+  ngx_pids=$(pgrep -P "$(cat "$work/px/nginx.pid")" | tr '\n' ' ')
+  up_pids=$(pgrep -P "$(cat "$work/up/nginx.pid")" | tr '\n' ' ')
+  for r in $(seq 1 "$ROUNDS"); do
+    # shellcheck disable=SC2086
+    {
+      run direct "http://127.0.0.1:$UP/api/bench/x" $up_pids
+      run nginx "http://127.0.0.1:$NGX/api/bench/x" $ngx_pids
+      run gateway_jwt_off "http://127.0.0.1:$GW_OFF/api/bench/x" $gw_off_pid
+      run gateway_jwt_on "http://127.0.0.1:$GW_ON/api/bench/x" $gw_on_pid
+    } >> "$out/gateway_rounds.txt"
+    echo "workers $workers: round $r done"
+  done
+  load_kb=$(awk '/VmHWM/ {print $2}' /proc/$gw_on_pid/status)
+  echo "$workers $idle_kb $load_kb" >> "$out/gateway_memory.txt"
+done
+
+python3 - "$out/gateway_rounds.txt" "$out/gateway_memory.txt" <<'PY' | tee "$out/gateway_summary.txt"
 import sys, statistics
 def ms(v):
     for unit, f in (("us", 1e-3), ("ms", 1.0), ("s", 1e3)):
@@ -94,13 +117,21 @@ def ms(v):
     return float(v)
 rows = {}
 for line in open(sys.argv[1]):
-    name, rps, p50, p99 = line.split()
-    rows.setdefault(name, []).append((float(rps), ms(p50), ms(p99)))
-med = {n: tuple(statistics.median(x[i] for x in v) for i in range(3)) for n, v in rows.items()}
-ng = med["nginx"]; d = med["direct"]
-print(f"{'target':18} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'rps/nginx':>10} {'p99/nginx':>10} {'+p50 vs direct':>15} {'+p99 vs direct':>15}")
-for n in ("direct", "nginx", "gateway_jwt_off", "gateway_jwt_on"):
-    rps, p50, p99 = med[n]
-    print(f"{n:18} {rps:10.0f} {p50:8.3f} {p99:8.3f} {rps/ng[0]:10.2f} {p99/ng[2]:10.2f} {p50-d[1]:15.3f} {p99-d[2]:15.3f}")
-print(f"gateway RSS: idle {int(sys.argv[2])//1024} MiB, peak under load {int(sys.argv[3])//1024} MiB ({len(next(iter(rows.values())))} interleaved rounds, median)")
+    workers, name, rps, p50, p99, cpu = line.split()
+    rows.setdefault((workers, name), []).append((float(rps), ms(p50), ms(p99), float(cpu)))
+memory = {w: (int(i) // 1024, int(l) // 1024) for w, i, l in (line.split() for line in open(sys.argv[2]))}
+for workers in dict.fromkeys(w for w, _ in rows):
+    med = {n: tuple(statistics.median(x[i] for x in v) for i in range(4)) for (w, n), v in rows.items() if w == workers}
+    ng, d = med["nginx"], med["direct"]
+    rounds = len(rows[(workers, "nginx")])
+    print(f"\n{workers} worker(s) per proxy, {rounds} interleaved rounds, medians")
+    print(f"{'target':16} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'rps/nginx':>9} {'p99/nginx':>9} "
+          f"{'+p50':>7} {'+p99':>7} {'cpu us/req':>10}")
+    for n in ("direct", "nginx", "gateway_jwt_off", "gateway_jwt_on"):
+        rps, p50, p99, cpu = med[n]
+        print(f"{n:16} {rps:8.0f} {p50:7.3f} {p99:7.3f} {rps/ng[0]:9.2f} {p99/ng[2]:9.2f} "
+              f"{p50-d[1]:7.3f} {p99-d[2]:7.3f} {cpu:10.1f}")
+    idle, load = memory[workers]
+    print(f"gateway RSS: idle {idle} MiB, peak under load {load} MiB")
+print("\n+p50/+p99: added over direct; cpu us/req: CPU time of the proxy's processes (the upstream's for direct)")
 PY

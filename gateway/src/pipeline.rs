@@ -54,7 +54,9 @@ impl Gateway {
         let request = Request::from_parts(parts, body);
         let id = ctx.request_id.clone();
         let mut response = with_request_id(id, async {
-            match self.phases(request, &mut ctx).await {
+            // Boxed: hyper moves the future it is handed several times per request, and the
+            // pipeline's is several KiB.
+            match Box::pin(self.phases(request, &mut ctx)).await {
                 Ok(response) => response,
                 Err(error) => error.into_response(),
             }
