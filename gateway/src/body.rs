@@ -44,6 +44,9 @@ impl Progress {
     }
 }
 
+/// How much of an over-limit body is still read (and dropped) before the request is refused.
+const DISCARD_LIMIT: usize = 1024 * 1024;
+
 pub struct LimitedBody<B> {
     inner: B,
     seen: usize,
@@ -72,22 +75,34 @@ where
     type Error = BoxError;
 
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        let frame = ready!(Pin::new(&mut self.inner).poll_frame(cx));
-        match frame {
-            Some(Ok(frame)) => {
-                let elapsed = self.progress.origin.elapsed().as_millis();
-                self.progress.last_frame_ms.store(u64::try_from(elapsed).unwrap_or(u64::MAX), Ordering::Relaxed);
-                if let Some(data) = frame.data_ref() {
-                    self.seen = self.seen.saturating_add(data.len());
+        loop {
+            let frame = ready!(Pin::new(&mut self.inner).poll_frame(cx));
+            let over = self.progress.exceeded();
+            match frame {
+                Some(Ok(frame)) => {
+                    let elapsed = self.progress.origin.elapsed().as_millis();
+                    self.progress.last_frame_ms.store(u64::try_from(elapsed).unwrap_or(u64::MAX), Ordering::Relaxed);
+                    if let Some(data) = frame.data_ref() {
+                        self.seen = self.seen.saturating_add(data.len());
+                    }
                     if self.seen > self.limit {
                         self.progress.exceeded.store(true, Ordering::Relaxed);
-                        return Poll::Ready(Some(Err(Box::new(TooLarge(self.limit)))));
                     }
+                    // Past the limit the rest is read and dropped (up to a bound) before the
+                    // stream fails: a client still sending when the 413 and the close come would
+                    // otherwise get a reset instead of the answer.
+                    if self.progress.exceeded() {
+                        if self.seen > self.limit.saturating_add(DISCARD_LIMIT) {
+                            return Poll::Ready(Some(Err(Box::new(TooLarge(self.limit)))));
+                        }
+                        continue;
+                    }
+                    return Poll::Ready(Some(Ok(frame)));
                 }
-                Poll::Ready(Some(Ok(frame)))
+                Some(Err(e)) => return Poll::Ready(Some(Err(e.into()))),
+                None if over => return Poll::Ready(Some(Err(Box::new(TooLarge(self.limit))))),
+                None => return Poll::Ready(None),
             }
-            Some(Err(e)) => Poll::Ready(Some(Err(e.into()))),
-            None => Poll::Ready(None),
         }
     }
 
