@@ -86,11 +86,15 @@ impl Upstream {
         &self.pools[index]
     }
 
-    /// Sends `request` (origin-form target, `Host` set) on this worker's connections.
+    /// Sends `request` (origin-form target) on this worker's connections, with the service's
+    /// `Host`.
     pub async fn send(
         &self,
-        request: Request<Body>,
+        mut request: Request<Body>,
     ) -> Result<(Response<Incoming>, Lease), (SendError, Option<Request<Body>>)> {
+        if let Some(host) = &self.host {
+            request.headers_mut().insert(header::HOST, host.clone());
+        }
         self.pool().send(request).await
     }
 
@@ -104,20 +108,11 @@ impl Upstream {
         Uri::builder().path_and_query(format!("{}{path_and_query}", self.base_path)).build()
     }
 
-    /// Prepares a request of the gateway's own (`GET path`) for this service.
-    fn own_request(&self, path: &str) -> Result<Request<Body>, String> {
-        let uri = self.target(path.parse::<Uri>().map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
-        let mut request = Request::get(uri).body(Body::empty()).map_err(|e| e.to_string())?;
-        if let Some(host) = &self.host {
-            request.headers_mut().insert(header::HOST, host.clone());
-        }
-        Ok(request)
-    }
-
     /// `GET path` by the gateway itself (health probes, documentation): status and at most
     /// `limit` bytes of body.
     pub async fn get(&self, path: &str, limit: usize) -> Result<(StatusCode, Bytes), String> {
-        let request = self.own_request(path)?;
+        let uri = self.target(path.parse::<Uri>().map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+        let request = Request::get(uri).body(Body::empty()).map_err(|e| e.to_string())?;
         let (response, lease) = self.send(request).await.map_err(|(err, _)| match err {
             SendError::Connect(reason) => reason,
             SendError::Exchange(err) => err.to_string(),
@@ -126,10 +121,6 @@ impl Upstream {
         let body = pool::LeasedBody::new(response.into_body(), lease);
         let bytes = http_body_util::Limited::new(body, limit).collect().await.map_err(|e| e.to_string())?.to_bytes();
         Ok((status, bytes))
-    }
-
-    pub fn host(&self) -> Option<&HeaderValue> {
-        self.host.as_ref()
     }
 
     /// Open connections to this service, over all workers.
@@ -309,10 +300,10 @@ mod tests {
         let settings = crate::config::Config::local(Vec::new(), String::new(), Default::default()).upstream;
         let plain = Upstream::new("a", "http://127.0.0.1:9000", &settings, 1);
         assert_eq!(plain.target("/api/a/x?y=1".parse().unwrap()).unwrap(), "/api/a/x?y=1");
-        assert_eq!(plain.host().unwrap(), "127.0.0.1:9000");
+        assert_eq!(plain.host.as_ref().unwrap(), "127.0.0.1:9000");
         let prefixed = Upstream::new("b", "http://svc.internal/base/", &settings, 1);
         assert_eq!(prefixed.target("/api/b/x?y=1".parse().unwrap()).unwrap(), "/base/api/b/x?y=1");
-        assert_eq!(prefixed.host().unwrap(), "svc.internal");
+        assert_eq!(prefixed.host.as_ref().unwrap(), "svc.internal");
     }
 
     #[test]

@@ -89,9 +89,6 @@ impl Proxy {
             .map_err(|_| ApiError::bad_request("invalid request path"))?;
         parts.version = Version::HTTP_11;
         headers::to_upstream(&mut parts.headers, ctx, &self.trusted, upgrade);
-        if let Some(host) = upstream.host() {
-            parts.headers.insert(http::header::HOST, host.clone());
-        }
         let may_retry = !upgrade && retryable(&parts.method, &parts.headers, &body);
         let (request, progress) = if may_retry {
             (Request::from_parts(parts, Body::empty()), None)
