@@ -53,17 +53,17 @@ impl Gateway {
         let span = log::open_span(self.tracer.as_ref(), &mut parts.headers, &mut ctx, incoming_trace.as_ref());
         let request = Request::from_parts(parts, body);
         let id = ctx.request_id.clone();
-        let mut response = with_request_id(id, async {
-            // Boxed: hyper moves the future it is handed several times per request, and the
-            // pipeline's is several KiB.
-            match Box::pin(self.phases(request, &mut ctx)).await {
-                Ok(response) => response,
-                Err(error) => error.into_response(),
-            }
-        })
-        .await;
+        // Boxed: hyper moves the future it is handed several times per request, and the
+        // pipeline's is a few KiB. (Bound with `let`: a temporary in the awaited expression would
+        // keep the unboxed future's space in this one's state as well.)
+        let pipeline = Box::pin(with_request_id(id, self.respond(request, &mut ctx)));
+        let mut response = pipeline.await;
         edge::finish(&mut response, &ctx, &self.cors);
         log::complete(response, ctx, self.metrics.clone(), span)
+    }
+
+    async fn respond(&self, request: Request<Incoming>, ctx: &mut RequestContext) -> Response<Body> {
+        self.phases(request, ctx).await.unwrap_or_else(IntoResponse::into_response)
     }
 
     async fn phases(&self, request: Request<Incoming>, ctx: &mut RequestContext) -> Result<Response<Body>, ApiError> {
@@ -91,7 +91,8 @@ impl Gateway {
             self.auth.run(&parts, ctx).await?;
             // Boxed, like every rare path below: an inlined future would make the state machine
             // of every proxied request as large as its largest branch.
-            return Ok(Box::pin(self.local(local)).await);
+            let local = Box::pin(self.local(local));
+            return Ok(local.await);
         }
         // The route is looked up first only to label logs and metrics; an unknown service is
         // reported after authentication, so the route table is not revealed to anonymous callers.
@@ -105,11 +106,11 @@ impl Gateway {
         // A login is also counted per account, which only its (small) body names: that one body
         // is read, counted and forwarded as read. Every other body streams.
         if self.limiter.enabled() && login::applies(&parts.method, &ctx.path) {
-            return Box::pin(async {
+            let login = Box::pin(async {
                 let request = login::run(&self.limiter, parts, body, self.body_limit, ctx).await?;
                 self.proxy.forward(request, ctx, target).await
-            })
-            .await;
+            });
+            return login.await;
         }
         self.proxy.forward(Request::from_parts(parts, body), ctx, target).await
     }

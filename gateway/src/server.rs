@@ -165,9 +165,10 @@ async fn connection<S>(
 {
     let info = Connection::new(peer, scheme);
     let service = service_fn(move |request| {
-        let gateway = gateway.clone();
-        let info = info.clone();
-        async move { Ok::<_, Infallible>(gateway.handle(request, info).await) }
+        // Built outside the `async` block, which then holds only the handler's future and not
+        // also the request and the handles the future already holds.
+        let response = gateway.clone().handle(request, info.clone());
+        async move { Ok::<_, Infallible>(response.await) }
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())

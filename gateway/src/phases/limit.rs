@@ -97,7 +97,8 @@ impl Limiter {
                 other => format!("rl:{}:{caller}", other.name()),
             };
             // Boxed: the counter's store round trip would otherwise grow every request's future.
-            Box::pin(self.count(ctx, class, &key)).await?;
+            let count = Box::pin(self.count(ctx, class, &key));
+            count.await?;
         }
         Ok(())
     }

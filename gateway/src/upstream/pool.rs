@@ -127,10 +127,13 @@ impl Pool {
             let (mut sender, pooled) = match self.inner.take() {
                 Some(sender) => (sender, true),
                 // Boxed: the handshake's future is large, and connecting is the rare case.
-                None => match Box::pin(self.inner.connect()).await {
-                    Ok(sender) => (sender, false),
-                    Err(reason) => return Err((SendError::Connect(reason), Some(request))),
-                },
+                None => {
+                    let connect = Box::pin(self.inner.connect());
+                    match connect.await {
+                        Ok(sender) => (sender, false),
+                        Err(reason) => return Err((SendError::Connect(reason), Some(request))),
+                    }
+                }
             };
             // A connection given back a moment ago may still be winding up its last exchange.
             if pooled && !sender.is_ready() && sender.ready().await.is_err() {

@@ -9,9 +9,10 @@ tokio::task_local! {
     static REQUEST_ID: String;
 }
 
-/// Runs `fut` with `id` as the request id that envelopes built inside it carry.
-pub async fn with_request_id<F: Future>(id: String, fut: F) -> F::Output {
-    REQUEST_ID.scope(id, fut).await
+/// Runs `fut` with `id` as the request id that envelopes built inside it carry. Not an `async fn`:
+/// that would hold `fut` twice in its state, and request futures are several KiB.
+pub fn with_request_id<F: Future>(id: String, fut: F) -> impl Future<Output = F::Output> {
+    REQUEST_ID.scope(id, fut)
 }
 
 /// The id of the request being served, or an empty string outside a request.

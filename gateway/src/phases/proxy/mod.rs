@@ -188,8 +188,7 @@ async fn send(
     timeout: Duration,
     progress: Option<&Arc<Progress>>,
 ) -> Result<(Response<Incoming>, Lease), (Failure, Option<Request<Body>>)> {
-    let exchange = upstream.send(request);
-    tokio::pin!(exchange);
+    let mut exchange = std::pin::pin!(upstream.send(request));
     let start = tokio::time::Instant::now();
     let mut deadline = start + timeout;
     loop {
