@@ -2,7 +2,9 @@
 //! and adds what it learns, and the log phase reports all of it when the response is done.
 
 use http::{HeaderValue, Method};
+use std::fmt;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Instant;
 use uuid::Uuid;
 
@@ -42,6 +44,36 @@ impl Connection {
     }
 }
 
+/// Low-cardinality name of what served a request, for logs and metrics: one of the gateway's own
+/// routes, or a service (its name shared with the upstream, so labelling a request allocates
+/// nothing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    Gateway(&'static str),
+    Service(Arc<str>),
+}
+
+impl Route {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Gateway(name) => name,
+            Self::Service(name) => name,
+        }
+    }
+}
+
+impl fmt::Display for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&'static str> for Route {
+    fn from(name: &'static str) -> Self {
+        Self::Gateway(name)
+    }
+}
+
 /// The state of one rate-limit class for this request, reported in `X-RateLimit-*`.
 #[derive(Debug, Clone, Copy)]
 pub struct RateState {
@@ -65,8 +97,8 @@ pub struct RequestContext {
     pub user_id: Option<Uuid>,
     pub rate: Option<RateState>,
     /// Low-cardinality name for logs and metrics: the service, or the gateway's own route.
-    pub route: String,
-    pub upstream: Option<String>,
+    pub route: Route,
+    pub upstream: Option<Arc<str>>,
     /// Why the request failed at the gateway, when it did (`connect`, `timeout`, `rate_limited`…).
     pub failure: Option<&'static str>,
 }

@@ -46,7 +46,7 @@ pub async fn services_health(routes: &RouteTable, deadline: Duration) -> Respons
         Err(_) => upstreams
             .iter()
             .map(|u| ProbeResult {
-                name: u.name.clone(),
+                name: u.name.to_string(),
                 status: "timeout",
                 latency_ms: deadline.as_millis() as f64,
                 version: None,

@@ -5,7 +5,7 @@
 //! A phase that refuses the request ends the pipeline with an envelope; the log phase runs for
 //! every request, refused or not.
 
-use crate::context::{Connection, RequestContext, Scheme};
+use crate::context::{Connection, RequestContext, Route, Scheme};
 use crate::docs::Docs;
 use crate::local::{self, Local};
 use crate::phases::authenticate::Authenticator;
@@ -98,7 +98,7 @@ impl Gateway {
         // reported after authentication, so the route table is not revealed to anonymous callers.
         let target = self.routes.choose(&ctx.path);
         if let Ok(target) = &target {
-            ctx.route = target.upstream.name.clone();
+            ctx.route = Route::Service(target.upstream.name.clone());
         }
         self.auth.run(&parts, ctx).await?;
         self.limiter.run(ctx).await?;

@@ -129,12 +129,12 @@ impl Docs {
         let mut unavailable = Vec::new();
         for upstream in &upstreams {
             match results.iter().find(|(name, _)| *name == upstream.name).map(|(_, r)| r) {
-                Some(Ok(doc)) => sources.push(merge::Source { service: upstream.name.clone(), doc: doc.clone() }),
+                Some(Ok(doc)) => sources.push(merge::Source { service: upstream.name.to_string(), doc: doc.clone() }),
                 Some(Err(reason)) => {
                     tracing::warn!(upstream = %upstream.name, %reason, "OpenAPI document unavailable");
-                    unavailable.push(upstream.name.clone());
+                    unavailable.push(upstream.name.to_string());
                 }
-                None => unavailable.push(upstream.name.clone()),
+                None => unavailable.push(upstream.name.to_string()),
             }
         }
         let complete = unavailable.is_empty();

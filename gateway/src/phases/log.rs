@@ -5,7 +5,7 @@
 //! When traces are exported, the same moment ends the gateway's server span (see [`open_span`]).
 
 use crate::body::Guarded;
-use crate::context::RequestContext;
+use crate::context::{RequestContext, Route};
 use axum::body::Body;
 use crm_common::http::Metrics;
 use crm_common::telemetry::otlp::{Span, SpanContext, TRACEPARENT, TraceParent, Tracer, new_span_id};
@@ -68,8 +68,8 @@ impl Drop for AccessRecord {
     fn drop(&mut self) {
         let ctx = &self.ctx;
         let elapsed = ctx.started.elapsed();
-        self.metrics.observe_request(&ctx.route, ctx.method.as_str(), self.status, elapsed);
-        if ctx.route == "gateway:metrics" || ctx.route == "gateway:health" {
+        self.metrics.observe_request(ctx.route.as_str(), ctx.method.as_str(), self.status, elapsed);
+        if matches!(ctx.route, Route::Gateway("gateway:metrics" | "gateway:health")) {
             return;
         }
         tracing::info!(

@@ -36,7 +36,7 @@ impl RouteTable {
         timeouts: &[(String, Duration)],
         default_timeout: Duration,
     ) -> Self {
-        let services: HashMap<_, _> = upstreams.iter().map(|u| (u.name.clone(), u.clone())).collect();
+        let services: HashMap<_, _> = upstreams.iter().map(|u| (u.name.to_string(), u.clone())).collect();
         let mut overrides: Vec<_> = overrides
             .iter()
             .filter_map(|(prefix, name)| services.get(name).map(|u| (prefix.clone(), u.clone())))

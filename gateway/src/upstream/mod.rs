@@ -38,7 +38,7 @@ const HEALTH_BODY_LIMIT: usize = 64 * 1024;
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct Upstream {
-    pub name: String,
+    pub name: Arc<str>,
     /// The path every request's path is appended to (`""` when the base URL has none).
     base_path: String,
     /// `Host` for requests to this service, rendered once.
@@ -67,7 +67,7 @@ impl Upstream {
             .map(|_| Pool::new(address.clone(), settings.connect_timeout, IDLE_TIMEOUT, max_idle, open.clone()))
             .collect();
         Self {
-            name: name.to_owned(),
+            name: name.into(),
             base_path,
             host,
             pools,
@@ -175,7 +175,13 @@ impl Upstream {
             Ok(Err(_)) => ("unreachable", None, None),
             Err(_) => ("timeout", None, None),
         };
-        ProbeResult { name: self.name.clone(), status, latency_ms: (latency_ms * 10.0).round() / 10.0, version, uptime }
+        ProbeResult {
+            name: self.name.to_string(),
+            status,
+            latency_ms: (latency_ms * 10.0).round() / 10.0,
+            version,
+            uptime,
+        }
     }
 
     async fn fetch_health(&self) -> Result<(StatusCode, serde_json::Value), String> {

@@ -10,7 +10,7 @@ mod headers;
 mod upgrade;
 
 use crate::body::{BoxError, Guarded, IdleTimeout, LimitedBody, Progress};
-use crate::context::RequestContext;
+use crate::context::{RequestContext, Route};
 use crate::phases::route::Target;
 use crate::upstream::Upstream;
 use crate::upstream::pool::{Lease, LeasedBody, SendError};
@@ -70,7 +70,7 @@ impl Proxy {
     {
         let upstream = target.upstream;
         ctx.upstream = Some(upstream.name.clone());
-        ctx.route = upstream.name.clone();
+        ctx.route = Route::Service(upstream.name.clone());
         if upstream.circuit_open() {
             self.error(ctx, &upstream.name, "circuit_open");
             return Err(ApiError::Unavailable("service temporarily unavailable".into()));
