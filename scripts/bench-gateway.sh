@@ -4,7 +4,9 @@
 # The proxies get the same number of workers (nginx worker_processes = CRM_GATEWAY_WORKERS), for
 # each count in BENCH_WORKERS. Same load generator (wrk), same connections, interleaved rounds,
 # median of the rounds. Prints throughput and p50/p99 as ratios to nginx, the latency added over
-# direct, CPU time per request of each proxy, and the gateway's idle and under-load RSS.
+# direct, CPU time per request of each proxy, and the gateway's idle and under-load RSS; then the
+# latency of direct, nginx and the gateway (JWT on) when paced below saturation. The gateway is
+# built with the `production` profile, as deployed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${BENCH_ROUNDS:-5}
@@ -65,10 +67,17 @@ gateway() { # port verify workers
 }
 cpu_ticks() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo $t; }
 
+# Paced runs: each connection waits PACE_MS between requests, so the proxies have CPU to spare and
+# the latency measured is the path's own rather than queueing for a saturated machine.
+PACE_MS=${BENCH_PACE_MS:-2}
+echo "function delay() return $PACE_MS end" > "$work/pace.lua"
+
 run() { # name url pids... ; wrk with the token (the nginx and direct runs send it too, unread)
   local name=$1 url=$2; shift 2
   local before; before=$(cpu_ticks "$@")
-  wrk -t2 -c"$CONNS" -d"$DURATION" --latency -H "Authorization: Bearer $token" "$url" > "$work/run.txt"
+  local pacing=()
+  [[ $name == *_paced ]] && pacing=(-s "$work/pace.lua")
+  wrk -t2 -c"$CONNS" -d"$DURATION" --latency "${pacing[@]}" -H "Authorization: Bearer $token" "$url" > "$work/run.txt"
   # Errors are cheap to serve: a run with any would measure the wrong thing.
   if grep -qE "Non-2xx|Socket errors" "$work/run.txt"; then
     echo "$name: the run had failed requests" >&2; cat "$work/run.txt" >&2; exit 1
@@ -106,6 +115,9 @@ for workers in $WORKER_COUNTS; do
       run nginx "http://127.0.0.1:$NGX/api/bench/x" $ngx_pids
       run gateway_jwt_off "http://127.0.0.1:$GW_OFF/api/bench/x" $gw_off_pid
       run gateway_jwt_on "http://127.0.0.1:$GW_ON/api/bench/x" $gw_on_pid
+      run direct_paced "http://127.0.0.1:$UP/api/bench/x" $up_pids
+      run nginx_paced "http://127.0.0.1:$NGX/api/bench/x" $ngx_pids
+      run gateway_jwt_on_paced "http://127.0.0.1:$GW_ON/api/bench/x" $gw_on_pid
     } >> "$out/gateway_rounds.txt"
     echo "workers $workers: round $r done"
   done
@@ -136,7 +148,14 @@ for workers in dict.fromkeys(w for w, _ in rows):
         rps, p50, p99, cpu = med[n]
         print(f"{n:16} {rps:8.0f} {p50:7.3f} {p99:7.3f} {rps/ng[0]:9.2f} {p99/ng[2]:9.2f} "
               f"{p50-d[1]:7.3f} {p99-d[2]:7.3f} {cpu:10.1f}")
+    ng, d = med["nginx_paced"], med["direct_paced"]
+    print(f"paced, about {ng[0]:.0f} req/s:")
+    for n in ("direct_paced", "nginx_paced", "gateway_jwt_on_paced"):
+        rps, p50, p99, cpu = med[n]
+        print(f"{n:21} {p50:7.3f} ms p50 {p99:7.3f} ms p99, added over direct {p50-d[1]:6.3f} / {p99-d[2]:6.3f} ms, "
+              f"added p99 vs nginx's {(p99-d[2])/(ng[2]-d[2]):5.2f}")
     idle, load = memory[workers]
     print(f"gateway RSS: idle {idle} MiB, peak under load {load} MiB")
-print("\n+p50/+p99: added over direct; cpu us/req: CPU time of the proxy's processes (the upstream's for direct)")
+print("\npaced: every connection waits BENCH_PACE_MS between requests (the machine is not saturated)")
+print("+p50/+p99: added over direct; cpu us/req: CPU time of the proxy's processes (the upstream's for direct)")
 PY

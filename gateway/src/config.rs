@@ -73,6 +73,8 @@ pub struct Upstreams {
     pub circuit_failures: u32,
     pub circuit_open: Duration,
     pub probe_interval: Duration,
+    /// An upgraded (WebSocket) connection with no bytes either way for this long is closed.
+    pub tunnel_idle: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -197,6 +199,7 @@ impl Config {
                 circuit_failures: parse_env("CRM_CIRCUIT_FAILURES", 5)?,
                 circuit_open: millis("CRM_CIRCUIT_OPEN_MS", 30_000)?,
                 probe_interval: millis("CRM_HEALTH_PROBE_INTERVAL_MS", 5000)?,
+                tunnel_idle: millis("CRM_TUNNEL_IDLE_MS", 300_000)?,
             },
             traces: None,
             workers: parse_env("CRM_GATEWAY_WORKERS", default_workers())?.max(1),
@@ -249,6 +252,7 @@ impl Config {
                 circuit_failures: 5,
                 circuit_open: Duration::from_secs(30),
                 probe_interval: Duration::from_secs(5),
+                tunnel_idle: Duration::from_secs(300),
             },
             traces: None,
             // More than one, so that tests exercise connections spread over workers.
@@ -312,6 +316,8 @@ ENVIRONMENT (a .env file in the working directory is read too):
   CRM_CIRCUIT_OPEN_MS      how long it stays open unless a health probe closes it (default 30000)
   CRM_HEALTH_PROBE_INTERVAL_MS  probing of open circuits (default 5000)
   CRM_HEALTH_DEADLINE_MS   deadline of GET /health/services (default 2000)
+  CRM_TUNNEL_IDLE_MS       an upgraded (WebSocket) connection idle both ways this long is
+                           closed (default 300000)
   OTEL_EXPORTER_OTLP_ENDPOINT  export traces over OTLP/HTTP (JSON) to this http:// base URL; unset = no export
   OTEL_SERVICE_NAME        service.name reported with traces (default gateway)
   RUST_LOG                 log filter (default info)

@@ -156,6 +156,7 @@ fn assemble(config: &Config, redirect_to: Option<u16>) -> Result<Gateway, Startu
             trusted: config.common.trusted_proxies.clone(),
             body_limit: config.common.body_limit_bytes,
             retries: config.upstream.retries,
+            tunnel_idle: config.upstream.tunnel_idle,
         },
         cors: Cors::new(&config.cors_origins),
         trusted: config.common.trusted_proxies.clone(),

@@ -75,6 +75,12 @@ pub fn metrics(metrics: &Metrics, routes: &RouteTable) -> Response<Body> {
             &[("upstream", &upstream.name)],
             in_flight,
         );
+        metrics.gauge_set(
+            "gateway_circuit_open",
+            "1 while the upstream's circuit is open or half-open (requests refused with 503), else 0.",
+            &[("upstream", &upstream.name)],
+            i64::from(upstream.circuit_tripped()),
+        );
         let open = i64::try_from(upstream.open_connections()).unwrap_or(i64::MAX);
         metrics.gauge_set(
             "gateway_upstream_connections",

@@ -146,7 +146,7 @@ impl Docs {
 /// `GET /api/<service>/openapi.json` on the service's pooled client; only a JSON object with
 /// `paths` counts as a document.
 async fn fetch(upstream: &Upstream) -> Result<serde_json::Value, String> {
-    if upstream.circuit_open() {
+    if upstream.circuit_tripped() {
         return Err("circuit open".into());
     }
     let (status, bytes) = upstream.get(&format!("/api/{}/openapi.json", upstream.name), DOCUMENT_LIMIT).await?;

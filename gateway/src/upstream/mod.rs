@@ -18,7 +18,7 @@ use pool::{Lease, Pool, SendError};
 use serde::Serialize;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -139,8 +139,14 @@ impl Upstream {
         self.max_concurrency.saturating_sub(self.permits.available_permits())
     }
 
-    pub fn circuit_open(&self) -> bool {
-        self.circuit.is_open()
+    /// Whether a request may be sent: the circuit is closed, or this is its half-open trial.
+    pub fn admit(&self) -> bool {
+        self.circuit.admit()
+    }
+
+    /// Open or half-open.
+    pub fn circuit_tripped(&self) -> bool {
+        self.circuit.is_tripped()
     }
 
     pub fn record_success(&self) {
@@ -201,43 +207,83 @@ pub struct ProbeResult {
 }
 
 /// Consecutive transport failures open the circuit for `open_for`; a success (a request or an
-/// active probe) closes it. When the time is up, requests flow again and the next failure reopens
-/// it at once, because the failure count is only reset by a success.
+/// active probe) closes it. When the time is up the circuit is half-open: one request at a time is
+/// let through as a trial, and the rest are still refused until it succeeds (closed) or fails
+/// (open again at once, because the failure count is only reset by a success). A trial that ends
+/// neither way (its client went away) is replaced after `open_for`.
+///
+/// Read on every request from every worker, so it is a few atomics rather than a lock.
 struct Circuit {
     failures: AtomicU32,
-    open_until: Mutex<Option<Instant>>,
+    /// 0 = closed; otherwise the end of the open period, in [`Circuit::now`] units.
+    open_until: AtomicU64,
+    /// When the current half-open trial was let through, in [`Circuit::now`] units; 0 = none.
+    trial_since: AtomicU64,
+    epoch: Instant,
     threshold: u32,
     open_for: Duration,
 }
 
 impl Circuit {
     fn new(threshold: u32, open_for: Duration) -> Self {
-        Self { failures: AtomicU32::new(0), open_until: Mutex::new(None), threshold, open_for }
+        Self {
+            failures: AtomicU32::new(0),
+            open_until: AtomicU64::new(0),
+            trial_since: AtomicU64::new(0),
+            epoch: Instant::now(),
+            threshold,
+            open_for,
+        }
     }
 
-    fn is_open(&self) -> bool {
-        self.open_until.lock().map(|g| g.is_some_and(|t| Instant::now() < t)).unwrap_or(false)
+    /// Milliseconds since the circuit was made, plus one: never 0, which means "none" above.
+    fn now(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX - 1) + 1
+    }
+
+    fn open_for_ms(&self) -> u64 {
+        u64::try_from(self.open_for.as_millis()).unwrap_or(u64::MAX / 2)
+    }
+
+    /// Open or half-open: what the active probes look after.
+    fn is_tripped(&self) -> bool {
+        self.open_until.load(Ordering::Acquire) != 0
+    }
+
+    /// Whether a request may go to the service now.
+    fn admit(&self) -> bool {
+        let until = self.open_until.load(Ordering::Acquire);
+        if until == 0 {
+            return true;
+        }
+        let now = self.now();
+        if now < until {
+            return false;
+        }
+        let trial = self.trial_since.load(Ordering::Acquire);
+        if trial != 0 && now.saturating_sub(trial) < self.open_for_ms() {
+            return false;
+        }
+        self.trial_since.compare_exchange(trial, now, Ordering::AcqRel, Ordering::Acquire).is_ok()
     }
 
     fn success(&self) {
-        if self.failures.swap(0, Ordering::Relaxed) > 0
-            && let Ok(mut g) = self.open_until.lock()
-        {
-            *g = None;
+        if self.failures.swap(0, Ordering::AcqRel) > 0 || self.is_tripped() {
+            self.open_until.store(0, Ordering::Release);
+            self.trial_since.store(0, Ordering::Release);
         }
     }
 
+    /// Counts a failure; true when this one opened a closed circuit.
     fn failure(&self) -> bool {
-        let n = self.failures.fetch_add(1, Ordering::Relaxed).saturating_add(1);
+        let n = self.failures.fetch_add(1, Ordering::AcqRel).saturating_add(1);
         if n < self.threshold {
             return false;
         }
-        let Ok(mut g) = self.open_until.lock() else {
-            return false;
-        };
-        let was_open = g.is_some_and(|t| Instant::now() < t);
-        *g = Some(Instant::now() + self.open_for);
-        !was_open
+        let now = self.now();
+        let before = self.open_until.swap(now.saturating_add(self.open_for_ms()), Ordering::AcqRel);
+        self.trial_since.store(0, Ordering::Release);
+        before == 0
     }
 }
 
@@ -279,7 +325,7 @@ pub fn spawn_prober(upstreams: Vec<Weak<Upstream>>, interval: Duration) {
             for weak in &upstreams {
                 let Some(upstream) = weak.upgrade() else { continue };
                 alive += 1;
-                if !upstream.circuit_open() {
+                if !upstream.circuit_tripped() {
                     continue;
                 }
                 tokio::spawn(async move {
@@ -316,11 +362,33 @@ mod tests {
     fn circuit_opens_and_closes() {
         let c = Circuit::new(2, Duration::from_secs(60));
         assert!(!c.failure());
-        assert!(!c.is_open());
-        assert!(c.failure());
-        assert!(c.is_open());
+        assert!(c.admit());
+        assert!(c.failure(), "the second failure opens it");
+        assert!(!c.admit());
+        assert!(!c.failure(), "already open");
         c.success();
-        assert!(!c.is_open());
+        assert!(c.admit());
+        assert!(!c.is_tripped());
+    }
+
+    #[test]
+    fn half_open_circuit_lets_one_trial_through() {
+        let c = Circuit::new(1, Duration::from_millis(30));
+        assert!(c.failure());
+        assert!(!c.admit());
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(c.admit(), "the trial");
+        assert!(!c.admit(), "only one trial at a time");
+        // The trial fails: open again at once, for a whole period.
+        assert!(!c.failure());
+        assert!(!c.admit());
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(c.admit());
+        // A trial nobody reports on is replaced after the open period.
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(c.admit());
+        c.success();
+        assert!(c.admit() && c.admit(), "closed: everything goes");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use axum::body::Body;
 use http::{Request, Response};
-use hyper::body::{Bytes, Frame, Incoming, SizeHint};
+use hyper::body::{Body as _, Bytes, Frame, Incoming, SizeHint};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use std::pin::Pin;
@@ -78,7 +78,12 @@ pub struct LeasedBody {
 }
 
 impl LeasedBody {
-    pub fn new(inner: Incoming, lease: Lease) -> Self {
+    pub fn new(inner: Incoming, mut lease: Lease) -> Self {
+        // A response without a body (to HEAD; 204, 304) is complete already, and the server side
+        // may never poll it.
+        if inner.is_end_stream() {
+            lease.complete();
+        }
         Self { inner, lease }
     }
 }

@@ -100,6 +100,7 @@ async fn circuit_opens_on_failures_and_health_probes_close_it() {
     gw.client.get("/api/flaky/x", t).await.expect_envelope(503);
     assert!(started.elapsed() < Duration::from_millis(1000));
     assert_eq!(up.hits(), hits);
+    assert_eq!(metric(&gw.metrics().await, r#"gateway_circuit_open{upstream="flaky"}"#), Some(1.0));
     // The service recovers; an active /health probe closes the circuit well before 60 s.
     up.set_broken(false);
     let mut closed = false;
@@ -113,6 +114,71 @@ async fn circuit_opens_on_failures_and_health_probes_close_it() {
     assert!(closed, "the circuit was closed by probing");
     let text = gw.metrics().await;
     assert!(metric(&text, r#"gateway_upstream_errors_total{upstream="flaky",kind="circuit_open"}"#).unwrap() >= 1.0);
+    assert_eq!(metric(&text, r#"gateway_circuit_open{upstream="flaky"}"#), Some(0.0));
+}
+
+#[tokio::test]
+async fn a_half_open_circuit_sends_one_trial_at_a_time() {
+    let up = TestUpstream::start("trial").await;
+    let gw = TestGateway::spawn(&[("trial", up.url())], |c| {
+        c.upstream.circuit_failures = 2;
+        c.upstream.circuit_open = Duration::from_millis(300);
+        // No probe within the test: only trial requests can close the circuit.
+        c.upstream.probe_interval = Duration::from_secs(600);
+    })
+    .await;
+    let token = gw.token();
+    let t = Some(token.as_str());
+    up.set_broken(true);
+    for _ in 0..2 {
+        gw.client.get("/api/trial/x", t).await.expect_envelope(502);
+    }
+    gw.client.get("/api/trial/x", t).await.expect_envelope(503);
+
+    // Half-open, still broken: the trial reaches the service and fails; the circuit is open again
+    // at once, so the next request does not reach it.
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let hits = up.hits();
+    gw.client.get("/api/trial/x", t).await.expect_envelope(502);
+    assert_eq!(up.hits(), hits + 1);
+    gw.client.get("/api/trial/x", t).await.expect_envelope(503);
+    assert_eq!(up.hits(), hits + 1);
+
+    // Half-open while the trial hangs: a second request is refused instead of piling on.
+    up.set_broken(false);
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let slow = {
+        let client = gw.client.clone();
+        let token = token.clone();
+        tokio::spawn(async move { client.get("/api/trial/slow?ms=400", Some(&token)).await.status.as_u16() })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    gw.client.get("/api/trial/x", t).await.expect_envelope(503);
+    // The trial succeeds and closes the circuit: everything goes again.
+    assert_eq!(slow.await.unwrap(), 200);
+    for _ in 0..3 {
+        assert_eq!(gw.client.get("/api/trial/x", t).await.status.as_u16(), 200);
+    }
+}
+
+#[tokio::test]
+async fn bodiless_responses_leave_the_upstream_connection_reusable() {
+    let service = TestUpstream::start("bodiless").await;
+    let gw = TestGateway::spawn(&[("bodiless", service.url())], |_| {}).await;
+    let auth = format!("Bearer {}", gw.token());
+    let headers = [("authorization", auth.as_str())];
+    for (method, path, status) in [
+        (http::Method::HEAD, "/api/bodiless/x", 200),
+        (http::Method::GET, "/api/bodiless/status/204", 204),
+        (http::Method::GET, "/api/bodiless/status/304", 304),
+    ] {
+        for _ in 0..5 {
+            let r = gw.client.request(method.clone(), path, &headers, Default::default()).await;
+            assert_eq!(r.status.as_u16(), status, "{method} {path}");
+        }
+    }
+    let used = service.connections();
+    assert!(used <= 2, "15 bodiless responses in a row share kept-alive connections, not {used}");
 }
 
 #[tokio::test]

@@ -28,6 +28,8 @@ pub struct Proxy {
     pub trusted: Vec<IpAddr>,
     pub body_limit: usize,
     pub retries: u32,
+    /// How long an upgraded connection may carry nothing either way before it is closed.
+    pub tunnel_idle: Duration,
 }
 
 enum Failure {
@@ -71,7 +73,7 @@ impl Proxy {
         let upstream = target.upstream;
         ctx.upstream = Some(upstream.name.clone());
         ctx.route = Route::Service(upstream.name.clone());
-        if upstream.circuit_open() {
+        if !upstream.admit() {
             self.error(ctx, &upstream.name, "circuit_open");
             return Err(ApiError::Unavailable("service temporarily unavailable".into()));
         }
@@ -107,7 +109,15 @@ impl Proxy {
             && let Some(client_upgrade) = client_upgrade
         {
             let upstream_upgrade = hyper::upgrade::on(&mut response);
-            upgrade::tunnel(client_upgrade, upstream_upgrade, ctx.request_id.clone());
+            upgrade::Tunnel {
+                client: client_upgrade,
+                upstream: upstream_upgrade,
+                service: upstream.name.clone(),
+                request_id: ctx.request_id.clone(),
+                idle_limit: self.tunnel_idle,
+                metrics: self.metrics.clone(),
+            }
+            .spawn();
             drop(lease);
             let (mut parts, _) = response.into_parts();
             headers::strip_hop_by_hop(&mut parts.headers, true);
