@@ -59,7 +59,7 @@ impl Gateway {
         let pipeline = Box::pin(with_request_id(id, self.respond(request, &mut ctx)));
         let mut response = pipeline.await;
         edge::finish(&mut response, &ctx, &self.cors);
-        log::complete(response, ctx, self.metrics.clone(), span)
+        log::complete(response, ctx, self, span)
     }
 
     async fn respond(&self, request: Request<Incoming>, ctx: &mut RequestContext) -> Response<Body> {

@@ -10,6 +10,7 @@ pub mod cache;
 pub mod config;
 pub mod contracts;
 pub mod http;
+pub mod shard;
 pub mod telemetry;
 
 #[cfg(feature = "db")]

@@ -20,7 +20,6 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 thread_local! {
     /// Which worker this thread is; `None` on threads that are not workers.
@@ -46,7 +45,8 @@ pub struct Upstream {
     /// One per worker thread, and a last one for everything else (probes, documentation).
     pools: Box<[Pool]>,
     open: Arc<AtomicUsize>,
-    permits: Arc<Semaphore>,
+    /// Requests between [`Upstream::try_acquire`] and the end of their response body.
+    in_flight: AtomicUsize,
     max_concurrency: usize,
     circuit: Circuit,
     budget: RetryBudget,
@@ -72,7 +72,7 @@ impl Upstream {
             host,
             pools,
             open,
-            permits: Arc::new(Semaphore::new(settings.max_concurrency.max(1))),
+            in_flight: AtomicUsize::new(0),
             max_concurrency: settings.max_concurrency.max(1),
             circuit: Circuit::new(settings.circuit_failures.max(1), settings.circuit_open),
             budget: RetryBudget::new(settings.retry_budget_ratio),
@@ -128,15 +128,18 @@ impl Upstream {
         self.open.load(Ordering::Relaxed)
     }
 
-    /// A slot for one request, or `None` when the service already has its maximum in flight.
-    pub fn try_acquire(&self) -> Option<OwnedSemaphorePermit> {
-        self.permits.clone().try_acquire_owned().ok()
+    /// A slot for one request, or the upstream back when it already has its maximum in flight.
+    pub fn try_acquire(self: Arc<Self>) -> Result<Slot, Arc<Self>> {
+        if self.in_flight.fetch_add(1, Ordering::AcqRel) >= self.max_concurrency {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            return Err(self);
+        }
+        Ok(Slot(self))
     }
 
-    /// Requests being served right now: the permits taken (a permit lives as long as the response
-    /// body), read when metrics are scraped rather than counted per request.
+    /// Requests being served right now (a slot lives as long as the response body).
     pub fn in_flight(&self) -> usize {
-        self.max_concurrency.saturating_sub(self.permits.available_permits())
+        self.in_flight.load(Ordering::Relaxed)
     }
 
     /// Whether a request may be sent: the circuit is closed, or this is its half-open trial.
@@ -193,6 +196,23 @@ impl Upstream {
     async fn fetch_health(&self) -> Result<(StatusCode, serde_json::Value), String> {
         let (status, bytes) = self.get("/health", HEALTH_BODY_LIMIT).await?;
         Ok((status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null)))
+    }
+}
+
+/// One request's share of an upstream's concurrency; given back when dropped.
+pub struct Slot(Arc<Upstream>);
+
+impl std::ops::Deref for Slot {
+    type Target = Upstream;
+
+    fn deref(&self) -> &Upstream {
+        &self.0
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -303,6 +323,10 @@ impl RetryBudget {
     }
 
     fn deposit(&self) {
+        // Full is the usual state: reading only leaves the cache line shared between workers.
+        if self.milli_tokens.load(Ordering::Relaxed) >= RETRY_CAP_MILLI {
+            return;
+        }
         let _ = self
             .milli_tokens
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| Some((t + self.deposit).min(RETRY_CAP_MILLI)));

@@ -3,6 +3,7 @@
 //! and embedded `jwk` headers are never consulted; keys come only from the configured key set.
 
 use super::keys::{KeySet, key_id};
+use crate::shard::{self, Padded};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::Utc;
@@ -135,12 +136,26 @@ type VerifiedMap = std::collections::HashMap<Box<str>, (Arc<Claims>, u64), foldh
 /// tens of microseconds and a client sends the same token for its whole lifetime, so a hit skips
 /// it; the time-dependent claims (`exp`, `nbf`) are still checked on every use, and a change of
 /// the key set invalidates every entry.
+///
+/// Split into one shard per thread (see [`crate::shard`]): every request looks here. A token seen
+/// on several threads is verified once on each.
 struct VerifiedCache {
-    entries: std::sync::Mutex<VerifiedMap>,
+    shards: Box<[Padded<std::sync::Mutex<VerifiedMap>>]>,
+    /// Per shard.
     capacity: usize,
 }
 
 const VERIFIED_CACHE_CAPACITY: usize = 4096;
+
+impl VerifiedCache {
+    fn new() -> Self {
+        Self { shards: (0..shard::count()).map(|_| Padded::default()).collect(), capacity: VERIFIED_CACHE_CAPACITY }
+    }
+
+    fn shard(&self) -> &std::sync::Mutex<VerifiedMap> {
+        &self.shards[shard::index(self.shards.len())].0
+    }
+}
 
 /// Verifies access tokens against a key set; refreshes the set once when a `kid` is unknown.
 pub struct Verifier {
@@ -151,23 +166,22 @@ pub struct Verifier {
 
 impl Verifier {
     pub fn new(keys: KeySet, settings: VerifierSettings) -> Self {
-        let verified = VerifiedCache { entries: Default::default(), capacity: VERIFIED_CACHE_CAPACITY };
-        Self { keys, settings, verified }
+        Self { keys, settings, verified: VerifiedCache::new() }
     }
 
     /// Number of tokens whose verified claims are remembered.
     pub fn cached_tokens(&self) -> usize {
-        self.verified.entries.lock().map_or(0, |m| m.len())
+        self.verified.shards.iter().map(|s| s.0.lock().map_or(0, |m| m.len())).sum()
     }
 
     fn remembered(&self, token: &str) -> Option<Arc<Claims>> {
-        let entries = self.verified.entries.lock().ok()?;
+        let entries = self.verified.shard().lock().ok()?;
         let (claims, generation) = entries.get(token)?;
         (*generation == self.keys.generation()).then(|| claims.clone())
     }
 
     fn remember(&self, token: &str, claims: &Arc<Claims>) {
-        if let Ok(mut entries) = self.verified.entries.lock() {
+        if let Ok(mut entries) = self.verified.shard().lock() {
             // Bounded: when full, start over rather than track recency on the hot path.
             if entries.len() >= self.verified.capacity {
                 entries.clear();

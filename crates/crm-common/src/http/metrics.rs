@@ -3,9 +3,12 @@
 //! Every request updates a few series, so the update path allocates nothing and takes only a read
 //! lock: a series is found by a hash of its name and labels and updated atomically. A series is
 //! created (under the write lock) the first time it is seen; series are few (routes × statuses).
+//! Counters and histograms are kept per thread (see [`crate::shard`]) and added up when rendered,
+//! so the threads of a server do not contend for the same lock and counters on every request.
 
+use crate::shard::{self, Padded};
 use foldhash::fast::RandomState;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::RwLock;
@@ -17,7 +20,8 @@ const DURATION: &str = "http_request_duration_seconds";
 
 #[derive(Default)]
 struct Histogram {
-    /// Cumulative: `counts[i]` counts observations at or below `BUCKETS[i]`.
+    /// Not cumulative (one increment per observation): `counts[i]` counts observations above
+    /// `BUCKETS[i - 1]` and at or below `BUCKETS[i]`. Rendering accumulates them.
     counts: [AtomicU64; BUCKETS.len()],
     sum_nanos: AtomicU64,
     count: AtomicU64,
@@ -26,14 +30,42 @@ struct Histogram {
 impl Histogram {
     fn observe(&self, elapsed: Duration) {
         let secs = elapsed.as_secs_f64();
-        for (count, bound) in self.counts.iter().zip(BUCKETS) {
-            if secs <= bound {
-                count.fetch_add(1, Ordering::Relaxed);
-            }
+        if let Some(bucket) = BUCKETS.iter().position(|bound| secs <= *bound) {
+            self.counts[bucket].fetch_add(1, Ordering::Relaxed);
         }
         let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
         self.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
         self.count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Cumulative bucket counts, sum and count.
+    fn read(&self) -> HistogramSnapshot {
+        let mut running = 0;
+        let counts = self.counts.each_ref().map(|c| {
+            running += c.load(Ordering::Relaxed);
+            running
+        });
+        HistogramSnapshot {
+            counts,
+            sum_nanos: self.sum_nanos.load(Ordering::Relaxed),
+            count: self.count.load(Ordering::Relaxed),
+        }
+    }
+}
+
+struct HistogramSnapshot {
+    counts: [u64; BUCKETS.len()],
+    sum_nanos: u64,
+    count: u64,
+}
+
+impl HistogramSnapshot {
+    fn add(&mut self, other: Self) {
+        for (mine, theirs) in self.counts.iter_mut().zip(other.counts) {
+            *mine += theirs;
+        }
+        self.sum_nanos += other.sum_nanos;
+        self.count += other.count;
     }
 }
 
@@ -63,15 +95,26 @@ impl<V> Series<V> {
     }
 }
 
-/// All series of one kind (counters, gauges or histograms), keyed by a hash of name and labels.
+type SeriesMap<V> = HashMap<u64, Vec<Series<V>>>;
+
+/// All series of one kind (counters, gauges or histograms), keyed by a hash of name and labels:
+/// one map per shard, or a single one for gauges, whose `set` could not be split.
 struct Family<V> {
     hasher: RandomState,
-    series: RwLock<HashMap<u64, Vec<Series<V>>>>,
+    shards: Box<[Padded<RwLock<SeriesMap<V>>>]>,
 }
 
-impl<V> Default for Family<V> {
-    fn default() -> Self {
-        Self { hasher: RandomState::default(), series: RwLock::new(HashMap::new()) }
+impl<V> Family<V> {
+    fn with_shards(count: usize) -> Self {
+        Self { hasher: RandomState::default(), shards: (0..count.max(1)).map(|_| Padded::default()).collect() }
+    }
+
+    fn sharded() -> Self {
+        Self::with_shards(shard::count())
+    }
+
+    fn single() -> Self {
+        Self::with_shards(1)
     }
 }
 
@@ -88,16 +131,18 @@ impl<V: Default> Family<V> {
         h.finish()
     }
 
-    /// Applies `update` to the series `name{pairs}`, creating it on first use.
+    /// Applies `update` to the series `name{pairs}` of the calling thread's shard, creating it on
+    /// first use.
     fn update(&self, name: &str, help: &str, pairs: &[(&str, &str)], update: impl Fn(&V)) {
         let key = self.key(name, pairs);
-        if let Ok(map) = self.series.read()
+        let series = &self.shards[shard::index(self.shards.len())].0;
+        if let Ok(map) = series.read()
             && let Some(series) = map.get(&key).and_then(|b| b.iter().find(|s| s.is(name, pairs)))
         {
             update(&series.value);
             return;
         }
-        let Ok(mut map) = self.series.write() else { return };
+        let Ok(mut map) = series.write() else { return };
         let bucket = map.entry(key).or_default();
         if let Some(series) = bucket.iter().find(|s| s.is(name, pairs)) {
             update(&series.value);
@@ -113,25 +158,36 @@ impl<V: Default> Family<V> {
         bucket.push(series);
     }
 
-    /// (name, help, rendered labels, value) of every series, sorted by name and labels so that a
-    /// family's series are rendered together.
-    fn snapshot<T>(&self, read: impl Fn(&V) -> T) -> Vec<(String, String, String, T)> {
-        let mut rows: Vec<_> = match self.series.read() {
-            Ok(map) => {
-                map.values().flatten().map(|s| (s.name.clone(), s.help.clone(), s.labels(), read(&s.value))).collect()
+    /// (name, help, rendered labels, value) of every series, the shards' values combined with
+    /// `add`, sorted by name and labels so that a family's series are rendered together.
+    fn snapshot<T>(&self, read: impl Fn(&V) -> T, add: impl Fn(&mut T, T)) -> Vec<(String, String, String, T)> {
+        let mut rows: BTreeMap<(String, String), (String, T)> = BTreeMap::new();
+        for shard in &self.shards {
+            let Ok(map) = shard.0.read() else { continue };
+            for series in map.values().flatten() {
+                let value = read(&series.value);
+                match rows.entry((series.name.clone(), series.labels())) {
+                    std::collections::btree_map::Entry::Occupied(mut row) => add(&mut row.get_mut().1, value),
+                    std::collections::btree_map::Entry::Vacant(row) => {
+                        row.insert((series.help.clone(), value));
+                    }
+                }
             }
-            Err(_) => Vec::new(),
-        };
-        rows.sort_by(|a, b| (&a.0, &a.2).cmp(&(&b.0, &b.2)));
-        rows
+        }
+        rows.into_iter().map(|((name, labels), (help, value))| (name, help, labels, value)).collect()
     }
 }
 
-#[derive(Default)]
 pub struct Metrics {
     counters: Family<AtomicU64>,
     gauges: Family<AtomicI64>,
     histograms: Family<Histogram>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self { counters: Family::sharded(), gauges: Family::single(), histograms: Family::sharded() }
+    }
 }
 
 fn escape(v: &str) -> String {
@@ -183,9 +239,11 @@ impl Metrics {
 
     pub fn render(&self) -> String {
         let mut out = String::new();
+        let counters = self.counters.snapshot(|v| v.load(Ordering::Relaxed), |a, b| *a += b);
+        let gauges = self.gauges.snapshot(|v| v.load(Ordering::Relaxed), |a, b| *a += b);
         for (kind, rows) in [
-            ("counter", self.counters.snapshot(|v| v.load(Ordering::Relaxed).to_string())),
-            ("gauge", self.gauges.snapshot(|v| v.load(Ordering::Relaxed).to_string())),
+            ("counter", counters.into_iter().map(|(n, h, l, v)| (n, h, l, v.to_string())).collect::<Vec<_>>()),
+            ("gauge", gauges.into_iter().map(|(n, h, l, v)| (n, h, l, v.to_string())).collect()),
         ] {
             let mut last = String::new();
             for (name, help, lbl, value) in rows {
@@ -196,12 +254,9 @@ impl Metrics {
                 let _ = writeln!(out, "{name}{{{lbl}}} {value}");
             }
         }
-        let rows = self.histograms.snapshot(|h| {
-            let counts = h.counts.each_ref().map(|c| c.load(Ordering::Relaxed));
-            (counts, h.sum_nanos.load(Ordering::Relaxed), h.count.load(Ordering::Relaxed))
-        });
+        let rows = self.histograms.snapshot(Histogram::read, HistogramSnapshot::add);
         let _ = writeln!(out, "# HELP {DURATION} Request latency by route.\n# TYPE {DURATION} histogram");
-        for (name, _, lbl, (counts, sum_nanos, count)) in rows {
+        for (name, _, lbl, HistogramSnapshot { counts, sum_nanos, count }) in rows {
             for (n, bound) in counts.iter().zip(BUCKETS) {
                 let _ = writeln!(out, "{name}_bucket{{{lbl},le=\"{bound}\"}} {n}");
             }
@@ -226,6 +281,34 @@ mod tests {
         assert!(text.contains(r#"http_requests_total{route="/users",method="GET",status="200"} 2"#));
         assert!(text.contains(r#"http_request_duration_seconds_bucket{route="/users",le="0.005"} 1"#));
         assert!(text.contains(r#"http_request_duration_seconds_count{route="/users"} 2"#));
+    }
+
+    #[test]
+    fn threads_updates_are_added_up() {
+        let m = std::sync::Arc::new(Metrics::new());
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let m = m.clone();
+                std::thread::spawn(move || {
+                    for i in 0..100u64 {
+                        m.inc("hits", "Hits.", &[("route", "a")], 1);
+                        m.observe_request("/x", "GET", 200, Duration::from_millis(if i % 2 == 0 { 1 } else { 20 }));
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let text = m.render();
+        assert!(text.contains(r#"hits{route="a"} 400"#), "{text}");
+        assert_eq!(text.matches("# TYPE hits counter").count(), 1);
+        assert!(text.contains(r#"http_request_duration_seconds_bucket{route="/x",le="0.001"} 200"#), "{text}");
+        assert!(text.contains(r#"http_request_duration_seconds_bucket{route="/x",le="0.01"} 200"#), "{text}");
+        assert!(text.contains(r#"http_request_duration_seconds_bucket{route="/x",le="0.025"} 400"#), "{text}");
+        assert!(text.contains(r#"http_request_duration_seconds_bucket{route="/x",le="+Inf"} 400"#), "{text}");
+        assert!(text.contains(r#"http_request_duration_seconds_count{route="/x"} 400"#), "{text}");
+        assert_eq!(text.matches(r#"http_requests_total{route="/x",method="GET",status="200"} 400"#).count(), 1);
     }
 
     #[test]

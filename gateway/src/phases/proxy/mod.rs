@@ -77,9 +77,14 @@ impl Proxy {
             self.error(ctx, &upstream.name, "circuit_open");
             return Err(ApiError::Unavailable("service temporarily unavailable".into()));
         }
-        let Some(permit) = upstream.try_acquire() else {
-            self.error(ctx, &upstream.name, "saturated");
-            return Err(ApiError::Unavailable("service busy".into()));
+        // Held until the response body is done; the rest of the exchange reaches the upstream
+        // through it.
+        let upstream = match upstream.try_acquire() {
+            Ok(slot) => slot,
+            Err(upstream) => {
+                self.error(ctx, &upstream.name, "saturated");
+                return Err(ApiError::Unavailable("service busy".into()));
+            }
         };
         upstream.on_request();
 
@@ -125,7 +130,7 @@ impl Proxy {
         }
         let (mut parts, body) = response.into_parts();
         headers::strip_hop_by_hop(&mut parts.headers, false);
-        let body = Guarded::new(IdleTimeout::new(LeasedBody::new(body, lease), target.timeout), permit);
+        let body = Guarded::new(IdleTimeout::new(LeasedBody::new(body, lease), target.timeout), upstream);
         Ok(Response::from_parts(parts, Body::new(body)))
     }
 

@@ -1,0 +1,31 @@
+//! Per-thread shards for state that every request updates (metrics, the verified-token cache).
+//!
+//! One lock or counter shared by all the threads of a server makes them contend for it, and for
+//! the cache line it lives on, on every request. Each thread instead gets a shard number of its
+//! own (handed out in turn as threads first ask), and readers combine the shards.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Shards are a memory cost per piece of state; beyond this many threads, threads share them.
+pub const MAX: usize = 16;
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed);
+}
+
+/// How many shards to make: one per core the process may use, up to [`MAX`].
+pub fn count() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, MAX)
+}
+
+/// The calling thread's shard among `count` shards.
+pub fn index(count: usize) -> usize {
+    INDEX.with(|i| *i) % count.max(1)
+}
+
+/// Aligned so that two shards never share a cache line.
+#[repr(align(128))]
+#[derive(Debug, Default)]
+pub struct Padded<T>(pub T);
