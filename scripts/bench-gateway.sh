@@ -32,6 +32,9 @@ trap cleanup EXIT
 [ -n "${BENCH_KEEP_LOGS:-}" ] && trap "cp $work/*.log /tmp/ 2>/dev/null; cleanup" EXIT
 
 UP=18190 NGX=18191 GW_OFF=18192 GW_ON=18193 FND=18194
+for port in $UP $NGX $GW_OFF $GW_ON $FND; do
+  if ss -ltn "sport = :$port" | grep -q LISTEN; then echo "port $port is already in use" >&2; exit 1; fi
+done
 nginx_conf() { # dir workers body
   mkdir -p "$work/$1"
   cat > "$work/$1/nginx.conf" <<NGINX

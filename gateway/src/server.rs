@@ -52,6 +52,7 @@ impl Workers {
             let (gateway, shutdown, counter) = (gateway.clone(), shutdown.clone(), open.clone());
             let thread = std::thread::Builder::new().name(format!("gateway-worker-{index}")).spawn(move || {
                 crate::upstream::set_worker(index);
+                crm_common::shard::assign(index);
                 runtime.block_on(work(rx, counter, gateway, shutdown));
             })?;
             workers.push(Worker { inbox, open, thread });

@@ -4,6 +4,7 @@
 //! the cache line it lives on, on every request. Each thread instead gets a shard number of its
 //! own (handed out in turn as threads first ask), and readers combine the shards.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Shards are a memory cost per piece of state; beyond this many threads, threads share them.
@@ -12,7 +13,7 @@ pub const MAX: usize = 16;
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
-    static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed);
+    static INDEX: Cell<Option<usize>> = const { Cell::new(None) };
 }
 
 /// How many shards to make: one per core the process may use, up to [`MAX`].
@@ -22,7 +23,20 @@ pub fn count() -> usize {
 
 /// The calling thread's shard among `count` shards.
 pub fn index(count: usize) -> usize {
-    INDEX.with(|i| *i) % count.max(1)
+    let index = INDEX.with(|i| {
+        i.get().unwrap_or_else(|| {
+            let next = NEXT.fetch_add(1, Ordering::Relaxed);
+            i.set(Some(next));
+            next
+        })
+    });
+    index % count.max(1)
+}
+
+/// Gives the calling thread shard `index`: a server whose worker threads are numbered makes sure
+/// that no two of them share a shard (up to [`MAX`] workers).
+pub fn assign(index: usize) {
+    INDEX.with(|i| i.set(Some(index)));
 }
 
 /// Aligned so that two shards never share a cache line.
