@@ -10,6 +10,8 @@ pub mod cache;
 pub mod config;
 pub mod contracts;
 pub mod http;
+#[cfg(feature = "test-collector")]
+pub mod otlp_collector;
 pub mod shard;
 pub mod telemetry;
 

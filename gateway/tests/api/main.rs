@@ -2,7 +2,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod client;
-mod collector;
 mod helpers;
 mod upstream;
 

@@ -2,13 +2,13 @@
 //! upstream with that span as the parent — checked against a service built with crm-common's
 //! layers, both exporting to one in-test OTLP/HTTP collector.
 
-use crate::collector::{Collector, attr};
 use crate::helpers::TestGateway;
 use axum::Router;
 use axum::extract::Path;
 use axum::routing::get;
 use crm_common::ApiError;
 use crm_common::http::{Metrics, TrustedProxies, finish_traced};
+use crm_common::otlp_collector::{Collector, attr};
 use crm_common::telemetry::otlp::{TraceParent, TraceSettings, Tracer};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -73,6 +73,7 @@ async fn gateway_span_continues_the_trace_and_parents_the_upstream_span() {
     assert!(gateway_tracer.flush(Duration::from_secs(5)).await);
     assert_eq!(collector.spans().len(), 4, "one span per hop and request: {:#?}", collector.spans());
     assert_eq!(gateway_tracer.exported(), 2);
+    assert!(collector.content_types().iter().all(|c| c == "application/json"), "{:?}", collector.content_types());
 
     let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
     let edge = span_of(&spans, &collector, "GET demo", trace);

@@ -2,15 +2,13 @@
 //! `crm_common::http::finish`, exported over OTLP/HTTP (JSON) to a collector running in the test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod collector;
-
 use axum::Router;
 use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::routing::get;
-use collector::{Collector, attr};
 use crm_common::ApiError;
 use crm_common::http::{Metrics, TrustedProxies, finish, finish_traced, health_router};
+use crm_common::otlp_collector::{Collector, attr};
 use crm_common::telemetry::otlp::{self, TraceParent, TraceSettings, Tracer};
 use serde_json::{Value, json};
 use std::sync::Arc;

@@ -1,5 +1,12 @@
-//! A stand-in for an OpenTelemetry collector's OTLP/HTTP receiver: it records every
-//! `POST /v1/traces` body and can answer 503 a given number of times first.
+//! Test support: a stand-in for an OpenTelemetry collector's OTLP/HTTP receiver. It records every
+//! `POST /v1/traces` body and can answer 503 a given number of times first. Shared by the test
+//! binaries of crm-common and the gateway (which cannot use the `testing` feature: it brings
+//! sea-orm along).
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support: a broken collector should stop the test loudly"
+)]
 
 use axum::Router;
 use axum::body::Bytes;
