@@ -2,6 +2,7 @@ use super::login::Session;
 use super::{login, password, tokens};
 use crate::AppState;
 use crate::organizations::model::organization;
+use crate::users::dto::{RoleRef, UserProfile};
 use crate::users::model::user;
 use crate::users::service::{self as users, NewAccount};
 use axum::body::Bytes;
@@ -17,7 +18,6 @@ use crm_common::http::ClientIp;
 use crm_common::{ApiError, ApiResult};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -133,34 +133,14 @@ pub async fn logout(State(state): State<AppState>, caller: CurrentUser, body: By
 }
 
 /// `GET /auth/me`'s data: the user object, with roles as codes, plus what the caller may do in the
-/// organization the request acts in. Documents the shape `me` builds.
+/// organization the request acts in.
 #[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
 pub struct MeView {
-    pub id: Uuid,
-    pub username: String,
-    pub email: String,
-    pub phone: Option<String>,
-    pub display_name: Option<String>,
-    pub avatar_url: Option<String>,
-    pub bio: Option<String>,
-    pub gender: Option<String>,
-    pub address: Option<String>,
-    pub contact_phone: Option<String>,
-    pub whatsapp: Option<String>,
-    pub wechat: Option<String>,
-    pub primary_organization_id: Option<Uuid>,
-    pub primary_organization_name: Option<String>,
-    pub is_active: bool,
-    pub is_locked: bool,
-    pub last_login_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-    pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub version: i32,
+    #[serde(flatten)]
+    pub profile: UserProfile,
     /// Role codes (`ADMIN`, `SALES`, …).
     pub roles: Vec<String>,
-    pub role_details: Vec<crate::users::dto::RoleRef>,
+    pub role_details: Vec<RoleRef>,
     pub organization_ids: Vec<Uuid>,
     /// The organization this request acts in (`X-Organization-Id`, else the primary one).
     pub current_organization_id: Uuid,
@@ -197,17 +177,20 @@ pub async fn me(State(state): State<AppState>, caller: CurrentUser) -> ApiResult
         .one(&state.db)
         .await?
         .and_then(|m| m.position);
-    let mut data = serde_json::to_value(users::view(&state.db, account).await?)?;
-    data["organization_ids"] = json!(session_user.organization_ids);
-    data["current_organization_id"] = json!(caller.organization_id);
-    data["roles"] = json!(session_user.roles);
-    data["role_details"] =
-        json!(access.roles.iter().map(|r| json!({"id": r.id, "code": r.code, "name": r.name})).collect::<Vec<_>>());
-    data["permissions"] = json!(session_user.permissions);
-    data["permission_codes"] = json!(session_user.permission_codes);
-    data["position"] = json!(position);
-    data["is_platform_admin"] = json!(caller.is_platform_admin);
-    Ok(ok(data))
+    let profile = users::view(&state.db, account).await?.profile;
+    let role_details =
+        access.roles.iter().map(|r| RoleRef { id: r.id, code: r.code.clone(), name: r.name.clone() }).collect();
+    Ok(ok(MeView {
+        profile,
+        roles: session_user.roles,
+        role_details,
+        organization_ids: session_user.organization_ids,
+        current_organization_id: caller.organization_id,
+        permissions: session_user.permissions,
+        permission_codes: session_user.permission_codes,
+        position,
+        is_platform_admin: caller.is_platform_admin,
+    }))
 }
 
 /// The token verification keys (JWKS)

@@ -18,6 +18,14 @@ pub struct RoleRef {
 /// The original's user object.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
+    #[serde(flatten)]
+    pub profile: UserProfile,
+    pub roles: Vec<RoleRef>,
+}
+
+/// The user object without its roles: shared with `GET /auth/me`, which lists roles as codes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserProfile {
     pub id: Uuid,
     pub username: String,
     pub email: String,
@@ -35,7 +43,6 @@ pub struct UserView {
     pub is_active: bool,
     pub is_locked: bool,
     pub last_login_at: Option<DateTime<Utc>>,
-    pub roles: Vec<RoleRef>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,

@@ -1,7 +1,7 @@
 //! Rules for users: visibility by organization, account creation with membership and roles in one
 //! transaction, role grants bounded by the granter's own permissions.
 
-use super::dto::{RoleRef, UserView};
+use super::dto::{RoleRef, UserProfile, UserView};
 use super::model::{user, user_role};
 use crate::access;
 use crate::organizations::model::{employee, organization};
@@ -86,7 +86,7 @@ pub async fn views(db: &impl ConnectionTrait, users: Vec<user::Model>) -> ApiRes
             let primary = primary_of.get(&u.id).copied();
             let mut roles = roles_of.remove(&u.id).unwrap_or_default();
             roles.sort_by(|a, b| a.code.cmp(&b.code));
-            UserView {
+            let profile = UserProfile {
                 id: u.id,
                 username: u.username,
                 email: u.email,
@@ -104,12 +104,12 @@ pub async fn views(db: &impl ConnectionTrait, users: Vec<user::Model>) -> ApiRes
                 is_active: u.is_active,
                 is_locked: u.is_locked,
                 last_login_at: u.last_login_at,
-                roles,
                 created_at: u.created_at,
                 updated_at: u.updated_at,
                 deleted_at: u.deleted_at,
                 version: u.version,
-            }
+            };
+            UserView { profile, roles }
         })
         .collect())
 }

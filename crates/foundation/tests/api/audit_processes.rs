@@ -169,7 +169,10 @@ db_test!(
             eprintln!("export {run}: {bytes} bytes, {lines} lines; RSS before {rss_before} KiB, peak {peak} KiB");
             assert_eq!(lines, ROWS + 1);
             assert!(bytes > 60 * 1024 * 1024, "the export should be large: {bytes}");
-            let limit_kib = if run == 1 { 32 * 1024 } else { 16 * 1024 };
+            // The first run also pays one-time costs (code paged in, SQLite's page cache filled,
+            // allocator arenas), seen up to about 33 MiB on a loaded machine; the second is the
+            // strict check. Either stays far below the export's 85 MiB.
+            let limit_kib = if run == 1 { 48 * 1024 } else { 16 * 1024 };
             assert!(growth_kib < limit_kib, "export {run} grew the process by {growth_kib} KiB");
         }
     }
