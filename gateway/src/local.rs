@@ -68,26 +68,26 @@ pub async fn services_health(routes: &RouteTable, deadline: Duration) -> Respons
 
 pub fn metrics(metrics: &Metrics, routes: &RouteTable) -> Response<Body> {
     for upstream in routes.upstreams() {
-        let in_flight = i64::try_from(upstream.in_flight()).unwrap_or(i64::MAX);
-        metrics.gauge_set(
-            "gateway_upstream_in_flight",
-            "Requests being served by each upstream (open upstream exchanges).",
-            &[("upstream", &upstream.name)],
-            in_flight,
-        );
-        metrics.gauge_set(
-            "gateway_circuit_open",
-            "1 while the upstream's circuit is open or half-open (requests refused with 503), else 0.",
-            &[("upstream", &upstream.name)],
-            i64::from(upstream.circuit_tripped()),
-        );
-        let open = i64::try_from(upstream.open_connections()).unwrap_or(i64::MAX);
-        metrics.gauge_set(
-            "gateway_upstream_connections",
-            "Open keep-alive connections to each upstream, busy or idle.",
-            &[("upstream", &upstream.name)],
-            open,
-        );
+        let labels = [("upstream", &*upstream.name)];
+        for (name, help, value) in [
+            (
+                "gateway_upstream_in_flight",
+                "Requests being served by each upstream (open upstream exchanges).",
+                upstream.in_flight(),
+            ),
+            (
+                "gateway_circuit_open",
+                "1 while the upstream's circuit is open or half-open (requests refused with 503), else 0.",
+                usize::from(upstream.circuit_tripped()),
+            ),
+            (
+                "gateway_upstream_connections",
+                "Open keep-alive connections to each upstream, busy or idle.",
+                upstream.open_connections(),
+            ),
+        ] {
+            metrics.gauge_set(name, help, &labels, i64::try_from(value).unwrap_or(i64::MAX));
+        }
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], metrics.render()).into_response()
 }
