@@ -22,7 +22,7 @@ pub fn count() -> usize {
 }
 
 /// The calling thread's shard among `count` shards.
-pub fn index(count: usize) -> usize {
+fn index(count: usize) -> usize {
     let index = INDEX.with(|i| {
         i.get().unwrap_or_else(|| {
             let next = NEXT.fetch_add(1, Ordering::Relaxed);
@@ -39,7 +39,43 @@ pub fn assign(index: usize) {
     INDEX.with(|i| i.set(Some(index)));
 }
 
+/// One `T` per shard, each on cache lines of its own.
+#[derive(Debug)]
+pub struct PerThread<T> {
+    shards: Box<[Padded<T>]>,
+}
+
 /// Aligned so that two shards never share a cache line.
 #[repr(align(128))]
 #[derive(Debug, Default)]
-pub struct Padded<T>(pub T);
+struct Padded<T>(T);
+
+impl<T: Default> PerThread<T> {
+    /// One shard per core (see [`count`]).
+    pub fn new() -> Self {
+        Self::with_count(count())
+    }
+
+    /// `n` shards; with one, every thread shares it.
+    pub fn with_count(n: usize) -> Self {
+        Self { shards: (0..n.max(1)).map(|_| Padded::default()).collect() }
+    }
+}
+
+impl<T: Default> Default for PerThread<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> PerThread<T> {
+    /// The calling thread's shard.
+    pub fn local(&self) -> &T {
+        &self.shards[index(self.shards.len())].0
+    }
+
+    /// Every shard, for readers that combine them.
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.shards.iter().map(|s| &s.0)
+    }
+}

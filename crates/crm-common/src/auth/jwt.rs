@@ -3,7 +3,7 @@
 //! and embedded `jwk` headers are never consulted; keys come only from the configured key set.
 
 use super::keys::{KeySet, key_id};
-use crate::shard::{self, Padded};
+use crate::shard::PerThread;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::Utc;
@@ -140,7 +140,7 @@ type VerifiedMap = std::collections::HashMap<Box<str>, (Arc<Claims>, u64), foldh
 /// Split into one shard per thread (see [`crate::shard`]): every request looks here. A token seen
 /// on several threads is verified once on each.
 struct VerifiedCache {
-    shards: Box<[Padded<std::sync::Mutex<VerifiedMap>>]>,
+    shards: PerThread<std::sync::Mutex<VerifiedMap>>,
     /// Per shard.
     capacity: usize,
 }
@@ -149,11 +149,7 @@ const VERIFIED_CACHE_CAPACITY: usize = 4096;
 
 impl VerifiedCache {
     fn new() -> Self {
-        Self { shards: (0..shard::count()).map(|_| Padded::default()).collect(), capacity: VERIFIED_CACHE_CAPACITY }
-    }
-
-    fn shard(&self) -> &std::sync::Mutex<VerifiedMap> {
-        &self.shards[shard::index(self.shards.len())].0
+        Self { shards: PerThread::new(), capacity: VERIFIED_CACHE_CAPACITY }
     }
 }
 
@@ -171,17 +167,17 @@ impl Verifier {
 
     /// Number of tokens whose verified claims are remembered.
     pub fn cached_tokens(&self) -> usize {
-        self.verified.shards.iter().map(|s| s.0.lock().map_or(0, |m| m.len())).sum()
+        self.verified.shards.iter().map(|s| s.lock().map_or(0, |m| m.len())).sum()
     }
 
     fn remembered(&self, token: &str) -> Option<Arc<Claims>> {
-        let entries = self.verified.shard().lock().ok()?;
+        let entries = self.verified.shards.local().lock().ok()?;
         let (claims, generation) = entries.get(token)?;
         (*generation == self.keys.generation()).then(|| claims.clone())
     }
 
     fn remember(&self, token: &str, claims: &Arc<Claims>) {
-        if let Ok(mut entries) = self.verified.shard().lock() {
+        if let Ok(mut entries) = self.verified.shards.local().lock() {
             // Bounded: when full, start over rather than track recency on the hot path.
             if entries.len() >= self.verified.capacity {
                 entries.clear();

@@ -6,7 +6,7 @@
 //! Counters and histograms are kept per thread (see [`crate::shard`]) and added up when rendered,
 //! so the threads of a server do not contend for the same lock and counters on every request.
 
-use crate::shard::{self, Padded};
+use crate::shard::PerThread;
 use foldhash::fast::RandomState;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
@@ -101,20 +101,16 @@ type SeriesMap<V> = HashMap<u64, Vec<Series<V>>>;
 /// one map per shard, or a single one for gauges, whose `set` could not be split.
 struct Family<V> {
     hasher: RandomState,
-    shards: Box<[Padded<RwLock<SeriesMap<V>>>]>,
+    shards: PerThread<RwLock<SeriesMap<V>>>,
 }
 
 impl<V> Family<V> {
-    fn with_shards(count: usize) -> Self {
-        Self { hasher: RandomState::default(), shards: (0..count.max(1)).map(|_| Padded::default()).collect() }
-    }
-
     fn sharded() -> Self {
-        Self::with_shards(shard::count())
+        Self { hasher: RandomState::default(), shards: PerThread::new() }
     }
 
     fn single() -> Self {
-        Self::with_shards(1)
+        Self { hasher: RandomState::default(), shards: PerThread::with_count(1) }
     }
 }
 
@@ -135,7 +131,7 @@ impl<V: Default> Family<V> {
     /// first use.
     fn update(&self, name: &str, help: &str, pairs: &[(&str, &str)], update: impl Fn(&V)) {
         let key = self.key(name, pairs);
-        let series = &self.shards[shard::index(self.shards.len())].0;
+        let series = self.shards.local();
         if let Ok(map) = series.read()
             && let Some(series) = map.get(&key).and_then(|b| b.iter().find(|s| s.is(name, pairs)))
         {
@@ -162,8 +158,8 @@ impl<V: Default> Family<V> {
     /// `add`, sorted by name and labels so that a family's series are rendered together.
     fn snapshot<T>(&self, read: impl Fn(&V) -> T, add: impl Fn(&mut T, T)) -> Vec<(String, String, String, T)> {
         let mut rows: BTreeMap<(String, String), (String, T)> = BTreeMap::new();
-        for shard in &self.shards {
-            let Ok(map) = shard.0.read() else { continue };
+        for shard in self.shards.iter() {
+            let Ok(map) = shard.read() else { continue };
             for series in map.values().flatten() {
                 let value = read(&series.value);
                 match rows.entry((series.name.clone(), series.labels())) {
