@@ -75,6 +75,8 @@ pub struct Upstreams {
     pub probe_interval: Duration,
     /// An upgraded (WebSocket) connection with no bytes either way for this long is closed.
     pub tunnel_idle: Duration,
+    /// Upgraded connections open at once per service; the next upgrade is refused with 503.
+    pub max_tunnels: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -200,6 +202,7 @@ impl Config {
                 circuit_open: millis("CRM_CIRCUIT_OPEN_MS", 30_000)?,
                 probe_interval: millis("CRM_HEALTH_PROBE_INTERVAL_MS", 5000)?,
                 tunnel_idle: millis("CRM_TUNNEL_IDLE_MS", 300_000)?,
+                max_tunnels: parse_env("CRM_UPSTREAM_MAX_TUNNELS", 1024)?,
             },
             traces: None,
             workers: parse_env("CRM_GATEWAY_WORKERS", default_workers())?.max(1),
@@ -253,6 +256,7 @@ impl Config {
                 circuit_open: Duration::from_secs(30),
                 probe_interval: Duration::from_secs(5),
                 tunnel_idle: Duration::from_secs(300),
+                max_tunnels: 1024,
             },
             traces: None,
             // More than one, so that tests exercise connections spread over workers.
@@ -318,6 +322,7 @@ ENVIRONMENT (a .env file in the working directory is read too):
   CRM_HEALTH_DEADLINE_MS   deadline of GET /health/services (default 2000)
   CRM_TUNNEL_IDLE_MS       an upgraded (WebSocket) connection idle both ways this long is
                            closed (default 300000)
+  CRM_UPSTREAM_MAX_TUNNELS  upgraded connections open per service before 503 (default 1024)
   OTEL_EXPORTER_OTLP_ENDPOINT  export traces over OTLP/HTTP (JSON) to this http:// base URL; unset = no export
   OTEL_SERVICE_NAME        service.name reported with traces (default gateway)
   RUST_LOG                 log filter (default info)

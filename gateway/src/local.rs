@@ -85,6 +85,11 @@ pub fn metrics(metrics: &Metrics, routes: &RouteTable) -> Response<Body> {
                 "Open keep-alive connections to each upstream, busy or idle.",
                 upstream.open_connections(),
             ),
+            (
+                "gateway_tunnels_open",
+                "Upgraded (WebSocket) connections being relayed, by upstream.",
+                upstream.open_tunnels(),
+            ),
         ] {
             metrics.gauge_set(name, help, &labels, i64::try_from(value).unwrap_or(i64::MAX));
         }

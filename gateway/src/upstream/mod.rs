@@ -46,8 +46,9 @@ pub struct Upstream {
     pools: Box<[Pool]>,
     open: Arc<AtomicUsize>,
     /// Requests between [`Upstream::try_acquire`] and the end of their response body.
-    in_flight: AtomicUsize,
-    max_concurrency: usize,
+    in_flight: Bound,
+    /// Upgraded connections being relayed; bounded apart from requests, since they last.
+    tunnels: Bound,
     circuit: Circuit,
     budget: RetryBudget,
 }
@@ -72,8 +73,8 @@ impl Upstream {
             host,
             pools,
             open,
-            in_flight: AtomicUsize::new(0),
-            max_concurrency: settings.max_concurrency.max(1),
+            in_flight: Bound::new(settings.max_concurrency),
+            tunnels: Bound::new(settings.max_tunnels),
             circuit: Circuit::new(settings.circuit_failures.max(1), settings.circuit_open),
             budget: RetryBudget::new(settings.retry_budget_ratio),
         }
@@ -130,16 +131,17 @@ impl Upstream {
 
     /// A slot for one request, or the upstream back when it already has its maximum in flight.
     pub fn try_acquire(self: Arc<Self>) -> Result<Slot, Arc<Self>> {
-        if self.in_flight.fetch_add(1, Ordering::AcqRel) >= self.max_concurrency {
-            self.in_flight.fetch_sub(1, Ordering::AcqRel);
-            return Err(self);
-        }
-        Ok(Slot(self))
+        if self.in_flight.try_take() { Ok(Slot(self)) } else { Err(self) }
     }
 
     /// Requests being served right now (a slot lives as long as the response body).
     pub fn in_flight(&self) -> usize {
-        self.in_flight.load(Ordering::Relaxed)
+        self.in_flight.current()
+    }
+
+    /// Upgraded connections being relayed right now.
+    pub fn open_tunnels(&self) -> usize {
+        self.tunnels.current()
     }
 
     /// Whether a request may be sent: the circuit is closed, or this is its half-open trial.
@@ -210,9 +212,53 @@ impl std::ops::Deref for Slot {
     }
 }
 
+impl Slot {
+    /// A place for one upgraded connection, or `None` when the service has its maximum open.
+    pub fn open_tunnel(&self) -> Option<TunnelSlot> {
+        self.0.tunnels.try_take().then(|| TunnelSlot(self.0.clone()))
+    }
+}
+
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+        self.0.in_flight.give_back();
+    }
+}
+
+/// One upgraded connection's place; given back when dropped.
+pub struct TunnelSlot(Arc<Upstream>);
+
+impl Drop for TunnelSlot {
+    fn drop(&mut self) {
+        self.0.tunnels.give_back();
+    }
+}
+
+/// A count with a ceiling, taken and given back without a lock.
+struct Bound {
+    count: AtomicUsize,
+    max: usize,
+}
+
+impl Bound {
+    fn new(max: usize) -> Self {
+        Self { count: AtomicUsize::new(0), max: max.max(1) }
+    }
+
+    fn try_take(&self) -> bool {
+        if self.count.fetch_add(1, Ordering::AcqRel) >= self.max {
+            self.count.fetch_sub(1, Ordering::AcqRel);
+            return false;
+        }
+        true
+    }
+
+    fn give_back(&self) {
+        self.count.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    fn current(&self) -> usize {
+        self.count.load(Ordering::Relaxed)
     }
 }
 

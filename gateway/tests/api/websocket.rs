@@ -74,3 +74,40 @@ async fn idle_tunnels_are_closed_and_busy_ones_kept() {
     assert!(last.elapsed() >= Duration::from_millis(350), "closed too early: {:?}", last.elapsed());
     assert!(gw.metrics().await.contains("gateway_tunnels_open{upstream=\"analytics-monitoring\"} 0"));
 }
+
+#[tokio::test]
+async fn upgrades_beyond_the_tunnel_bound_are_refused_without_reaching_the_service() {
+    let up = TestUpstream::start("analytics-monitoring").await;
+    let gw = TestGateway::spawn(&[("analytics-monitoring", up.url())], |c| c.upstream.max_tunnels = 1).await;
+    let (mut first, head) = upgrade(gw.port, &gw.token()).await;
+    assert!(head.starts_with("http/1.1 101"), "{head}");
+    let hits = up.hits();
+    let (_, refused) = upgrade(gw.port, &gw.token()).await;
+    assert!(refused.starts_with("http/1.1 503"), "{refused}");
+    assert_eq!(up.hits(), hits, "a refused upgrade must not reach the service");
+    // Plain requests are not held back by the open tunnel.
+    let plain = raw(
+        gw.port,
+        &format!(
+            "GET /api/analytics-monitoring/x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+            gw.token()
+        ),
+    )
+    .await;
+    assert!(plain.starts_with("HTTP/1.1 200"), "{plain}");
+    echo(&mut first, b"still open").await;
+    let metrics = gw.metrics().await;
+    assert!(metrics.contains("gateway_tunnels_open{upstream=\"analytics-monitoring\"} 1"), "{metrics}");
+    assert!(metrics.contains("kind=\"tunnels_full\""), "{metrics}");
+    // Once the first tunnel closes, its place is free again.
+    drop(first);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let (_, head) = upgrade(gw.port, &gw.token()).await;
+        if head.starts_with("http/1.1 101") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the closed tunnel's place was not given back: {head}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -89,6 +89,14 @@ impl Proxy {
         upstream.on_request();
 
         let upgrade = headers::is_upgrade(request.headers());
+        // Taken before the upstream is asked, so a refused upgrade never reaches it.
+        let tunnel_slot = match upgrade.then(|| upstream.open_tunnel()) {
+            Some(None) => {
+                self.error(ctx, &upstream.name, "tunnels_full");
+                return Err(ApiError::Unavailable("too many open connections to this service".into()));
+            }
+            taken => taken.flatten(),
+        };
         let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut request));
         let (mut parts, body) = request.into_parts();
         parts.uri = upstream
@@ -111,7 +119,7 @@ impl Proxy {
         upstream.record_success();
 
         if response.status() == StatusCode::SWITCHING_PROTOCOLS
-            && let Some(client_upgrade) = client_upgrade
+            && let (Some(client_upgrade), Some(slot)) = (client_upgrade, tunnel_slot)
         {
             let upstream_upgrade = hyper::upgrade::on(&mut response);
             upgrade::Tunnel {
@@ -120,7 +128,7 @@ impl Proxy {
                 service: upstream.name.clone(),
                 request_id: ctx.request_id.clone(),
                 idle_limit: self.tunnel_idle,
-                metrics: self.metrics.clone(),
+                slot,
             }
             .spawn();
             drop(lease);

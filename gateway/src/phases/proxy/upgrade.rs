@@ -3,7 +3,7 @@
 //! for the idle limit, so a tunnel whose client vanished without closing does not stay open for
 //! good. WebSocket clients that ping (browsers' libraries do, typically every 30–60 s) stay open.
 
-use crm_common::http::Metrics;
+use crate::upstream::TunnelSlot;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use std::io;
@@ -15,15 +15,14 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Instant;
 
-const OPEN_HELP: &str = "Upgraded (WebSocket) connections being relayed, by upstream.";
-
 pub struct Tunnel {
     pub client: OnUpgrade,
     pub upstream: OnUpgrade,
     pub service: Arc<str>,
     pub request_id: String,
     pub idle_limit: Duration,
-    pub metrics: Arc<Metrics>,
+    /// The tunnel's place among the service's open tunnels, held while bytes are relayed.
+    pub slot: TunnelSlot,
 }
 
 impl Tunnel {
@@ -33,50 +32,31 @@ impl Tunnel {
     }
 
     async fn relay(self) {
-        let Self { client, upstream, service, request_id, idle_limit, metrics } = self;
+        let Self { client, upstream, service, request_id, idle_limit, slot } = self;
         let (client, upstream) = match tokio::try_join!(client, upstream) {
             Ok(pair) => pair,
             Err(err) => {
-                tracing::warn!(request_id, error = %err, "upgrade failed");
+                tracing::warn!(request_id, upstream = %service, error = %err, "upgrade failed");
                 return;
             }
         };
         let clock = Arc::new(Activity::new());
         let mut client = Watched { inner: TokioIo::new(client), clock: clock.clone() };
         let mut upstream = Watched { inner: TokioIo::new(upstream), clock: clock.clone() };
-        // Declared after the connections, so dropped before them: the gauge is down by the time
-        // either side sees the connection close.
-        let _open = OpenTunnel::new(metrics, service);
+        // Declared after the connections, so dropped before them: the tunnel no longer counts by
+        // the time either side sees the connection close.
+        let _slot = slot;
         tokio::select! {
             result = tokio::io::copy_bidirectional(&mut client, &mut upstream) => match result {
                 Ok((up, down)) => {
-                    tracing::debug!(request_id, bytes_up = up, bytes_down = down, "upgraded connection closed");
+                    tracing::debug!(request_id, upstream = %service, bytes_up = up, bytes_down = down, "upgraded connection closed");
                 }
-                Err(err) => tracing::debug!(request_id, error = %err, "upgraded connection ended"),
+                Err(err) => tracing::debug!(request_id, upstream = %service, error = %err, "upgraded connection ended"),
             },
             () = clock.idle_for(idle_limit) => {
-                tracing::info!(request_id, idle_secs = idle_limit.as_secs_f64(), "upgraded connection closed after being idle");
+                tracing::info!(request_id, upstream = %service, idle_secs = idle_limit.as_secs_f64(), "upgraded connection closed after being idle");
             }
         }
-    }
-}
-
-/// Counts the tunnel in `gateway_tunnels_open` while it lives.
-struct OpenTunnel {
-    metrics: Arc<Metrics>,
-    service: Arc<str>,
-}
-
-impl OpenTunnel {
-    fn new(metrics: Arc<Metrics>, service: Arc<str>) -> Self {
-        metrics.gauge_add("gateway_tunnels_open", OPEN_HELP, &[("upstream", &service)], 1);
-        Self { metrics, service }
-    }
-}
-
-impl Drop for OpenTunnel {
-    fn drop(&mut self) {
-        self.metrics.gauge_add("gateway_tunnels_open", OPEN_HELP, &[("upstream", &self.service)], -1);
     }
 }
 
