@@ -40,6 +40,13 @@ pub struct AuditEvent {
     pub request_id: Option<String>,
     /// Query and body with secrets replaced by `[REDACTED]`, bounded in size.
     pub request_params: Option<serde_json::Value>,
+    /// The resource before the change, as its handler reported it ([`AuditBefore`]); secrets
+    /// redacted. Absent from events of services that do not report it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_values: Option<serde_json::Value>,
+    /// The resource as the successful response returned it (`data`); secrets redacted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_values: Option<serde_json::Value>,
 }
 
 /// The body of an ingest call.
@@ -48,6 +55,11 @@ pub struct AuditEvent {
 pub struct AuditBatch {
     pub events: Vec<AuditEvent>,
 }
+
+/// The resource as it was before a change, put into the response's extensions by the handler
+/// that changed it (the capture cannot know it): it becomes the audit event's `old_values`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditBefore(pub serde_json::Value);
 
 /// Who acted, as far as the request tells: filled from the authenticated principal, or set by a
 /// handler as a response extension when the caller had no token yet (login).

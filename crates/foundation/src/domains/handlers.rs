@@ -11,6 +11,7 @@ use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NoData, NotFound
 use crm_common::api::validate::Validator;
 use crm_common::api::{Envelope, Json, Path, Query, ok};
 use crm_common::auth::Authorized;
+use crm_common::http::audit::with_before;
 use crm_common::{ApiError, ApiResult};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use serde::Deserialize;
@@ -186,7 +187,8 @@ pub async fn update(
         }
     }
     v.finish()?;
-    let mut m = service::find(&state.db, id).await?.into_active_model();
+    let before = service::find(&state.db, id).await?;
+    let mut m = before.clone().into_active_model();
     if let Some(x) = body.name_zh {
         m.name_zh = Set(x.trim().to_owned());
     }
@@ -206,7 +208,7 @@ pub async fn update(
         m.is_active = Set(x);
     }
     m.updated_at = Set(Utc::now());
-    Ok(ok(m.update(&state.db).await?))
+    Ok(with_before(ok(m.update(&state.db).await?), &before))
 }
 
 /// Delete a domain
@@ -231,12 +233,12 @@ pub async fn delete(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Response> {
     require_platform_admin(&caller, WHAT)?;
-    service::find(&state.db, id).await?;
+    let before = service::find(&state.db, id).await?;
     let txn = crm_common::db::begin_write(&state.db).await?;
     relation::Entity::delete_many().filter(relation::Column::DomainId.eq(id)).exec(&txn).await?;
     domain::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
-    Ok(ok(()))
+    Ok(with_before(ok(()), &before))
 }
 
 /// An organization's domains

@@ -11,6 +11,7 @@ use chrono::Utc;
 use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NoData, NotFound};
 use crm_common::api::{Envelope, Json, Path, ok};
 use crm_common::auth::{Authorized, CurrentUser};
+use crm_common::http::audit::with_before;
 use crm_common::{ApiError, ApiResult};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
@@ -119,7 +120,9 @@ pub async fn update(
 ) -> ApiResult<Response> {
     require_platform_admin(&caller, WHAT)?;
     body.validate()?;
-    let mut m = service::find(&state.db, id).await?.into_active_model();
+    let found = service::find(&state.db, id).await?;
+    let before = service::view(&state.db, found.clone()).await?;
+    let mut m = found.into_active_model();
     if let Some(parent) = body.parent_id {
         if let Some(p) = parent {
             service::check_parent(&state.db, Some(id), p).await?;
@@ -154,7 +157,7 @@ pub async fn update(
     }
     m.updated_at = Set(Utc::now());
     let saved = m.update(&state.db).await?;
-    Ok(ok(service::view(&state.db, saved).await?))
+    Ok(with_before(ok(service::view(&state.db, saved).await?), &before))
 }
 
 /// Delete a menu
@@ -179,7 +182,7 @@ pub async fn delete(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Response> {
     require_platform_admin(&caller, WHAT)?;
-    service::find(&state.db, id).await?;
+    let before = service::view(&state.db, service::find(&state.db, id).await?).await?;
     let txn = crm_common::db::begin_write(&state.db).await?;
     menu::Entity::update_many()
         .col_expr(menu::Column::ParentId, Expr::value(Option::<Uuid>::None))
@@ -188,7 +191,7 @@ pub async fn delete(
         .await?;
     menu::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
-    Ok(ok(()))
+    Ok(with_before(ok(()), &before))
 }
 
 /// The menu tree

@@ -15,6 +15,7 @@ use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NotFound};
 use crm_common::api::validate::Validator;
 use crm_common::api::{Envelope, Json, PageParams, Path, Query, RecordsPage, ok};
 use crm_common::auth::Authorized;
+use crm_common::http::audit::with_before;
 use crm_common::{ApiError, ApiResult};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder};
@@ -262,6 +263,7 @@ pub async fn update(
         return Err(stale(&state, org).await);
     }
     let version = org.version;
+    let before = service::view(&state.db, org.clone()).await?;
     let mut active = org.into_active_model();
     body.fields.apply(&mut active);
     if let Some(locked) = body.is_locked {
@@ -283,7 +285,7 @@ pub async fn update(
         return Err(stale(&state, current).await);
     }
     crate::authz::invalidate_all(&state.cache).await;
-    Ok(ok(service::view(&state.db, current).await?))
+    Ok(with_before(ok(service::view(&state.db, current).await?), &before))
 }
 
 async fn stale(state: &AppState, current: organization::Model) -> ApiError {
@@ -349,6 +351,7 @@ async fn set_locked(
     if locked {
         service::ensure_not_bantu(&org)?;
     }
+    let before = service::view(&state.db, org).await?;
     organization::Entity::update_many()
         .col_expr(organization::Column::IsLocked, Expr::value(locked))
         .col_expr(organization::Column::UpdatedAt, Expr::value(Utc::now()))
@@ -358,5 +361,5 @@ async fn set_locked(
         .await?;
     crate::authz::invalidate_all(&state.cache).await;
     let org = service::find_visible(&state.db, caller, id).await?;
-    Ok(ok(service::view(&state.db, org).await?))
+    Ok(with_before(ok(service::view(&state.db, org).await?), &before))
 }

@@ -12,6 +12,7 @@ use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NoData, NotFound
 use crm_common::api::validate::Validator;
 use crm_common::api::{Envelope, Json, Path, Query, ok};
 use crm_common::auth::{Authorized, CurrentUser};
+use crm_common::http::audit::with_before;
 use crm_common::{ApiError, ApiResult};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
@@ -218,7 +219,9 @@ pub async fn update(
         }
     }
     v.finish()?;
-    let mut m = find(&state, id).await?.into_active_model();
+    let found = find(&state, id).await?;
+    let before = PermissionRecord::from(found.clone());
+    let mut m = found.into_active_model();
     if let Some(x) = body.name_zh {
         m.name_zh = Set(x);
     }
@@ -246,7 +249,7 @@ pub async fn update(
     m.updated_at = Set(Utc::now());
     let saved = m.update(&state.db).await?;
     crate::authz::invalidate_all(&state.cache).await;
-    Ok(ok(PermissionRecord::from(saved)))
+    Ok(with_before(ok(PermissionRecord::from(saved)), &before))
 }
 
 /// List permissions

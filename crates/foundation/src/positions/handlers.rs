@@ -14,6 +14,7 @@ use chrono::Utc;
 use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NoData, NotFound};
 use crm_common::api::{Envelope, Json, Page, PageParams, Path, Query, ok};
 use crm_common::auth::Authorized;
+use crm_common::http::audit::with_before;
 use crm_common::{ApiError, ApiResult};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -243,6 +244,7 @@ pub async fn update(
         return Err(ApiError::conflict("position code already exists"));
     }
     let version = p.version;
+    let before = one(&state.db, p.clone()).await?;
     let mut m = p.into_active_model();
     if let Some(name) = body.name {
         m.name = Set(name.trim().to_owned());
@@ -259,7 +261,7 @@ pub async fn update(
     m.version = Set(version + 1);
     m.updated_at = Set(Utc::now());
     let saved = m.update(&state.db).await?;
-    Ok(ok(one(&state.db, saved).await?))
+    Ok(with_before(ok(one(&state.db, saved).await?), &before))
 }
 
 /// Delete a position
@@ -284,7 +286,7 @@ pub async fn delete(
     caller: Authorized<PositionDelete>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Response> {
-    service::find(&state.db, caller.organization_id, id).await?;
+    let before = one(&state.db, service::find(&state.db, caller.organization_id, id).await?).await?;
     let (holders, children) = service::counts(&state.db, &[id]).await?.get(&id).copied().unwrap_or_default();
     if holders > 0 {
         return Err(ApiError::conflict(format!("the position is held by {holders} member(s)")));
@@ -293,7 +295,7 @@ pub async fn delete(
         return Err(ApiError::conflict(format!("the position has {children} position(s) below it")));
     }
     position::Entity::delete_by_id(id).exec(&state.db).await?;
-    Ok(ok(()))
+    Ok(with_before(ok(()), &before))
 }
 
 /// Move a position

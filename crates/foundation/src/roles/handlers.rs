@@ -11,6 +11,7 @@ use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NoData, NotFound
 use crm_common::api::validate::Validator;
 use crm_common::api::{Envelope, Json, Path, ok};
 use crm_common::auth::Authorized;
+use crm_common::http::audit::with_before;
 use crm_common::{ApiError, ApiResult};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
@@ -216,7 +217,9 @@ pub async fn update(
     if let Some(name) = &body.name {
         Validator::new().length("name", name, 1, 255).finish()?;
     }
-    let mut m = find(&state, id).await?.into_active_model();
+    let found = find(&state, id).await?;
+    let before = with_permissions(&state, found.clone()).await?;
+    let mut m = found.into_active_model();
     if let Some(x) = body.name {
         m.name = Set(x.trim().to_owned());
     }
@@ -233,7 +236,7 @@ pub async fn update(
     }
     m.updated_at = Set(Utc::now());
     let saved = m.update(&state.db).await?;
-    Ok(ok(with_permissions(&state, saved).await?))
+    Ok(with_before(ok(with_permissions(&state, saved).await?), &before))
 }
 
 /// Delete a role
@@ -260,6 +263,7 @@ pub async fn delete(
 ) -> ApiResult<Response> {
     require_platform_admin(&caller, "change roles")?;
     let r = find(&state, id).await?;
+    let before = with_permissions(&state, r.clone()).await?;
     if is_preset_role(&r.code) {
         return Err(ApiError::bad_request("preset role cannot be deleted"));
     }
@@ -269,5 +273,5 @@ pub async fn delete(
     }
     role::Entity::delete_by_id(id).exec(&state.db).await?;
     crate::authz::invalidate_all(&state.cache).await;
-    Ok(ok(()))
+    Ok(with_before(ok(()), &before))
 }

@@ -12,6 +12,7 @@ use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NoData, NotFound
 use crm_common::api::validate::Validator;
 use crm_common::api::{Envelope, Json, PageParams, Path, Query, RecordsPage, ok};
 use crm_common::auth::{Authorized, CurrentUser};
+use crm_common::http::audit::with_before;
 use crm_common::{ApiError, ApiResult};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
@@ -237,6 +238,7 @@ pub async fn update(
     if expected != found.version {
         return Err(stale(&state, found).await);
     }
+    let before = service::view(&state.db, found.clone()).await?;
     let txn = crm_common::db::begin_write(&state.db).await?;
     let mut active = found.clone().into_active_model();
     let set = crate::patch::set_text;
@@ -278,7 +280,7 @@ pub async fn update(
     }
     super::changed(&state, id).await;
     let updated = user::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("user"))?;
-    Ok(ok(service::view(&state.db, updated).await?))
+    Ok(with_before(ok(service::view(&state.db, updated).await?), &before))
 }
 
 async fn stale(state: &AppState, current: user::Model) -> ApiError {
@@ -311,8 +313,9 @@ pub async fn delete(
         return Err(ApiError::bad_request("you cannot delete your own account"));
     }
     let found = service::find_visible(&state.db, &caller, id, false).await?;
+    let before = service::view(&state.db, found.clone()).await?;
     set_deleted(&state, found, true).await?;
-    Ok(ok(()))
+    Ok(with_before(ok(()), &before))
 }
 
 /// Restore a deleted user

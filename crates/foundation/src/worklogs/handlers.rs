@@ -9,6 +9,7 @@ use chrono::Utc;
 use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NotFound};
 use crm_common::api::{Envelope, Json, Page, PageParams, Path, Query, ok};
 use crm_common::auth::{Authorized, CurrentUser};
+use crm_common::http::audit::with_before;
 use crm_common::{ApiError, ApiResult};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
@@ -164,6 +165,7 @@ pub async fn update(
         return Err(ApiError::Conflict { message: "the work log was changed meanwhile".into(), current });
     }
     let version = log.version;
+    let before = service::view(&state.db, log.clone()).await?;
     let mut m = log.into_active_model();
     if let Some(d) = body.work_date {
         m.work_date = Set(d);
@@ -180,7 +182,7 @@ pub async fn update(
     m.version = Set(version + 1);
     m.updated_at = Set(Utc::now());
     let saved = m.update(&state.db).await?;
-    Ok(ok(service::view(&state.db, saved).await?))
+    Ok(with_before(ok(service::view(&state.db, saved).await?), &before))
 }
 
 /// Rate a work log as its supervisor

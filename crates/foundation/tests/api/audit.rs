@@ -35,6 +35,8 @@ pub fn event(
         duration_ms: u64::try_from(minutes_ago).unwrap(),
         request_id: Some(format!("ev-{minutes_ago}")),
         request_params: Some(json!({"body": {"note": "=SUM(A1)"}})),
+        old_values: None,
+        new_values: None,
     }
 }
 
@@ -99,8 +101,11 @@ db_test!(
         let missing = Uuid::now_v7();
         app.send_traced(Method::DELETE, &format!("/roles/{missing}"), Some(&admin), None, &next(true)).await.expect(404);
         app.send_traced(Method::GET, "/users", Some(&admin), None, &next(false)).await.expect(200);
-        app.send_traced(Method::POST, "/menus", Some(&admin), Some(json!({"code": "audited", "name_zh": "审计", "name_id": "Audit"})), &next(true)).await.expect(200);
+        let menu = app.send_traced(Method::POST, "/menus", Some(&admin), Some(json!({"code": "audited", "name_zh": "审计", "name_id": "Audit"})), &next(true)).await;
+        menu.expect(200);
+        let menu_id = uuid(&menu.data()["id"]);
         app.send_traced(Method::POST, "/audit-logs/export", Some(&admin), Some(json!({"format": "csv"})), &next(true)).await.expect(200);
+        app.send_traced(Method::DELETE, &format!("/menus/{menu_id}"), Some(&admin), None, &next(true)).await.expect(200);
         let unread = next(false);
         app.send_traced(Method::GET, "/audit-logs", Some(&admin), None, &unread).await.expect(200);
 
@@ -148,6 +153,22 @@ db_test!(
         assert_eq!((delete.action.as_str(), delete.status.as_str(), delete.resource_id.clone()), ("DELETE", "failed", Some(missing.to_string())));
         assert_eq!(by("script-16").category, "menu_management");
         assert_eq!((by("script-17").action.as_str(), by("script-17").category.as_str()), ("EXPORT", "audit_management"));
+        // The state before and after a change: a creation has only the new values, an update
+        // both, a deletion only the old, a refused request and a login neither.
+        let user_new = user_create.new_values.clone().expect("new values of a creation");
+        assert_eq!((user_new["id"].as_str(), user_new["email"].as_str()), (Some(uid.to_string().as_str()), Some("audited@bantu.test")));
+        assert_eq!(user_create.old_values, None);
+        let update = by("script-13");
+        let (old, new) = (update.old_values.clone().expect("old values"), update.new_values.clone().expect("new values"));
+        assert!(old["display_name"].is_null(), "{old}");
+        assert_eq!(new["display_name"], "Audited Person");
+        assert_eq!((old["email"].as_str(), new["email"].as_str()), (Some("audited@bantu.test"), Some("audited@bantu.test")));
+        assert_eq!(old["version"].as_i64().map(|v| v + 1), new["version"].as_i64());
+        assert_eq!((delete.old_values.clone(), delete.new_values.clone()), (None, None));
+        assert_eq!((ok_login.old_values.clone(), ok_login.new_values.clone()), (None, None));
+        let menu_delete = by("script-18");
+        assert_eq!(menu_delete.old_values.as_ref().and_then(|v| v["code"].as_str()), Some("audited"));
+        assert_eq!(menu_delete.new_values, None);
         let params = by("script-5").request_params.unwrap();
         assert_eq!(params["body"]["email"], "audited@bantu.test");
         assert_eq!(params["body"]["password"], "[REDACTED]");

@@ -1,9 +1,9 @@
 //! The capture middleware: watches one request and turns it into an audit event.
 
 use super::classify::{classify, is_export};
-use super::redact::{BodySeen, request_params};
+use super::redact::{BodySeen, redact, request_params};
 use super::{AuditCapture, AuditSlot, CaptureConfig};
-use crate::contracts::{AuditActor, AuditEvent};
+use crate::contracts::{AuditActor, AuditBefore, AuditEvent};
 use crate::http::{REQUEST_ID_HEADER, client_ip};
 use axum::Router;
 use axum::body::{Body, HttpBody, to_bytes};
@@ -18,8 +18,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-/// Responses read back for their error message or new record id are at most this large.
+/// Responses read back for their error message, new record id or new values are at most this
+/// large.
 const RESPONSE_PEEK: u64 = 64 * 1024;
+/// Old or new values larger than this (as JSON) are left out of the event.
+const MAX_VALUES: usize = 16 * 1024;
 const MAX_QUERY: usize = 4 * 1024;
 
 /// Wraps every route (and the fallback) of `router` in audit capture. Call it on the router
@@ -145,7 +148,8 @@ async fn audit(State(capture): State<AuditCapture>, mut req: Request, next: Next
     let status = response.status();
     let failed = status.as_u16() >= 400;
     let classified = classify(&method, &path);
-    let needs_body = failed || (classified.resource_id.is_none() && method == Method::POST);
+    let writes = matches!(method, Method::POST | Method::PUT | Method::PATCH);
+    let needs_body = failed || writes;
     let (mut response, body) = if needs_body { peek_json(response).await } else { (response, None) };
     // A refused request whose body was left unread (413) must not be followed by another request
     // on the same connection: say so, rather than leave it to a race in the client's pool.
@@ -180,6 +184,10 @@ async fn audit(State(capture): State<AuditCapture>, mut req: Request, next: Next
         .and_then(|b| b.get("message")?.as_str().map(|m| m.chars().take(1000).collect()))
         .or_else(|| failed.then(|| status.canonical_reason().unwrap_or("failed").to_owned()));
     let request_id = header_text(response.headers(), REQUEST_ID_HEADER, 128).or(sent_request_id);
+    let old_values = response.extensions().get::<AuditBefore>().and_then(|b| values(b.0.clone()));
+    // A login's or refresh's answer is a session, not a resource.
+    let new_values =
+        body.as_ref().filter(|_| writes && !failed && !is_auth).and_then(|b| values(b.get("data")?.clone()));
     let event = AuditEvent {
         id: uuid::Uuid::now_v7(),
         occurred_at,
@@ -201,9 +209,22 @@ async fn audit(State(capture): State<AuditCapture>, mut req: Request, next: Next
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         request_id,
         request_params,
+        old_values,
+        new_values,
     };
     c.sink.record(event).await;
     response
+}
+
+/// A resource's values as the audit log keeps them: secrets redacted, nothing for `null` or for
+/// more than [`MAX_VALUES`] bytes of JSON.
+fn values(mut value: Value) -> Option<Value> {
+    if value.is_null() {
+        return None;
+    }
+    redact(&mut value);
+    let size = serde_json::to_vec(&value).map_or(usize::MAX, |v| v.len());
+    (size <= MAX_VALUES).then_some(value)
 }
 
 #[cfg(test)]
@@ -215,6 +236,20 @@ mod tests {
 
     #[derive(Default)]
     struct Memory(Mutex<Vec<AuditEvent>>);
+
+    #[test]
+    fn values_are_redacted_and_bounded() {
+        let kept = values(serde_json::json!({"name": "a", "password_hash": "h", "nested": [{"api_key": "k"}]}));
+        assert_eq!(
+            kept,
+            Some(
+                serde_json::json!({"name": "a", "password_hash": "[REDACTED]", "nested": [{"api_key": "[REDACTED]"}]})
+            )
+        );
+        assert_eq!(values(Value::Null), None);
+        assert_eq!(values(Value::String("x".repeat(MAX_VALUES))), None);
+        assert!(values(Value::String("x".repeat(MAX_VALUES - 2))).is_some());
+    }
 
     impl AuditSink for Memory {
         fn record(&self, event: AuditEvent) -> SinkFuture<'_> {

@@ -11,8 +11,10 @@
 //!
 //! Who acted comes from the [`CurrentUser`](crate::auth::CurrentUser) extractor, which fills the
 //! request's [`AuditSlot`]; a handler without a token yet (login) may instead put an
-//! [`AuditActor`] into its response's extensions. The default sink is the durable
-//! [`Outbox`](outbox::Outbox) delivering to foundation over HTTP.
+//! [`AuditActor`] into its response's extensions. A handler that changes or removes a resource
+//! reports its earlier state with [`with_before`]; the state after is the successful response's
+//! `data`. The default sink is the durable [`Outbox`](outbox::Outbox) delivering to foundation
+//! over HTTP.
 
 mod capture;
 mod classify;
@@ -26,7 +28,9 @@ pub use deliver::{Deliver, DeliverFuture, HttpDeliver, TokenSource};
 pub use outbox::{Outbox, OutboxOptions};
 
 use crate::config::{ConfigError, bool_env, env, parse_env};
-use crate::contracts::{AuditActor, AuditEvent};
+use crate::contracts::{AuditActor, AuditBefore, AuditEvent};
+use axum::response::Response;
+use serde::Serialize;
 use std::future::Future;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -47,6 +51,14 @@ impl AuditSink for Outbox {
             self.append(&event).await;
         })
     }
+}
+
+/// `response`, carrying `before` (the resource before the change) to the audit capture.
+pub fn with_before(mut response: Response, before: &impl Serialize) -> Response {
+    if let Ok(value) = serde_json::to_value(before) {
+        response.extensions_mut().insert(AuditBefore(value));
+    }
+    response
 }
 
 /// Where the authenticated caller is written during a request; the middleware inserts one into

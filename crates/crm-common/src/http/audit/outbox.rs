@@ -425,6 +425,8 @@ mod tests {
             duration_ms: 1,
             request_id: None,
             request_params: None,
+            old_values: None,
+            new_values: None,
         }
     }
 
