@@ -14,6 +14,7 @@ use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NoData, NotFound
 use crm_common::api::validate::Validator;
 use crm_common::api::{Envelope, Json, Page, PageParams, Path, Query, ok};
 use crm_common::auth::{Authorized, Principal};
+use crm_common::http::audit::with_before;
 use crm_common::{ApiError, ApiResult};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -375,6 +376,7 @@ pub async fn update(
     let row = find_member(&state.db, &caller, org_id, id).await?;
     check_position(&state.db, org_id, &body).await?;
     let primary = body.is_primary == Some(true);
+    let before = views(&state.db, vec![row.clone()]).await?.pop();
     let txn = crm_common::db::begin_write(&state.db).await?;
     let mut m = row.into_active_model();
     apply(body, &mut m);
@@ -385,7 +387,7 @@ pub async fn update(
     }
     txn.commit().await?;
     crate::authz::invalidate_user(&state.cache, saved.user_id).await;
-    Ok(ok(views(&state.db, vec![saved]).await?.pop()))
+    Ok(with_before(ok(views(&state.db, vec![saved]).await?.pop()), &before))
 }
 
 /// Ends a membership: inactive, `left_at` today, no longer primary. The row is kept for history.
@@ -394,6 +396,7 @@ async fn end(state: &AppState, caller: &Principal, row: employee::Model) -> ApiR
         return Err(ApiError::bad_request("you cannot remove yourself from an organization"));
     }
     let user_id = row.user_id;
+    let before = views(&state.db, vec![row.clone()]).await?.pop();
     let mut m = row.into_active_model();
     m.is_active = Set(false);
     m.is_primary = Set(false);
@@ -401,7 +404,7 @@ async fn end(state: &AppState, caller: &Principal, row: employee::Model) -> ApiR
     m.updated_at = Set(Utc::now());
     m.update(&state.db).await?;
     crate::authz::invalidate_user(&state.cache, user_id).await;
-    Ok(ok(()))
+    Ok(with_before(ok(()), &before))
 }
 
 /// End a membership

@@ -338,8 +338,9 @@ pub async fn restore(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Response> {
     let found = service::find_visible(&state.db, &caller, id, true).await?;
+    let before = service::view(&state.db, found.clone()).await?;
     let restored = set_deleted(&state, found, false).await?;
-    Ok(ok(service::view(&state.db, restored).await?))
+    Ok(with_before(ok(service::view(&state.db, restored).await?), &before))
 }
 
 /// Soft delete keeps roles and memberships; restore re-activates the account.

@@ -348,3 +348,47 @@ db_test!(
         assert!((1..rows.len()).all(|i| at(i - 1) >= at(i)), "newest first");
     }
 );
+
+db_test!(
+    async fn changes_carry_the_state_before_and_after(backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin_token.clone();
+        let send = |method: Method, path: String, body: Option<Value>, id: &'static str| {
+            let (app, admin) = (&app, admin.clone());
+            async move {
+                let r = app.send_traced(method, &path, Some(&admin), body, id).await;
+                r.expect(200);
+                r
+            }
+        };
+        let role = send(Method::POST, "/roles".into(), Some(json!({"code": "AUDITED_ROLE", "name": "Before"})), "c-1").await;
+        let role_id = uuid(&role.data()["id"]);
+        send(Method::PUT, format!("/roles/{role_id}"), Some(json!({"name": "After"})), "c-2").await;
+        send(Method::DELETE, format!("/roles/{role_id}"), None, "c-3").await;
+        let org = send(Method::POST, "/organizations".into(), Some(json!({"name": "Lockable", "organization_type": "agent", "admin_password": "OrgAdminPw123"})), "c-4").await;
+        let org_id = uuid(&org.data()["id"]);
+        send(Method::POST, format!("/organizations/{org_id}/lock"), None, "c-5").await;
+        let sales = app.role_id("SALES").await;
+        let user = send(Method::POST, "/users".into(), Some(json!({"organization_id": BANTU, "email": "restored@bantu.test", "password": "UserSecret123", "role_ids": [sales]})), "c-6").await;
+        let user_id = uuid(&user.data()["id"]);
+        send(Method::DELETE, format!("/users/{user_id}"), None, "c-7").await;
+        send(Method::PUT, format!("/users/{user_id}/restore"), None, "c-8").await;
+
+        let ids = ["c-2", "c-3", "c-5", "c-7", "c-8"];
+        let rows = app
+            .audit_until("the changes", |rows| ids.iter().all(|id| rows.iter().any(|r| r.request_id.as_deref() == Some(*id))))
+            .await;
+        let by = |id: &str| rows.iter().find(|r| r.request_id.as_deref() == Some(id)).unwrap().clone();
+        let field = |v: &Option<Value>, key: &str| v.as_ref().map(|v| v[key].clone()).unwrap_or(Value::Null);
+        let renamed = by("c-2");
+        assert_eq!((field(&renamed.old_values, "name"), field(&renamed.new_values, "name")), (json!("Before"), json!("After")));
+        let deleted = by("c-3");
+        assert_eq!((field(&deleted.old_values, "code"), deleted.new_values), (json!("AUDITED_ROLE"), None));
+        let locked = by("c-5");
+        assert_eq!((field(&locked.old_values, "is_locked"), field(&locked.new_values, "is_locked")), (json!(false), json!(true)));
+        assert_eq!(field(&by("c-7").old_values, "email"), json!("restored@bantu.test"));
+        let restored = by("c-8");
+        assert!(field(&restored.old_values, "deleted_at").is_string(), "{:?}", restored.old_values);
+        assert!(field(&restored.new_values, "deleted_at").is_null(), "{:?}", restored.new_values);
+    }
+);
