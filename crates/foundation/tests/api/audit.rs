@@ -166,6 +166,7 @@ db_test!(
         assert_eq!(old["version"].as_i64().map(|v| v + 1), new["version"].as_i64());
         assert_eq!((delete.old_values.clone(), delete.new_values.clone()), (None, None));
         assert_eq!((ok_login.old_values.clone(), ok_login.new_values.clone()), (None, None));
+        assert_eq!(by("script-17").new_values, None, "an export's content is not a new state");
         let menu_delete = by("script-18");
         assert_eq!(menu_delete.old_values.as_ref().and_then(|v| v["code"].as_str()), Some("audited"));
         assert_eq!(menu_delete.new_values, None);

@@ -185,9 +185,12 @@ async fn audit(State(capture): State<AuditCapture>, mut req: Request, next: Next
         .or_else(|| failed.then(|| status.canonical_reason().unwrap_or("failed").to_owned()));
     let request_id = header_text(response.headers(), REQUEST_ID_HEADER, 128).or(sent_request_id);
     let old_values = response.extensions().get::<AuditBefore>().and_then(|b| values(b.0.clone()));
-    // A login's or refresh's answer is a session, not a resource.
-    let new_values =
-        body.as_ref().filter(|_| writes && !failed && !is_auth).and_then(|b| values(b.get("data")?.clone()));
+    // A login's or refresh's answer is a session, and an export's is a file of other records:
+    // neither is a resource's new state.
+    let new_values = body
+        .as_ref()
+        .filter(|_| writes && !failed && !is_auth && !is_export(&path))
+        .and_then(|b| values(b.get("data")?.clone()));
     let event = AuditEvent {
         id: uuid::Uuid::now_v7(),
         occurred_at,
