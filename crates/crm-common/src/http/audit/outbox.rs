@@ -6,8 +6,8 @@
 //! Layout of the directory: `LOCK` (held while a process uses it), `<seq>.jsonl` segments of one
 //! JSON event per line, and `cursor` (`<segment> <byte offset>` of the first undelivered record).
 //! Appends go through a bounded queue to one writer thread that group-commits them; a caller
-//! waits until its line is written (so a crash of the process loses nothing acknowledged) and
-//! waits for room when the queue is full. Memory stays bounded: the queue holds at most `queue`
+//! waits until its line is written and synced to disk (so neither a crash of the process nor of
+//! the machine loses anything acknowledged) and waits for room when the queue is full. Memory stays bounded: the queue holds at most `queue`
 //! lines and a delivery batch at most `batch_events` / `batch_bytes`.
 
 use super::deliver::Deliver;
@@ -290,14 +290,16 @@ fn write_loop(mut rx: mpsc::Receiver<Append>, mut file: File, _lock: File, share
             }
         };
         size += buf.len() as u64;
+        // On disk before anyone is told so: an acknowledged event survives the machine going
+        // down, not only the process. One sync covers the whole group.
+        if ok && let Err(e) = file.sync_data() {
+            tracing::warn!(error = %e, events = batch.len(), "audit outbox sync failed; events written but not confirmed on disk");
+        }
         if ok {
             shared.written.fetch_add(batch.len() as u64, Ordering::Relaxed);
         }
         for a in batch {
             let _ = a.done.send(ok);
-        }
-        if let Err(e) = file.sync_data() {
-            tracing::warn!(error = %e, "audit outbox sync failed");
         }
         shared.wake.notify_one();
         // A failed write may have left half a record: start a new segment so it ends the old one.
