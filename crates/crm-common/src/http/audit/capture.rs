@@ -184,13 +184,13 @@ async fn audit(State(capture): State<AuditCapture>, mut req: Request, next: Next
         .and_then(|b| b.get("message")?.as_str().map(|m| m.chars().take(1000).collect()))
         .or_else(|| failed.then(|| status.canonical_reason().unwrap_or("failed").to_owned()));
     let request_id = header_text(response.headers(), REQUEST_ID_HEADER, 128).or(sent_request_id);
-    let old_values = response.extensions().get::<AuditBefore>().and_then(|b| values(b.0.clone()));
+    // Taken out, not copied: the earlier state is for the event only, not for the client.
+    let old_values = response.extensions_mut().remove::<AuditBefore>().and_then(|b| values(b.0));
     // A login's or refresh's answer is a session, and an export's is a file of other records:
     // neither is a resource's new state.
     let new_values = body
-        .as_ref()
         .filter(|_| writes && !failed && !is_auth && !is_export(&path))
-        .and_then(|b| values(b.get("data")?.clone()));
+        .and_then(|mut b| values(b.get_mut("data")?.take()));
     let event = AuditEvent {
         id: uuid::Uuid::now_v7(),
         occurred_at,

@@ -7,8 +7,9 @@
 //! JSON event per line, and `cursor` (`<segment> <byte offset>` of the first undelivered record).
 //! Appends go through a bounded queue to one writer thread that group-commits them; a caller
 //! waits until its line is written and synced to disk (so neither a crash of the process nor of
-//! the machine loses anything acknowledged) and waits for room when the queue is full. Memory stays bounded: the queue holds at most `queue`
-//! lines and a delivery batch at most `batch_events` / `batch_bytes`.
+//! the machine loses anything acknowledged) and waits for room when the queue is full. Memory
+//! stays bounded: the queue holds at most `queue` lines and a delivery batch at most
+//! `batch_events` / `batch_bytes`.
 
 use super::deliver::Deliver;
 use crate::contracts::AuditEvent;
