@@ -93,6 +93,8 @@ pub struct Config {
     pub overrides: Vec<(String, String)>,
     pub public_paths: Vec<String>,
     pub verify_jwt: bool,
+    /// Whether simple requests take the direct path ([`crate::h1`]) rather than hyper's.
+    pub direct_path: bool,
     pub jwt_issuer: String,
     pub jwt_audience: String,
     pub jwks_min_refresh: Duration,
@@ -179,6 +181,7 @@ impl Config {
             overrides,
             public_paths,
             verify_jwt: bool_env("CRM_GATEWAY_VERIFY_JWT", true)?,
+            direct_path: bool_env("CRM_GATEWAY_DIRECT_PATH", true)?,
             jwt_issuer: env("CRM_JWT_ISSUER").unwrap_or_else(|| "bantu-crm".into()),
             jwt_audience: env("CRM_JWT_AUDIENCE").unwrap_or_else(|| "bantu-crm".into()),
             jwks_min_refresh: Duration::from_secs(parse_env("CRM_JWKS_MIN_REFRESH_SECS", 10)?),
@@ -233,6 +236,7 @@ impl Config {
             overrides: Vec::new(),
             public_paths: list(DEFAULT_PUBLIC).map(Into::into).collect(),
             verify_jwt: true,
+            direct_path: true,
             jwt_issuer: "bantu-crm".into(),
             jwt_audience: "bantu-crm".into(),
             jwks_min_refresh: Duration::from_secs(1),
@@ -295,6 +299,8 @@ ENVIRONMENT (a .env file in the working directory is read too):
   CRM_JWKS_MIN_REFRESH_SECS  least time between two JWKS fetches for unknown key ids (default 10)
   CRM_JWT_ISSUER, CRM_JWT_AUDIENCE  expected iss/aud (default bantu-crm)
   CRM_GATEWAY_VERIFY_JWT   false disables token verification — for benchmarks only (default true)
+  CRM_GATEWAY_DIRECT_PATH  false serves every request through the general (hyper) path instead of
+                           the direct one for small proxied requests (default true)
   CRM_GATEWAY_WORKERS      worker threads, each with its own event loop and upstream connections
                            (default: the number of cores available)
   CRM_TRUSTED_PROXIES      peers whose X-Forwarded-For is believed (default 127.0.0.1,::1)

@@ -9,6 +9,7 @@ pub mod body;
 pub mod config;
 pub mod context;
 pub mod docs;
+pub mod h1;
 pub mod local;
 pub mod phases;
 pub mod pipeline;
@@ -164,6 +165,7 @@ fn assemble(config: &Config, redirect_to: Option<u16>) -> Result<Gateway, Startu
         health_deadline: config.health_deadline,
         docs: docs::Docs::new(config.health_deadline),
         redirect_to,
+        direct_path: config.direct_path,
         tracer: config.traces.clone().or_else(crm_common::telemetry::otlp::global),
         metrics,
     })

@@ -138,16 +138,7 @@ pub enum Local {
 
 /// Which of the gateway's own routes a request is for; `None` when it is for an upstream.
 pub fn match_local(method: &Method, ctx: &mut RequestContext) -> Option<Local> {
-    if *method != Method::GET && *method != Method::HEAD {
-        return None;
-    }
-    let local = match ctx.path.as_str() {
-        "/health" => Local::Health,
-        "/health/services" => Local::ServicesHealth,
-        "/metrics" => Local::Metrics,
-        "/openapi.json" => Local::OpenApi,
-        path => Local::Docs(Asset::at(path)?),
-    };
+    let local = local_route(method, &ctx.path)?;
     ctx.route = match local {
         Local::Health => "gateway:health",
         Local::ServicesHealth => "gateway:health_services",
@@ -157,6 +148,20 @@ pub fn match_local(method: &Method, ctx: &mut RequestContext) -> Option<Local> {
     }
     .into();
     Some(local)
+}
+
+/// Which of the gateway's own routes `method path` is, if any.
+pub fn local_route(method: &Method, path: &str) -> Option<Local> {
+    if *method != Method::GET && *method != Method::HEAD {
+        return None;
+    }
+    Some(match path {
+        "/health" => Local::Health,
+        "/health/services" => Local::ServicesHealth,
+        "/metrics" => Local::Metrics,
+        "/openapi.json" => Local::OpenApi,
+        path => Local::Docs(Asset::at(path)?),
+    })
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::phases::authenticate::Authenticator;
 use crate::phases::edge::{self, Cors};
 use crate::phases::limit::Limiter;
 use crate::phases::proxy::Proxy;
-use crate::phases::route::RouteTable;
+use crate::phases::route::{RouteTable, Target};
 use crate::phases::{identify, log, login};
 use axum::body::Body;
 use axum::response::IntoResponse;
@@ -20,11 +20,19 @@ use crm_common::ApiError;
 use crm_common::api::with_request_id;
 use crm_common::http::Metrics;
 use crm_common::telemetry::otlp::Tracer;
-use http::{Request, Response};
+use http::request::Parts;
+use http::{Method, Request, Response};
 use hyper::body::Incoming;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// How the phases before the proxy ended for a request they did not refuse.
+pub(crate) enum Admitted {
+    /// The gateway answered itself (its own routes, redirects, preflights).
+    Answered(Response<Body>),
+    Forward(Target),
+}
 
 pub struct Gateway {
     pub(crate) started: Instant,
@@ -39,6 +47,8 @@ pub struct Gateway {
     pub(crate) health_deadline: Duration,
     /// The merged OpenAPI document, kept for a short while.
     pub(crate) docs: Docs,
+    /// Whether simple requests take the direct path ([`crate::h1`]).
+    pub(crate) direct_path: bool,
     /// The HTTPS port plain requests are redirected to; `None` = serve plain requests.
     pub(crate) redirect_to: Option<u16>,
     /// Where server spans go; `None` = traces are not exported (and `traceparent` passes through).
@@ -58,7 +68,7 @@ impl Gateway {
         // keep the unboxed future's space in this one's state as well.)
         let pipeline = Box::pin(with_request_id(id, self.respond(request, &mut ctx)));
         let mut response = pipeline.await;
-        edge::finish(&mut response, &ctx, &self.cors);
+        edge::finish(response.headers_mut(), &ctx, &self.cors);
         log::complete(response, ctx, self, span)
     }
 
@@ -68,41 +78,10 @@ impl Gateway {
 
     async fn phases(&self, request: Request<Incoming>, ctx: &mut RequestContext) -> Result<Response<Body>, ApiError> {
         let (parts, body) = request.into_parts();
-        if let Err(error) = identify::check_target(&parts) {
-            ctx.fail("bad_target");
-            return Err(error);
-        }
-        if ctx.connection.scheme == Scheme::Http
-            && let Some(port) = self.redirect_to
-            && ctx.path != "/health"
-        {
-            ctx.route = "gateway:redirect".into();
-            return Ok(local::redirect(&parts, port));
-        }
-        if let Some(response) = self.cors.preflight(&parts, ctx) {
-            ctx.route = "gateway:preflight".into();
-            return Ok(response);
-        }
-        if let Err(error) = edge::check_length(&parts, self.body_limit) {
-            ctx.fail("body_too_large");
-            return Err(error);
-        }
-        if let Some(local) = local::match_local(&parts.method, ctx) {
-            self.auth.run(&parts, ctx).await?;
-            // Boxed, like every rare path below: an inlined future would make the state machine
-            // of every proxied request as large as its largest branch.
-            let local = Box::pin(self.local(local));
-            return Ok(local.await);
-        }
-        // The route is looked up first only to label logs and metrics; an unknown service is
-        // reported after authentication, so the route table is not revealed to anonymous callers.
-        let target = self.routes.choose(&ctx.path);
-        if let Ok(target) = &target {
-            ctx.route = Route::Service(target.upstream.name.clone());
-        }
-        self.auth.run(&parts, ctx).await?;
-        self.limiter.run(ctx).await?;
-        let target = target.inspect_err(|_| ctx.fail("no_route"))?;
+        let target = match self.admit(&parts, ctx).await? {
+            Admitted::Answered(response) => return Ok(response),
+            Admitted::Forward(target) => target,
+        };
         // A login is also counted per account, which only its (small) body names: that one body
         // is read, counted and forwarded as read. Every other body streams.
         if self.limiter.enabled() && login::applies(&parts.method, &ctx.path) {
@@ -113,6 +92,64 @@ impl Gateway {
             return login.await;
         }
         self.proxy.forward(Request::from_parts(parts, body), ctx, target).await
+    }
+
+    /// Every phase before the proxy, on the request head: the request is refused, answered by the
+    /// gateway itself, or admitted to its upstream.
+    pub(crate) async fn admit(&self, parts: &Parts, ctx: &mut RequestContext) -> Result<Admitted, ApiError> {
+        if let Err(error) = identify::check_target(parts) {
+            ctx.fail("bad_target");
+            return Err(error);
+        }
+        if ctx.connection.scheme == Scheme::Http
+            && let Some(port) = self.redirect_to
+            && ctx.path != "/health"
+        {
+            ctx.route = "gateway:redirect".into();
+            return Ok(Admitted::Answered(local::redirect(parts, port)));
+        }
+        if let Some(response) = self.cors.preflight(parts, ctx) {
+            ctx.route = "gateway:preflight".into();
+            return Ok(Admitted::Answered(response));
+        }
+        if let Err(error) = edge::check_length(parts, self.body_limit) {
+            ctx.fail("body_too_large");
+            return Err(error);
+        }
+        if let Some(local) = local::match_local(&parts.method, ctx) {
+            self.auth.run(parts, ctx).await?;
+            // Boxed, like every rare path below: an inlined future would make the state machine
+            // of every proxied request as large as its largest branch.
+            let local = Box::pin(self.local(local));
+            return Ok(Admitted::Answered(local.await));
+        }
+        // The route is looked up first only to label logs and metrics; an unknown service is
+        // reported after authentication, so the route table is not revealed to anonymous callers.
+        let target = self.routes.choose(&ctx.path);
+        if let Ok(target) = &target {
+            ctx.route = Route::Service(target.upstream.name.clone());
+        }
+        self.auth.run(parts, ctx).await?;
+        self.limiter.run(ctx).await?;
+        let target = target.inspect_err(|_| ctx.fail("no_route"))?;
+        Ok(Admitted::Forward(target))
+    }
+
+    /// Whether connections of `scheme` start on the direct path ([`crate::h1`]): not while traces
+    /// are exported, nor on a plain listener that redirects to HTTPS.
+    pub(crate) fn direct_connection(&self, scheme: Scheme) -> bool {
+        self.direct_path && self.tracer.is_none() && !(scheme == Scheme::Http && self.redirect_to.is_some())
+    }
+
+    /// Whether the direct path may serve `method path`: a plain forward to a service, with none
+    /// of the gateway's own routes, preflights or per-account login counting involved. Looks at
+    /// nothing that changes state, so a request turned away here is served by the general path as
+    /// if it had come there first.
+    pub(crate) fn direct(&self, method: &Method, path: &str) -> bool {
+        *method != Method::OPTIONS
+            && local::local_route(method, path).is_none()
+            && !(self.limiter.enabled() && login::applies(method, path))
+            && self.routes.routes(path)
     }
 
     /// What the gateway answers itself.

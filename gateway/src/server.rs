@@ -1,7 +1,7 @@
 //! Listeners and workers: connections are accepted on the runtime that started the gateway and
 //! handed to the worker thread with the fewest open connections. Each worker runs its own
-//! single-threaded event loop (TLS handshake, HTTP/1.1 with upgrades, the request pipeline and
-//! its upstream connections), so a request never changes thread; on shutdown every worker lets
+//! single-threaded event loop (TLS handshake, HTTP/1.1 on the direct path or hyper's with
+//! upgrades, the request pipeline and its upstream connections), so a request never changes thread; on shutdown every worker lets
 //! its open connections finish their current request.
 
 use crate::context::{Connection, Scheme};
@@ -141,9 +141,9 @@ async fn work(
             };
             let _ = stream.set_nodelay(true);
             match tls {
-                None => connection(stream, peer, Scheme::Http, gateway, shutdown).await,
+                None => serve(stream, Connection::new(peer, Scheme::Http), gateway, shutdown).await,
                 Some(acceptor) => match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                    Ok(Ok(stream)) => connection(stream, peer, Scheme::Https, gateway, shutdown).await,
+                    Ok(Ok(stream)) => serve(stream, Connection::new(peer, Scheme::Https), gateway, shutdown).await,
                     Ok(Err(err)) => tracing::debug!(error = %err, "TLS handshake failed"),
                     Err(_) => tracing::debug!("TLS handshake timed out"),
                 },
@@ -155,16 +155,23 @@ async fn work(
     let _ = tokio::time::timeout(DRAIN_TIMEOUT, alive_rx.recv()).await;
 }
 
-async fn connection<S>(
-    stream: S,
-    peer: SocketAddr,
-    scheme: Scheme,
-    gateway: Arc<Gateway>,
-    mut shutdown: watch::Receiver<bool>,
-) where
+/// One connection, on the direct path ([`crate::h1`]) when the gateway allows it there.
+async fn serve<S>(stream: S, info: Connection, gateway: Arc<Gateway>, shutdown: watch::Receiver<bool>)
+where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let info = Connection::new(peer, scheme);
+    if gateway.direct_connection(info.scheme) {
+        crate::h1::serve(stream, info, gateway, shutdown).await;
+    } else {
+        general(stream, info, gateway, shutdown).await;
+    }
+}
+
+/// One connection on the general path: hyper's HTTP/1.1 server, with upgrades.
+pub(crate) async fn general<S>(stream: S, info: Connection, gateway: Arc<Gateway>, mut shutdown: watch::Receiver<bool>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let service = service_fn(move |request| {
         // Built outside the `async` block, which then holds only the handler's future and not
         // also the request and the handles the future already holds.

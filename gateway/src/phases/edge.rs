@@ -105,8 +105,7 @@ pub fn check_length(parts: &Parts, limit: usize) -> Result<(), ApiError> {
 
 /// The headers every response leaves with: request id, trace context, rate-limit state, CORS and
 /// the security headers.
-pub fn finish(response: &mut Response<Body>, ctx: &RequestContext, cors: &Cors) {
-    let h = response.headers_mut();
+pub fn finish(h: &mut HeaderMap, ctx: &RequestContext, cors: &Cors) {
     if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
         h.insert(REQUEST_ID_NAME, v);
     }

@@ -68,32 +68,36 @@ struct AccessRecord {
 
 impl Drop for AccessRecord {
     fn drop(&mut self) {
-        let ctx = &self.ctx;
-        let elapsed = ctx.started.elapsed();
-        let metrics = &self.gateway.metrics;
-        metrics.observe_request(ctx.route.as_str(), ctx.method.as_str(), self.status, elapsed);
-        if matches!(ctx.route, Route::Gateway("gateway:metrics" | "gateway:health")) {
-            return;
-        }
-        tracing::info!(
-            target: "access",
-            method = %ctx.method,
-            route = %ctx.route,
-            path = %ctx.path,
-            status = self.status,
-            duration_ms = (elapsed.as_secs_f64() * 1000.0 * 100.0).round() / 100.0,
-            upstream = ctx.upstream.as_deref().unwrap_or("-"),
-            request_id = %ctx.request_id,
-            user_id = ctx.user_id.map(|u| u.to_string()).unwrap_or_default(),
-            failure = ctx.failure.unwrap_or("-"),
-            "request"
-        );
-        if let Some(open) = self.span.take() {
-            let span = server_span(&open, &self.ctx, self.status, elapsed);
-            if !open.tracer.record(span) {
-                let help = "Spans dropped because the export queue was full.";
-                metrics.inc("otlp_spans_dropped_total", help, &[], 1);
-            }
+        record(&self.ctx, self.status, &self.gateway, self.span.take());
+    }
+}
+
+/// Reports one finished request: its metrics, its access-log line and, when traced, its span.
+pub fn record(ctx: &RequestContext, status: u16, gateway: &Gateway, span: Option<OpenSpan>) {
+    let elapsed = ctx.started.elapsed();
+    let metrics = &gateway.metrics;
+    metrics.observe_request(ctx.route.as_str(), ctx.method.as_str(), status, elapsed);
+    if matches!(ctx.route, Route::Gateway("gateway:metrics" | "gateway:health")) {
+        return;
+    }
+    tracing::info!(
+        target: "access",
+        method = %ctx.method,
+        route = %ctx.route,
+        path = %ctx.path,
+        status,
+        duration_ms = (elapsed.as_secs_f64() * 1000.0 * 100.0).round() / 100.0,
+        upstream = ctx.upstream.as_deref().unwrap_or("-"),
+        request_id = %ctx.request_id,
+        user_id = ctx.user_id.map(|u| u.to_string()).unwrap_or_default(),
+        failure = ctx.failure.unwrap_or("-"),
+        "request"
+    );
+    if let Some(open) = span {
+        let span = server_span(&open, ctx, status, elapsed);
+        if !open.tracer.record(span) {
+            let help = "Spans dropped because the export queue was full.";
+            metrics.inc("otlp_spans_dropped_total", help, &[], 1);
         }
     }
 }

@@ -23,6 +23,11 @@ pub struct Target {
     pub timeout: Duration,
 }
 
+/// The `<service>` of `/api/<service>/…`.
+fn service_of(path: &str) -> &str {
+    path.strip_prefix("/api/").and_then(|rest| rest.split('/').next()).unwrap_or_default()
+}
+
 /// Whether `path` is `prefix` or lies below it (segment-wise, so `/a/bc` is not below `/a/b`).
 fn under(path: &str, prefix: &str) -> bool {
     let prefix = prefix.trim_end_matches('/');
@@ -51,13 +56,19 @@ impl RouteTable {
         self.services.values()
     }
 
+    /// Whether `path` has an owner, without taking a handle on it.
+    pub fn routes(&self, path: &str) -> bool {
+        self.overrides.iter().any(|(prefix, _)| under(path, prefix)) || self.services.contains_key(service_of(path))
+    }
+
     pub fn choose(&self, path: &str) -> Result<Target, ApiError> {
         let upstream = match self.overrides.iter().find(|(prefix, _)| under(path, prefix)) {
             Some((_, upstream)) => upstream.clone(),
-            None => {
-                let service = path.strip_prefix("/api/").and_then(|rest| rest.split('/').next()).unwrap_or_default();
-                self.services.get(service).cloned().ok_or_else(|| ApiError::NotFound("no such service".into()))?
-            }
+            None => self
+                .services
+                .get(service_of(path))
+                .cloned()
+                .ok_or_else(|| ApiError::NotFound("no such service".into()))?,
         };
         let timeout =
             self.timeouts.iter().find(|(prefix, _)| under(path, prefix)).map_or(self.default_timeout, |(_, t)| *t);

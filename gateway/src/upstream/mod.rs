@@ -31,6 +31,12 @@ pub fn set_worker(index: usize) {
     WORKER.with(|w| w.set(Some(index)));
 }
 
+/// Which of `len` per-worker entries (the last for threads that are not workers) is the caller's.
+fn worker_index(len: usize) -> usize {
+    let last = len - 1;
+    WORKER.with(Cell::get).map_or(last, |i| i % last.max(1))
+}
+
 /// Largest `/health` body read from a service.
 const HEALTH_BODY_LIMIT: usize = 64 * 1024;
 /// How long an unused connection is kept.
@@ -44,6 +50,8 @@ pub struct Upstream {
     host: Option<HeaderValue>,
     /// One per worker thread, and a last one for everything else (probes, documentation).
     pools: Box<[Pool]>,
+    /// The direct path's idle connections, one list per worker thread (and a last one).
+    direct: Box<[crate::h1::relay::Idle]>,
     open: Arc<AtomicUsize>,
     /// Requests between [`Upstream::try_acquire`] and the end of their response body.
     in_flight: Bound,
@@ -67,11 +75,18 @@ impl Upstream {
         let pools = (0..=workers)
             .map(|_| Pool::new(address.clone(), settings.connect_timeout, IDLE_TIMEOUT, max_idle, open.clone()))
             .collect();
+        let direct = (0..=workers)
+            .map(|_| {
+                let (timeout, open) = (settings.connect_timeout, open.clone());
+                crate::h1::relay::Idle::new(address.clone(), timeout, IDLE_TIMEOUT, max_idle, open)
+            })
+            .collect();
         Self {
             name: name.into(),
             base_path,
             host,
             pools,
+            direct,
             open,
             in_flight: Bound::new(settings.max_concurrency),
             tunnels: Bound::new(settings.max_tunnels),
@@ -82,9 +97,17 @@ impl Upstream {
 
     /// The calling worker's pool.
     fn pool(&self) -> &Pool {
-        let last = self.pools.len() - 1;
-        let index = WORKER.with(Cell::get).map_or(last, |i| i % last.max(1));
-        &self.pools[index]
+        &self.pools[worker_index(self.pools.len())]
+    }
+
+    /// The calling worker's idle connections for the direct path.
+    pub fn direct(&self) -> &crate::h1::relay::Idle {
+        &self.direct[worker_index(self.direct.len())]
+    }
+
+    /// `Host` for requests to this service.
+    pub fn host(&self) -> &[u8] {
+        self.host.as_ref().map_or(b"localhost", HeaderValue::as_bytes)
     }
 
     /// Sends `request` (origin-form target) on this worker's connections, with the service's

@@ -6,14 +6,14 @@
 //! The response timeout counts from the last request-body byte the client sent, so a slow large
 //! upload is not cut off while it is still moving.
 
-mod headers;
+pub mod headers;
 mod upgrade;
 
 use crate::body::{BoxError, Guarded, IdleTimeout, LimitedBody, Progress};
 use crate::context::{RequestContext, Route};
 use crate::phases::route::Target;
-use crate::upstream::Upstream;
 use crate::upstream::pool::{Lease, LeasedBody, SendError};
+use crate::upstream::{Slot, Upstream};
 use axum::body::Body;
 use crm_common::ApiError;
 use crm_common::http::Metrics;
@@ -32,7 +32,7 @@ pub struct Proxy {
     pub tunnel_idle: Duration,
 }
 
-enum Failure {
+pub enum Failure {
     Connect(String),
     Timeout,
     TooLarge,
@@ -58,6 +58,37 @@ impl Proxy {
         );
     }
 
+    /// A place for one request at `upstream`, unless its circuit is open or it has its maximum
+    /// in flight.
+    pub fn acquire(&self, ctx: &mut RequestContext, upstream: Arc<Upstream>) -> Result<Slot, ApiError> {
+        ctx.upstream = Some(upstream.name.clone());
+        ctx.route = Route::Service(upstream.name.clone());
+        if !upstream.admit() {
+            self.error(ctx, &upstream.name, "circuit_open");
+            return Err(ApiError::Unavailable("service temporarily unavailable".into()));
+        }
+        let slot = match upstream.try_acquire() {
+            Ok(slot) => slot,
+            Err(upstream) => {
+                self.error(ctx, &upstream.name, "saturated");
+                return Err(ApiError::Unavailable("service busy".into()));
+            }
+        };
+        slot.on_request();
+        Ok(slot)
+    }
+
+    /// Counts a connect error's retry; see [`Proxy::exchange`].
+    pub fn count_retry(&self, upstream: &Upstream, attempt: u32, reason: &str) {
+        self.metrics.inc(
+            "gateway_upstream_retries_total",
+            "Requests sent again after a connect error (bodiless GET/HEAD/OPTIONS only).",
+            &[("upstream", &upstream.name)],
+            1,
+        );
+        tracing::debug!(upstream = %upstream.name, attempt, reason, "retrying after connect error");
+    }
+
     /// Forwards a request whose body is the client's stream ([`Incoming`]) or, for a login, the
     /// bytes already read.
     pub async fn forward<B>(
@@ -70,23 +101,9 @@ impl Proxy {
         B: hyper::body::Body<Data = Bytes> + Send + Unpin + 'static,
         B::Error: Into<BoxError>,
     {
-        let upstream = target.upstream;
-        ctx.upstream = Some(upstream.name.clone());
-        ctx.route = Route::Service(upstream.name.clone());
-        if !upstream.admit() {
-            self.error(ctx, &upstream.name, "circuit_open");
-            return Err(ApiError::Unavailable("service temporarily unavailable".into()));
-        }
         // Held until the response body is done; the rest of the exchange reaches the upstream
         // through it.
-        let upstream = match upstream.try_acquire() {
-            Ok(slot) => slot,
-            Err(upstream) => {
-                self.error(ctx, &upstream.name, "saturated");
-                return Err(ApiError::Unavailable("service busy".into()));
-            }
-        };
-        upstream.on_request();
+        let upstream = self.acquire(ctx, target.upstream)?;
 
         let upgrade = headers::is_upgrade(request.headers());
         // Taken before the upstream is asked, so a refused upgrade never reaches it.
@@ -161,20 +178,14 @@ impl Proxy {
                 {
                     attempt += 1;
                     request = unsent;
-                    self.metrics.inc(
-                        "gateway_upstream_retries_total",
-                        "Requests sent again after a connect error (bodiless GET/HEAD/OPTIONS only).",
-                        &[("upstream", &upstream.name)],
-                        1,
-                    );
-                    tracing::debug!(upstream = %upstream.name, attempt, reason, "retrying after connect error");
+                    self.count_retry(upstream, attempt, &reason);
                 }
                 Err((failure, _)) => return Err(failure),
             }
         }
     }
 
-    fn fail(&self, ctx: &mut RequestContext, upstream: &Upstream, failure: Failure) -> ApiError {
+    pub fn fail(&self, ctx: &mut RequestContext, upstream: &Upstream, failure: Failure) -> ApiError {
         let (kind, error) = match failure {
             Failure::TooLarge => {
                 ctx.fail("body_too_large");

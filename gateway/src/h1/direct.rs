@@ -1,0 +1,176 @@
+//! One request on the direct path: the same phases as the general path ([`Gateway::admit`], the
+//! proxy's admission, header rewriting and failure mapping, the edge headers and the access
+//! record), with the exchange done on [`relay`] connections and the response written straight to
+//! the client.
+
+use super::relay::{self, Conn, RelayError};
+use super::wire::{self, Framing};
+use crate::context::{Connection, RequestContext};
+use crate::phases::proxy::{Failure, headers};
+use crate::phases::{edge, identify, log};
+use crate::pipeline::{Admitted, Gateway};
+use axum::body::Body;
+use axum::response::IntoResponse;
+use bytes::{Bytes, BytesMut};
+use crm_common::ApiError;
+use crm_common::api::with_request_id;
+use http::request::Parts;
+use http::{HeaderValue, Method, Response, StatusCode, header};
+use http_body_util::BodyExt;
+use tokio::io::AsyncWrite;
+
+/// Largest answer of the gateway's own (an error envelope, a redirect) written on this path.
+const ANSWER_LIMIT: usize = 1024 * 1024;
+
+/// What was written to the client.
+struct Written {
+    status: StatusCode,
+    /// The response went out whole and the connection may carry another request.
+    reusable: bool,
+}
+
+/// Serves `request` (its body already read) and writes the response; returns whether the client
+/// connection may carry another request.
+pub async fn serve<S: AsyncWrite + Unpin>(
+    gateway: &Gateway,
+    request: wire::Request,
+    body: Bytes,
+    connection: &Connection,
+    client: &mut S,
+    out: &mut BytesMut,
+) -> bool {
+    let wire::Request { mut parts, close, .. } = request;
+    let mut ctx = identify::begin(&mut parts, connection.clone(), &gateway.trusted);
+    let id = ctx.request_id.clone();
+    let written = with_request_id(id, async {
+        let method = parts.method.clone();
+        match respond(gateway, parts, body, &mut ctx, close, client, out).await {
+            Ok(written) => written,
+            Err(error) => answer(gateway, error.into_response(), &ctx, &method, close, client, out).await,
+        }
+    })
+    .await;
+    log::record(&ctx, written.status.as_u16(), gateway, None);
+    written.reusable && !close
+}
+
+/// The phases, the exchange and the relay of the response. An error is returned only while
+/// nothing has been written to the client, so that it can still be answered with an envelope.
+async fn respond<S: AsyncWrite + Unpin>(
+    gateway: &Gateway,
+    mut parts: Parts,
+    body: Bytes,
+    ctx: &mut RequestContext,
+    close: bool,
+    client: &mut S,
+    out: &mut BytesMut,
+) -> Result<Written, ApiError> {
+    let target = match gateway.admit(&parts, ctx).await? {
+        Admitted::Forward(target) => target,
+        Admitted::Answered(response) => {
+            return Ok(answer(gateway, response, ctx, &parts.method, close, client, out).await);
+        }
+    };
+    let proxy = &gateway.proxy;
+    let upstream = proxy.acquire(ctx, target.upstream)?;
+    let uri =
+        upstream.target(std::mem::take(&mut parts.uri)).map_err(|_| ApiError::bad_request("invalid request path"))?;
+    headers::to_upstream(&mut parts.headers, ctx, &proxy.trusted, false);
+    out.clear();
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    wire::put_request(out, &parts.method, path, upstream.host(), &parts.headers);
+    out.extend_from_slice(&body);
+    let may_retry = body.is_empty() && matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+
+    let idle = upstream.direct();
+    let (mut attempt, mut replaced) = (0, false);
+    let (mut conn, head): (Conn, wire::Response) = loop {
+        let exchanged = match idle.take().await {
+            Ok((mut conn, reused)) => match conn.exchange(out, &parts.method, reused, target.timeout).await {
+                Ok(head) => Ok((conn, head)),
+                Err(failure) => Err(failure),
+            },
+            Err(failure) => Err(failure),
+        };
+        match exchanged {
+            Ok(pair) => break pair,
+            // A kept-alive connection the service had closed: once more on another, when safe.
+            Err(relay::Failure::Stale) if may_retry && !replaced => replaced = true,
+            Err(relay::Failure::Connect(reason)) if may_retry && attempt < proxy.retries && upstream.try_retry() => {
+                attempt += 1;
+                proxy.count_retry(&upstream, attempt, &reason);
+            }
+            Err(failure) => {
+                let failure = match failure {
+                    relay::Failure::Connect(reason) => Failure::Connect(reason),
+                    relay::Failure::Timeout => Failure::Timeout,
+                    relay::Failure::Stale => Failure::BadResponse("connection closed before a response".into()),
+                    relay::Failure::BadResponse(reason) => Failure::BadResponse(reason),
+                };
+                return Err(proxy.fail(ctx, &upstream, failure));
+            }
+        }
+    };
+    upstream.record_success();
+
+    let wire::Response { status, mut headers, framing, close: upstream_close } = head;
+    headers::strip_hop_by_hop(&mut headers, false);
+    edge::finish(&mut headers, ctx, &gateway.cors);
+    let ends = close || framing == Framing::Close;
+    let extra: &[u8] = match (framing == Framing::Chunked, ends) {
+        (true, true) => b"transfer-encoding: chunked\r\nconnection: close\r\n",
+        (true, false) => b"transfer-encoding: chunked\r\n",
+        (false, true) => b"connection: close\r\n",
+        (false, false) => b"",
+    };
+    out.clear();
+    wire::put_response(out, status, &headers, extra);
+    match relay::body(&mut conn, framing, client, out, target.timeout).await {
+        Ok(clean) => {
+            if clean && !upstream_close {
+                idle.put(conn);
+            }
+            Ok(Written { status, reusable: !ends })
+        }
+        Err(RelayError::Client) => {
+            ctx.fail("client_gone");
+            Ok(Written { status, reusable: false })
+        }
+        Err(RelayError::Upstream(reason)) => {
+            tracing::warn!(upstream = %upstream.name, request_id = %ctx.request_id, reason, "response body cut short");
+            ctx.fail("upstream_body");
+            Ok(Written { status, reusable: false })
+        }
+    }
+}
+
+/// Writes an answer of the gateway's own (an error envelope, a redirect): whole, with its length.
+async fn answer<S: AsyncWrite + Unpin>(
+    gateway: &Gateway,
+    response: Response<Body>,
+    ctx: &RequestContext,
+    method: &Method,
+    close: bool,
+    client: &mut S,
+    out: &mut BytesMut,
+) -> Written {
+    let (mut parts, body) = response.into_parts();
+    let body = match http_body_util::Limited::new(body, ANSWER_LIMIT).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => Bytes::new(),
+    };
+    edge::finish(&mut parts.headers, ctx, &gateway.cors);
+    parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    if !parts.headers.contains_key(header::DATE)
+        && let Ok(date) = HeaderValue::from_str(&httpdate::fmt_http_date(std::time::SystemTime::now()))
+    {
+        parts.headers.insert(header::DATE, date);
+    }
+    out.clear();
+    wire::put_response(out, parts.status, &parts.headers, if close { b"connection: close\r\n" } else { b"" });
+    if *method != Method::HEAD {
+        out.extend_from_slice(&body);
+    }
+    let sent = relay::flush(client, out).await.is_ok();
+    Written { status: parts.status, reusable: sent && !close }
+}
