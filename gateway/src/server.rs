@@ -160,7 +160,10 @@ async fn serve<S>(stream: S, info: Connection, gateway: Arc<Gateway>, shutdown: 
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    if gateway.direct_connection(info.scheme) {
+    let direct = gateway.direct_connection(info.scheme);
+    let help = "Client connections accepted, by the path they started on (direct, or general: hyper's).";
+    gateway.metrics.inc("gateway_connections_total", help, &[("path", if direct { "direct" } else { "general" })], 1);
+    if direct {
         crate::h1::serve(stream, info, gateway, shutdown).await;
     } else {
         general(stream, info, gateway, shutdown).await;

@@ -96,6 +96,8 @@ async fn handover<S>(stream: S, buf: BytesMut, info: Connection, gateway: Arc<Ga
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let help = "Connections the direct path handed to the general path, at the first request it does not serve.";
+    gateway.metrics.inc("gateway_direct_handovers_total", help, &[], 1);
     crate::server::general(rewind::Rewind::new(stream, buf.freeze()), info, gateway, shutdown).await;
 }
 

@@ -7,6 +7,7 @@ mod upstream;
 
 mod auth;
 mod cli;
+mod direct;
 mod docs;
 mod edge;
 mod failures;

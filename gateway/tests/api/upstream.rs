@@ -6,7 +6,7 @@
 //! - `…/status/N` answers with status N
 //! - `…/stream-echo` streams the request body back as it arrives
 //! - `…/drain` reads the whole body and answers `{"bytes": n}`
-//! - `…/large?bytes=N` streams N bytes
+//! - `…/large?bytes=N` streams N bytes (`&chunked=1`: without a length, in chunks)
 //! - `…/ws` accepts a protocol upgrade and echoes bytes on the upgraded connection
 //! - `/health` answers healthy (or 500 while [`TestUpstream::set_broken`] is on)
 //!
@@ -157,7 +157,10 @@ async fn handle(state: Arc<State>, mut req: Request<Incoming>) -> Result<Respons
             }
         });
         let mut r = Response::new(StreamBody::new(stream).boxed());
-        r.headers_mut().insert("content-length", total.into());
+        // `chunked=1`: no length, so the body goes out in chunks.
+        if query_param(&req, "chunked") != Some(1) {
+            r.headers_mut().insert("content-length", total.into());
+        }
         return Ok(r);
     }
     if path.ends_with("/ws") {
