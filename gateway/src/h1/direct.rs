@@ -6,6 +6,7 @@
 use super::relay::{self, Conn, RelayError};
 use super::wire::{self, Framing};
 use crate::context::{Connection, RequestContext};
+use crate::phases::edge::Value;
 use crate::phases::proxy::{Failure, headers};
 use crate::phases::{edge, identify, log};
 use crate::pipeline::{Admitted, Gateway};
@@ -13,7 +14,7 @@ use axum::body::Body;
 use axum::response::IntoResponse;
 use bytes::{Bytes, BytesMut};
 use crm_common::ApiError;
-use crm_common::api::with_request_id;
+use crm_common::api::in_request;
 use http::request::Parts;
 use http::{HeaderValue, Method, Response, StatusCode, header};
 use http_body_util::BodyExt;
@@ -41,15 +42,16 @@ pub async fn serve<S: AsyncWrite + Unpin>(
 ) -> bool {
     let wire::Request { mut parts, close, .. } = request;
     let mut ctx = identify::begin(&mut parts, connection.clone(), &gateway.trusted);
-    let id = ctx.request_id.clone();
-    let written = with_request_id(id, async {
-        let method = parts.method.clone();
-        match respond(gateway, parts, body, &mut ctx, close, client, out).await {
-            Ok(written) => written,
-            Err(error) => answer(gateway, error.into_response(), &ctx, &method, close, client, out).await,
+    let method = parts.method.clone();
+    // No request-id scope around the whole exchange (the general path's): on this path only an
+    // error becomes an envelope, and it is made here.
+    let written = match respond(gateway, parts, body, &mut ctx, close, client, out).await {
+        Ok(written) => written,
+        Err(error) => {
+            let response = in_request(ctx.request_id.clone(), || error.into_response());
+            answer(gateway, response, &ctx, &method, close, client, out).await
         }
-    })
-    .await;
+    };
     log::record(&ctx, written.status.as_u16(), gateway, None);
     written.reusable && !close
 }
@@ -85,7 +87,7 @@ async fn respond<S: AsyncWrite + Unpin>(
     let idle = upstream.direct();
     let (mut attempt, mut replaced) = (0, false);
     let (mut conn, head): (Conn, wire::Response) = loop {
-        let exchanged = match idle.take().await {
+        let exchanged = match idle.take(replaced).await {
             Ok((mut conn, reused)) => match conn.exchange(out, &parts.method, reused, target.timeout).await {
                 Ok(head) => Ok((conn, head)),
                 Err(failure) => Err(failure),
@@ -94,7 +96,7 @@ async fn respond<S: AsyncWrite + Unpin>(
         };
         match exchanged {
             Ok(pair) => break pair,
-            // A kept-alive connection the service had closed: once more on another, when safe.
+            // A kept-alive connection the service had closed: once more on a new one, when safe.
             Err(relay::Failure::Stale) if may_retry && !replaced => replaced = true,
             Err(relay::Failure::Connect(reason)) if may_retry && attempt < proxy.retries && upstream.try_retry() => {
                 attempt += 1;
@@ -113,21 +115,13 @@ async fn respond<S: AsyncWrite + Unpin>(
     };
     upstream.record_success();
 
-    let wire::Response { status, mut headers, framing, close: upstream_close } = head;
-    headers::strip_hop_by_hop(&mut headers, false);
-    edge::finish(&mut headers, ctx, &gateway.cors);
+    let (status, framing) = (head.status, head.framing);
     let ends = close || framing == Framing::Close;
-    let extra: &[u8] = match (framing == Framing::Chunked, ends) {
-        (true, true) => b"transfer-encoding: chunked\r\nconnection: close\r\n",
-        (true, false) => b"transfer-encoding: chunked\r\n",
-        (false, true) => b"connection: close\r\n",
-        (false, false) => b"",
-    };
     out.clear();
-    wire::put_response(out, status, &headers, extra);
+    relayed_head(out, &head, &edge::Decided::new(ctx, &gateway.cors), ends);
     match relay::body(&mut conn, framing, client, out, target.timeout).await {
         Ok(clean) => {
-            if clean && !upstream_close {
+            if clean && !head.close {
                 idle.put(conn);
             }
             Ok(Written { status, reusable: !ends })
@@ -142,6 +136,44 @@ async fn respond<S: AsyncWrite + Unpin>(
             Ok(Written { status, reusable: false })
         }
     }
+}
+
+/// The response head for the client: the service's header lines as they came, less the
+/// hop-by-hop ones (and those its `Connection` names) and those the gateway decides, then the
+/// gateway's own and the framing.
+fn relayed_head(out: &mut BytesMut, head: &wire::Response, decided: &edge::Decided<'_>, ends: bool) {
+    let connection = |(name, _): &(&[u8], &[u8])| name.eq_ignore_ascii_case(b"connection");
+    let listed = head.headers().any(|h| connection(&h));
+    let named = |name: &[u8]| {
+        listed
+            && head
+                .headers()
+                .filter(connection)
+                .flat_map(|(_, value)| value.split(|b| *b == b','))
+                .any(|token| token.trim_ascii().eq_ignore_ascii_case(name))
+    };
+    wire::put_status(out, head.status);
+    for (name, value) in head.headers() {
+        if !(headers::hop_by_hop(name) || decided.overrides(name) || named(name)) {
+            wire::put_field(out, name, value);
+        }
+    }
+    decided.each(|name, value| {
+        let name = name.as_str().as_bytes();
+        match value {
+            Value::Static(text) => wire::put_field(out, name, text.as_bytes()),
+            Value::Text(text) => wire::put_field(out, name, text.as_bytes()),
+            Value::Header(value) => wire::put_field(out, name, value.as_bytes()),
+            Value::Number(n) => wire::put_field(out, name, n.to_string().as_bytes()),
+        }
+    });
+    if head.framing == Framing::Chunked {
+        out.extend_from_slice(b"transfer-encoding: chunked\r\n");
+    }
+    if ends {
+        out.extend_from_slice(b"connection: close\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
 }
 
 /// Writes an answer of the gateway's own (an error envelope, a redirect): whole, with its length.

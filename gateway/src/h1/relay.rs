@@ -70,9 +70,10 @@ impl Idle {
         Self { authority, connect_timeout, idle_timeout, max_idle, idle: Mutex::new(Vec::new()), open }
     }
 
-    /// The most recently used idle connection that is still open, and whether it was reused.
-    pub async fn take(&self) -> Result<(Conn, bool), Failure> {
-        if let Some(conn) = self.reuse() {
+    /// The most recently used idle connection that is still open (unless `fresh`), or a new one;
+    /// and whether it was reused.
+    pub async fn take(&self, fresh: bool) -> Result<(Conn, bool), Failure> {
+        if !fresh && let Some(conn) = self.reuse() {
             return Ok((conn, true));
         }
         let connect = tokio::time::timeout(self.connect_timeout, TcpStream::connect(self.authority.as_str()));

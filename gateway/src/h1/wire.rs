@@ -6,9 +6,10 @@
 //! `Expect`, `Connection` naming nothing but `keep-alive`/`close`); anything else is left to the
 //! general path, which has the whole of hyper's handling of it.
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version, header};
+use std::mem::MaybeUninit;
 
 /// Headers in one message head; more than this goes to the general path (or is a bad response).
 pub const MAX_HEADERS: usize = 64;
@@ -38,9 +39,9 @@ pub struct Request {
 /// general path, which streams them, and so is every request whose method and path (without the
 /// query) `direct` turns down.
 pub fn request(buf: &mut BytesMut, max_body: u64, direct: impl FnOnce(&Method, &str) -> bool) -> Head {
-    let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut parsed = httparse::Request::new(&mut storage);
-    let len = match parsed.parse(buf) {
+    let mut storage = [const { MaybeUninit::uninit() }; MAX_HEADERS];
+    let mut parsed = httparse::Request::new(&mut []);
+    let len = match parsed.parse_with_uninit_headers(buf, &mut storage) {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return Head::Partial,
         Err(_) => return Head::General,
@@ -48,25 +49,26 @@ pub fn request(buf: &mut BytesMut, max_body: u64, direct: impl FnOnce(&Method, &
     if parsed.version != Some(1) {
         return Head::General;
     }
-    let (Some(method), Some(path)) = (parsed.method, parsed.path) else { return Head::General };
+    let (Some(method), Some(target)) = (parsed.method, parsed.path) else { return Head::General };
     let Ok(method) = Method::from_bytes(method.as_bytes()) else { return Head::General };
     let base = buf.as_ptr() as usize;
-    let (target, path) = (path, span(base, path.as_bytes()));
-    let mut fields = Vec::with_capacity(parsed.headers.len());
+    let path = span(base, target.as_bytes());
+    let mut fields = Fields::new();
     let mut content_length = None;
     let mut close = false;
     for h in parsed.headers.iter() {
-        let Ok(name) = HeaderName::from_bytes(h.name.as_bytes()) else { return Head::General };
-        if name == header::TRANSFER_ENCODING || name == header::UPGRADE || name == header::EXPECT {
+        let name = h.name.as_bytes();
+        let is = |standard: &HeaderName| name.eq_ignore_ascii_case(standard.as_str().as_bytes());
+        if is(&header::TRANSFER_ENCODING) || is(&header::UPGRADE) || is(&header::EXPECT) {
             return Head::General;
         }
-        if name == header::CONTENT_LENGTH {
+        if is(&header::CONTENT_LENGTH) {
             match (content_length, digits(h.value)) {
                 (None, Some(n)) => content_length = Some(n),
                 _ => return Head::General,
             }
         }
-        if name == header::CONNECTION {
+        if is(&header::CONNECTION) {
             for token in h.value.split(|b| *b == b',').map(<[u8]>::trim_ascii).filter(|t| !t.is_empty()) {
                 if token.eq_ignore_ascii_case(b"close") {
                     close = true;
@@ -75,7 +77,7 @@ pub fn request(buf: &mut BytesMut, max_body: u64, direct: impl FnOnce(&Method, &
                 }
             }
         }
-        fields.push((name, span(base, h.value)));
+        fields.push(span(base, name), span(base, h.value));
     }
     let content_length = content_length.unwrap_or(0);
     let bare = target.split('?').next().unwrap_or_default();
@@ -83,26 +85,72 @@ pub fn request(buf: &mut BytesMut, max_body: u64, direct: impl FnOnce(&Method, &
         return Head::General;
     }
     let head = buf.split_to(len).freeze();
-    let Ok(uri) = Uri::from_maybe_shared(head.slice(path.0..path.1)) else { return Head::General };
-    let mut headers = HeaderMap::with_capacity(fields.len());
-    for (name, (start, end)) in fields {
-        let Ok(value) = HeaderValue::from_maybe_shared(head.slice(start..end)) else { return Head::General };
-        headers.append(name, value);
-    }
-    let mut builder = http::Request::builder().method(method).uri(uri).version(Version::HTTP_11);
-    if let Some(map) = builder.headers_mut() {
-        *map = headers;
-    }
-    match builder.body(()) {
-        Ok(request) => Head::Direct(Request { parts: request.into_parts().0, content_length, close }),
-        Err(_) => Head::General,
+    match parts(&head, method, path, &fields) {
+        Some(parts) => Head::Direct(Request { parts, content_length, close }),
+        None => {
+            // Something the `http` types refuse that httparse let through: the general path
+            // answers it, from the untouched bytes.
+            let mut restored = BytesMut::with_capacity(head.len() + buf.len());
+            restored.extend_from_slice(&head);
+            restored.extend_from_slice(buf);
+            *buf = restored;
+            Head::General
+        }
     }
 }
 
-/// Where `part` lies in the buffer that starts at `base`.
-fn span(base: usize, part: &[u8]) -> (usize, usize) {
+/// Headers the phases add to a request or response on the way through (request id, trace
+/// context, `X-Forwarded-*`; rate-limit, CORS and security headers): room is made for them up
+/// front, so the header map does not grow while the request is served.
+const ADDED_HEADERS: usize = 16;
+
+fn parts(head: &Bytes, method: Method, path: Span, fields: &Fields) -> Option<Parts> {
+    let uri = Uri::from_maybe_shared(head.slice(range(path))).ok()?;
+    let mut builder = http::Request::builder().method(method).uri(uri).version(Version::HTTP_11);
+    let headers = builder.headers_mut()?;
+    headers.reserve(fields.len + ADDED_HEADERS);
+    for &(name, value) in fields.iter() {
+        let name = HeaderName::from_bytes(&head[range(name)]).ok()?;
+        headers.append(name, HeaderValue::from_maybe_shared(head.slice(range(value))).ok()?);
+    }
+    builder.body(()).ok().map(|request| request.into_parts().0)
+}
+
+/// Where a part of a head lies in it.
+type Span = (u32, u32);
+
+/// Where each header's name and value lie in the head, without allocating.
+pub struct Fields {
+    spans: [(Span, Span); MAX_HEADERS],
+    len: usize,
+}
+
+impl Fields {
+    fn new() -> Self {
+        Self { spans: [((0, 0), (0, 0)); MAX_HEADERS], len: 0 }
+    }
+
+    fn push(&mut self, name: Span, value: Span) {
+        // httparse stops at MAX_HEADERS, so there is always room.
+        if let Some(slot) = self.spans.get_mut(self.len) {
+            *slot = (name, value);
+            self.len += 1;
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &(Span, Span)> {
+        self.spans[..self.len].iter()
+    }
+}
+
+/// Where `part` lies in the buffer that starts at `base` (heads are far below 4 GiB).
+fn span(base: usize, part: &[u8]) -> Span {
     let start = part.as_ptr() as usize - base;
-    (start, start + part.len())
+    (start as u32, (start + part.len()) as u32)
+}
+
+fn range((start, end): Span) -> std::ops::Range<usize> {
+    start as usize..end as usize
 }
 
 /// A `Content-Length` value: digits only (no sign, no list), without overflow.
@@ -124,13 +172,26 @@ pub enum Framing {
     Close,
 }
 
-/// A parsed response head.
+/// A parsed response head: its status and framing, and its header lines as received.
 pub struct Response {
     pub status: StatusCode,
-    pub headers: HeaderMap,
     pub framing: Framing,
     /// The upstream will not take another request on this connection.
     pub close: bool,
+    head: Bytes,
+    fields: Fields,
+}
+
+impl Response {
+    /// The header lines (name and value as received), without a `Content-Length` that chunked
+    /// framing overrides (RFC 9112 §6.3).
+    pub fn headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        let chunked = self.framing == Framing::Chunked;
+        self.fields
+            .iter()
+            .map(|&(name, value)| (&self.head[range(name)], &self.head[range(value)]))
+            .filter(move |(name, _)| !(chunked && name.eq_ignore_ascii_case(b"content-length")))
+    }
 }
 
 /// What a response head in the buffer turned out to be.
@@ -144,9 +205,10 @@ pub enum ResponseHead {
 
 /// Reads one response head from the front of `buf`, for a request with method `method`.
 pub fn response(buf: &mut BytesMut, method: &Method) -> ResponseHead {
-    let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut parsed = httparse::Response::new(&mut storage);
-    let len = match parsed.parse(buf) {
+    let mut storage = [const { MaybeUninit::uninit() }; MAX_HEADERS];
+    let mut parsed = httparse::Response::new(&mut []);
+    let config = httparse::ParserConfig::default();
+    let len = match config.parse_response_with_uninit_headers(&mut parsed, buf, &mut storage) {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return ResponseHead::Partial,
         Err(_) => return ResponseHead::Invalid("malformed response head"),
@@ -162,25 +224,24 @@ pub fn response(buf: &mut BytesMut, method: &Method) -> ResponseHead {
         return ResponseHead::Interim;
     }
     let base = buf.as_ptr() as usize;
-    let mut fields = Vec::with_capacity(parsed.headers.len());
-    let (mut length, mut chunked, mut coded, mut close) = (None, false, false, parsed.version == Some(0));
+    let mut fields = Fields::new();
+    let (mut length, mut chunked, mut close) = (None, false, parsed.version == Some(0));
     for h in parsed.headers.iter() {
-        let Ok(name) = HeaderName::from_bytes(h.name.as_bytes()) else {
-            return ResponseHead::Invalid("bad header name");
-        };
-        if name == header::CONTENT_LENGTH {
+        let name = h.name.as_bytes();
+        let is = |standard: &HeaderName| name.eq_ignore_ascii_case(standard.as_str().as_bytes());
+        if is(&header::CONTENT_LENGTH) {
             match (length, digits(h.value)) {
                 (None, Some(n)) => length = Some(n),
                 (Some(a), Some(b)) if a == b => continue,
                 _ => return ResponseHead::Invalid("bad content-length"),
             }
-        } else if name == header::TRANSFER_ENCODING {
+        } else if is(&header::TRANSFER_ENCODING) {
             // Only plain `chunked` is relayed; another coding would need decoding here.
-            if coded || !h.value.trim_ascii().eq_ignore_ascii_case(b"chunked") {
+            if chunked || !h.value.trim_ascii().eq_ignore_ascii_case(b"chunked") {
                 return ResponseHead::Invalid("unsupported transfer-encoding");
             }
-            (coded, chunked) = (true, true);
-        } else if name == header::CONNECTION {
+            chunked = true;
+        } else if is(&header::CONNECTION) {
             let tokens = h.value.split(|b| *b == b',').map(<[u8]>::trim_ascii);
             if tokens.clone().any(|t| t.eq_ignore_ascii_case(b"close")) {
                 close = true;
@@ -188,7 +249,7 @@ pub fn response(buf: &mut BytesMut, method: &Method) -> ResponseHead {
                 close = false;
             }
         }
-        fields.push((name, span(base, h.value)));
+        fields.push(span(base, name), span(base, h.value));
     }
     let framing = if *method == Method::HEAD || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
         Framing::None
@@ -202,18 +263,7 @@ pub fn response(buf: &mut BytesMut, method: &Method) -> ResponseHead {
         }
     };
     let head = buf.split_to(len).freeze();
-    let mut headers = HeaderMap::with_capacity(fields.len());
-    for (name, (start, end)) in fields {
-        // A length that chunked framing overrides is not passed on (RFC 9112 §6.3).
-        if chunked && name == header::CONTENT_LENGTH {
-            continue;
-        }
-        match HeaderValue::from_maybe_shared(head.slice(start..end)) {
-            Ok(value) => headers.append(name, value),
-            Err(_) => return ResponseHead::Invalid("bad header value"),
-        };
-    }
-    ResponseHead::Complete(Response { status, headers, framing, close: close || framing == Framing::Close })
+    ResponseHead::Complete(Response { status, framing, close: close || framing == Framing::Close, head, fields })
 }
 
 /// Appends a request head for the upstream: origin-form `target`, its `Host`, then `headers`.
@@ -231,22 +281,33 @@ pub fn put_request(out: &mut BytesMut, method: &Method, target: &str, host: &[u8
 /// Appends a response head for the client. `extra` is written after the headers, already as
 /// `name: value\r\n` lines (the framing the relay chose).
 pub fn put_response(out: &mut BytesMut, status: StatusCode, headers: &HeaderMap, extra: &[u8]) {
-    out.put_slice(b"HTTP/1.1 ");
-    out.put_slice(status.as_str().as_bytes());
-    out.put_u8(b' ');
-    out.put_slice(status.canonical_reason().unwrap_or("Unknown").as_bytes());
-    out.put_slice(b"\r\n");
+    put_status(out, status);
     put_fields(out, headers);
     out.put_slice(extra);
     out.put_slice(b"\r\n");
 }
 
+/// Appends a status line.
+pub fn put_status(out: &mut BytesMut, status: StatusCode) {
+    out.put_slice(b"HTTP/1.1 ");
+    out.put_slice(status.as_str().as_bytes());
+    out.put_u8(b' ');
+    out.put_slice(status.canonical_reason().unwrap_or("Unknown").as_bytes());
+    out.put_slice(b"\r\n");
+}
+
+/// Appends one header line.
+pub fn put_field(out: &mut BytesMut, name: &[u8], value: &[u8]) {
+    out.reserve(name.len() + value.len() + 4);
+    out.put_slice(name);
+    out.put_slice(b": ");
+    out.put_slice(value);
+    out.put_slice(b"\r\n");
+}
+
 fn put_fields(out: &mut BytesMut, headers: &HeaderMap) {
     for (name, value) in headers {
-        out.put_slice(name.as_str().as_bytes());
-        out.put_slice(b": ");
-        out.put_slice(value.as_bytes());
-        out.put_slice(b"\r\n");
+        put_field(out, name.as_str().as_bytes(), value.as_bytes());
     }
 }
 
@@ -368,7 +429,7 @@ mod tests {
         assert_eq!((r.framing, r.close), (Framing::Length(3), false));
         let r = parsed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", &get).unwrap();
         assert_eq!(r.framing, Framing::Chunked);
-        assert!(r.headers.get(header::CONTENT_LENGTH).is_none());
+        assert_eq!(r.headers().map(|(n, _)| n).collect::<Vec<_>>(), [b"Transfer-Encoding"]);
         let r = parsed("HTTP/1.1 200 OK\r\n\r\n", &get).unwrap();
         assert_eq!((r.framing, r.close), (Framing::Close, true));
         let r = parsed("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n", &Method::HEAD).unwrap();

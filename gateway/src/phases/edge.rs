@@ -67,30 +67,6 @@ impl Cors {
         h.append(header::VARY, HeaderValue::from_static("origin"));
         Some(response)
     }
-
-    fn decorate(&self, headers: &mut HeaderMap, origin: Option<&HeaderValue>) {
-        // The gateway alone decides CORS: whatever an upstream said is replaced.
-        static DECIDED: [HeaderName; 3] = [
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        ];
-        if headers.keys().any(|name| DECIDED.contains(name)) {
-            for name in &DECIDED {
-                headers.remove(name);
-            }
-        }
-        if let Some((value, credentials)) = self.allow(origin) {
-            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
-            if credentials {
-                headers.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
-            }
-            headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSED));
-        }
-        if !self.origins.is_empty() {
-            headers.append(header::VARY, HeaderValue::from_static("origin"));
-        }
-    }
 }
 
 /// 413 before the body is read when the declared length is over the limit.
@@ -103,31 +79,104 @@ pub fn check_length(parts: &Parts, limit: usize) -> Result<(), ApiError> {
     }
 }
 
-/// The headers every response leaves with: request id, trace context, rate-limit state, CORS and
-/// the security headers.
-pub fn finish(h: &mut HeaderMap, ctx: &RequestContext, cors: &Cors) {
-    if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
-        h.insert(REQUEST_ID_NAME, v);
+/// A value the gateway sets on a response.
+pub enum Value<'a> {
+    Static(&'static str),
+    Text(&'a str),
+    Number(u64),
+    Header(&'a HeaderValue),
+}
+
+/// Every response header the gateway may decide, whatever the upstream said.
+static DECIDABLE: [HeaderName; 12] = [
+    REQUEST_ID_NAME,
+    TRACEPARENT_NAME,
+    HeaderName::from_static("x-ratelimit-limit"),
+    HeaderName::from_static("x-ratelimit-remaining"),
+    HeaderName::from_static("x-ratelimit-reset"),
+    header::ACCESS_CONTROL_ALLOW_ORIGIN,
+    header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+    header::ACCESS_CONTROL_EXPOSE_HEADERS,
+    header::X_CONTENT_TYPE_OPTIONS,
+    header::X_FRAME_OPTIONS,
+    header::REFERRER_POLICY,
+    header::STRICT_TRANSPORT_SECURITY,
+];
+
+/// The headers every response leaves with, for one request: request id, trace context, rate-limit
+/// state, CORS and the security headers. The gateway alone decides these (an upstream's value is
+/// replaced), except `Vary`, which it adds to.
+pub struct Decided<'a> {
+    ctx: &'a RequestContext,
+    allow: Option<(HeaderValue, bool)>,
+    vary: bool,
+}
+
+impl<'a> Decided<'a> {
+    pub fn new(ctx: &'a RequestContext, cors: &Cors) -> Self {
+        Self { ctx, allow: cors.allow(ctx.origin.as_ref()), vary: !cors.origins.is_empty() }
     }
-    if let Ok(v) = HeaderValue::from_str(&ctx.traceparent) {
-        h.insert(TRACEPARENT_NAME, v);
+
+    /// Whether an upstream's header called `name` (any case) is replaced by the gateway's.
+    pub fn overrides(&self, name: &[u8]) -> bool {
+        DECIDABLE.iter().enumerate().any(|(i, decidable)| {
+            name.eq_ignore_ascii_case(decidable.as_str().as_bytes())
+                && match i {
+                    2..=4 => self.ctx.rate.is_some(),
+                    11 => self.ctx.connection.scheme == Scheme::Https,
+                    _ => true,
+                }
+        })
     }
-    if let Some(rate) = ctx.rate {
-        for (name, value) in [
-            ("x-ratelimit-limit", rate.limit),
-            ("x-ratelimit-remaining", rate.remaining),
-            ("x-ratelimit-reset", rate.reset_secs),
-        ] {
-            h.insert(HeaderName::from_static(name), HeaderValue::from(value));
+
+    /// The gateway's own headers, in order.
+    pub fn each(&self, mut f: impl FnMut(&HeaderName, Value<'_>)) {
+        f(&REQUEST_ID_NAME, Value::Text(&self.ctx.request_id));
+        f(&TRACEPARENT_NAME, Value::Text(&self.ctx.traceparent));
+        if let Some(rate) = self.ctx.rate {
+            f(&DECIDABLE[2], Value::Number(rate.limit));
+            f(&DECIDABLE[3], Value::Number(rate.remaining));
+            f(&DECIDABLE[4], Value::Number(rate.reset_secs));
+        }
+        if let Some((origin, credentials)) = &self.allow {
+            f(&header::ACCESS_CONTROL_ALLOW_ORIGIN, Value::Header(origin));
+            if *credentials {
+                f(&header::ACCESS_CONTROL_ALLOW_CREDENTIALS, Value::Static("true"));
+            }
+            f(&header::ACCESS_CONTROL_EXPOSE_HEADERS, Value::Static(EXPOSED));
+        }
+        if self.vary {
+            f(&header::VARY, Value::Static("origin"));
+        }
+        f(&header::X_CONTENT_TYPE_OPTIONS, Value::Static("nosniff"));
+        f(&header::X_FRAME_OPTIONS, Value::Static("DENY"));
+        f(&header::REFERRER_POLICY, Value::Static("no-referrer"));
+        if self.ctx.connection.scheme == Scheme::Https {
+            f(&header::STRICT_TRANSPORT_SECURITY, Value::Static("max-age=31536000; includeSubDomains"));
         }
     }
-    cors.decorate(h, ctx.origin.as_ref());
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    if ctx.connection.scheme == Scheme::Https {
-        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+}
+
+/// Applies [`Decided`] to a response's header map.
+pub fn finish(h: &mut HeaderMap, ctx: &RequestContext, cors: &Cors) {
+    let decided = Decided::new(ctx, cors);
+    for name in &DECIDABLE {
+        if decided.overrides(name.as_str().as_bytes()) {
+            h.remove(name);
+        }
     }
+    decided.each(|name, value| {
+        let value = match value {
+            Value::Static(text) => HeaderValue::from_static(text),
+            Value::Text(text) => match HeaderValue::from_str(text) {
+                Ok(value) => value,
+                Err(_) => return,
+            },
+            Value::Number(n) => HeaderValue::from(n),
+            Value::Header(value) => value.clone(),
+        };
+        h.append(name.clone(), value);
+    });
 }
 
 #[cfg(test)]

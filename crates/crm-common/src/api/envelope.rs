@@ -15,6 +15,12 @@ pub fn with_request_id<F: Future>(id: String, fut: F) -> impl Future<Output = F:
     REQUEST_ID.scope(id, fut)
 }
 
+/// Runs `f` with `id` as the request id that envelopes built inside it carry: for a caller that
+/// builds its error response outside any request future.
+pub fn in_request<R>(id: String, f: impl FnOnce() -> R) -> R {
+    REQUEST_ID.sync_scope(id, f)
+}
+
 /// The id of the request being served, or an empty string outside a request.
 pub fn request_id() -> String {
     REQUEST_ID.try_with(Clone::clone).unwrap_or_default()

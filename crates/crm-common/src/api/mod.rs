@@ -9,7 +9,7 @@ pub mod openapi;
 mod pagination;
 pub mod validate;
 
-pub use envelope::{Envelope, created, ok, ok_message, request_id, with_request_id};
+pub use envelope::{Envelope, created, in_request, ok, ok_message, request_id, with_request_id};
 pub use error::{ApiError, ApiResult, FieldError};
 pub use extract::{Json, Path, Query, parse_json};
 pub use pagination::{Page, PageParams, RecordsPage};

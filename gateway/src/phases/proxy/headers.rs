@@ -21,6 +21,12 @@ const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
+/// Whether a header called `name` (any case) never crosses a hop by itself: the fixed list, and
+/// `Upgrade` outside an upgrade. (Names that `Connection` lists come on top.)
+pub fn hop_by_hop(name: &[u8]) -> bool {
+    HOP_BY_HOP.iter().any(|h| name.eq_ignore_ascii_case(h.as_str().as_bytes())) || name.eq_ignore_ascii_case(b"upgrade")
+}
+
 /// `Connection: upgrade` with an `Upgrade` header: a WebSocket (or other protocol) handshake.
 pub fn is_upgrade(headers: &HeaderMap) -> bool {
     headers.contains_key(header::UPGRADE) && connection_tokens(headers).any(|t| t.eq_ignore_ascii_case("upgrade"))
