@@ -59,7 +59,8 @@ impl Gateway {
     pub async fn handle(self: Arc<Self>, request: Request<Incoming>, connection: Connection) -> Response<Body> {
         let (mut parts, body) = request.into_parts();
         let incoming_trace = self.tracer.as_ref().and_then(|_| parts.headers.get(identify::TRACEPARENT).cloned());
-        let mut ctx = identify::begin(&mut parts, connection, &self.trusted);
+        let mut ctx = identify::begin(&parts, connection, &self.trusted);
+        identify::stamp(&mut parts.headers, &ctx);
         let span = log::open_span(self.tracer.as_ref(), &mut parts.headers, &mut ctx, incoming_trace.as_ref());
         let request = Request::from_parts(parts, body);
         let id = ctx.request_id.clone();

@@ -7,7 +7,8 @@ use super::relay::{self, Conn, RelayError};
 use super::wire::{self, Framing};
 use crate::context::{Connection, RequestContext};
 use crate::phases::edge::Value;
-use crate::phases::proxy::{Failure, headers};
+use crate::phases::proxy::Failure;
+use crate::phases::proxy::headers::{self, Forwarded};
 use crate::phases::{edge, identify, log};
 use crate::pipeline::{Admitted, Gateway};
 use axum::body::Body;
@@ -40,8 +41,8 @@ pub async fn serve<S: AsyncWrite + Unpin>(
     client: &mut S,
     out: &mut BytesMut,
 ) -> bool {
-    let wire::Request { mut parts, close, .. } = request;
-    let mut ctx = identify::begin(&mut parts, connection.clone(), &gateway.trusted);
+    let wire::Request { parts, close, .. } = request;
+    let mut ctx = identify::begin(&parts, connection.clone(), &gateway.trusted);
     let method = parts.method.clone();
     // No request-id scope around the whole exchange (the general path's): on this path only an
     // error becomes an envelope, and it is made here.
@@ -60,7 +61,7 @@ pub async fn serve<S: AsyncWrite + Unpin>(
 /// nothing has been written to the client, so that it can still be answered with an envelope.
 async fn respond<S: AsyncWrite + Unpin>(
     gateway: &Gateway,
-    mut parts: Parts,
+    parts: Parts,
     body: Bytes,
     ctx: &mut RequestContext,
     close: bool,
@@ -75,12 +76,9 @@ async fn respond<S: AsyncWrite + Unpin>(
     };
     let proxy = &gateway.proxy;
     let upstream = proxy.acquire(ctx, target.upstream)?;
-    let uri =
-        upstream.target(std::mem::take(&mut parts.uri)).map_err(|_| ApiError::bad_request("invalid request path"))?;
-    headers::to_upstream(&mut parts.headers, ctx, &proxy.trusted, false);
     out.clear();
-    let path = uri.path_and_query().map_or("/", |p| p.as_str());
-    wire::put_request(out, &parts.method, path, upstream.host(), &parts.headers);
+    let forwarded = Forwarded::new(&parts.headers, ctx, &proxy.trusted);
+    upstream_head(out, &parts, upstream.base_path(), upstream.host(), ctx, &forwarded);
     out.extend_from_slice(&body);
     let may_retry = body.is_empty() && matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
 
@@ -136,6 +134,35 @@ async fn respond<S: AsyncWrite + Unpin>(
             Ok(Written { status, reusable: false })
         }
     }
+}
+
+/// The request head for the service: the client's headers less the hop-by-hop ones, its `Host`,
+/// and those the gateway sets (request id, trace context, `X-Forwarded-*`), then the gateway's.
+/// (`Connection` names no header here: [`wire::request`] leaves such a request to the general
+/// path.)
+fn upstream_head(
+    out: &mut BytesMut,
+    parts: &Parts,
+    base: &str,
+    host: &[u8],
+    ctx: &RequestContext,
+    forwarded: &Forwarded,
+) {
+    let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    wire::put_request_line(out, &parts.method, base, target, host);
+    for (name, value) in &parts.headers {
+        let name = name.as_str().as_bytes();
+        let set_here = name == b"x-request-id" || name == b"traceparent";
+        if !(set_here || headers::hop_by_hop(name) || headers::client_only(name) || forwarded.replaces(name)) {
+            wire::put_field(out, name, value.as_bytes());
+        }
+    }
+    wire::put_field(out, b"x-request-id", ctx.request_id.as_bytes());
+    wire::put_field(out, b"traceparent", ctx.traceparent.as_bytes());
+    forwarded.each(parts.headers.get(header::HOST), |name, value| {
+        wire::put_field(out, name.as_str().as_bytes(), value.as_bytes());
+    });
+    out.extend_from_slice(b"\r\n");
 }
 
 /// The response head for the client: the service's header lines as they came, less the

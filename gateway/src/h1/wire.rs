@@ -195,6 +195,8 @@ impl Response {
 }
 
 /// What a response head in the buffer turned out to be.
+// Like [`Head`]: matched at once, not worth an allocation per response.
+#[allow(clippy::large_enum_variant)]
 pub enum ResponseHead {
     Partial,
     /// An informational (1xx) head, consumed; the real one follows.
@@ -266,15 +268,15 @@ pub fn response(buf: &mut BytesMut, method: &Method) -> ResponseHead {
     ResponseHead::Complete(Response { status, framing, close: close || framing == Framing::Close, head, fields })
 }
 
-/// Appends a request head for the upstream: origin-form `target`, its `Host`, then `headers`.
-pub fn put_request(out: &mut BytesMut, method: &Method, target: &str, host: &[u8], headers: &HeaderMap) {
+/// Appends a request line for the upstream, with origin-form `target` below the service's `base`
+/// path, and its `Host`.
+pub fn put_request_line(out: &mut BytesMut, method: &Method, base: &str, target: &str, host: &[u8]) {
     out.put_slice(method.as_str().as_bytes());
     out.put_u8(b' ');
+    out.put_slice(base.as_bytes());
     out.put_slice(target.as_bytes());
     out.put_slice(b" HTTP/1.1\r\nhost: ");
     out.put_slice(host);
-    out.put_slice(b"\r\n");
-    put_fields(out, headers);
     out.put_slice(b"\r\n");
 }
 
@@ -471,8 +473,8 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("x-a", HeaderValue::from_static("1"));
         let mut out = BytesMut::new();
-        put_request(&mut out, &Method::POST, "/a?b", b"svc:1", &headers);
-        assert_eq!(&out[..], b"POST /a?b HTTP/1.1\r\nhost: svc:1\r\nx-a: 1\r\n\r\n");
+        put_request_line(&mut out, &Method::POST, "/base", "/a?b", b"svc:1");
+        assert_eq!(&out[..], b"POST /base/a?b HTTP/1.1\r\nhost: svc:1\r\n");
         out.clear();
         put_response(&mut out, StatusCode::NOT_FOUND, &headers, b"content-length: 0\r\n");
         assert_eq!(&out[..], b"HTTP/1.1 404 Not Found\r\nx-a: 1\r\ncontent-length: 0\r\n\r\n");

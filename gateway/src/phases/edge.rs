@@ -88,20 +88,23 @@ pub enum Value<'a> {
 }
 
 /// Every response header the gateway may decide, whatever the upstream said.
-static DECIDABLE: [HeaderName; 12] = [
-    REQUEST_ID_NAME,
-    TRACEPARENT_NAME,
-    HeaderName::from_static("x-ratelimit-limit"),
-    HeaderName::from_static("x-ratelimit-remaining"),
-    HeaderName::from_static("x-ratelimit-reset"),
-    header::ACCESS_CONTROL_ALLOW_ORIGIN,
-    header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-    header::ACCESS_CONTROL_EXPOSE_HEADERS,
-    header::X_CONTENT_TYPE_OPTIONS,
-    header::X_FRAME_OPTIONS,
-    header::REFERRER_POLICY,
-    header::STRICT_TRANSPORT_SECURITY,
+const DECIDABLE_NAMES: [&str; 12] = [
+    "x-request-id",
+    "traceparent",
+    "x-ratelimit-limit",
+    "x-ratelimit-remaining",
+    "x-ratelimit-reset",
+    "access-control-allow-origin",
+    "access-control-allow-credentials",
+    "access-control-expose-headers",
+    "x-content-type-options",
+    "x-frame-options",
+    "referrer-policy",
+    "strict-transport-security",
 ];
+const RATE_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+const RATE_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+const RATE_RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
 
 /// The headers every response leaves with, for one request: request id, trace context, rate-limit
 /// state, CORS and the security headers. The gateway alone decides these (an upstream's value is
@@ -119,8 +122,8 @@ impl<'a> Decided<'a> {
 
     /// Whether an upstream's header called `name` (any case) is replaced by the gateway's.
     pub fn overrides(&self, name: &[u8]) -> bool {
-        DECIDABLE.iter().enumerate().any(|(i, decidable)| {
-            name.eq_ignore_ascii_case(decidable.as_str().as_bytes())
+        DECIDABLE_NAMES.iter().enumerate().any(|(i, decidable)| {
+            name.eq_ignore_ascii_case(decidable.as_bytes())
                 && match i {
                     2..=4 => self.ctx.rate.is_some(),
                     11 => self.ctx.connection.scheme == Scheme::Https,
@@ -134,9 +137,9 @@ impl<'a> Decided<'a> {
         f(&REQUEST_ID_NAME, Value::Text(&self.ctx.request_id));
         f(&TRACEPARENT_NAME, Value::Text(&self.ctx.traceparent));
         if let Some(rate) = self.ctx.rate {
-            f(&DECIDABLE[2], Value::Number(rate.limit));
-            f(&DECIDABLE[3], Value::Number(rate.remaining));
-            f(&DECIDABLE[4], Value::Number(rate.reset_secs));
+            f(&RATE_LIMIT, Value::Number(rate.limit));
+            f(&RATE_REMAINING, Value::Number(rate.remaining));
+            f(&RATE_RESET, Value::Number(rate.reset_secs));
         }
         if let Some((origin, credentials)) = &self.allow {
             f(&header::ACCESS_CONTROL_ALLOW_ORIGIN, Value::Header(origin));
@@ -160,8 +163,8 @@ impl<'a> Decided<'a> {
 /// Applies [`Decided`] to a response's header map.
 pub fn finish(h: &mut HeaderMap, ctx: &RequestContext, cors: &Cors) {
     let decided = Decided::new(ctx, cors);
-    for name in &DECIDABLE {
-        if decided.overrides(name.as_str().as_bytes()) {
+    for name in DECIDABLE_NAMES {
+        if decided.overrides(name.as_bytes()) {
             h.remove(name);
         }
     }

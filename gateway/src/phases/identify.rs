@@ -14,7 +14,9 @@ pub const TRACEPARENT: &str = "traceparent";
 pub const TRACEPARENT_NAME: HeaderName = HeaderName::from_static(TRACEPARENT);
 pub const REQUEST_ID_NAME: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
 
-pub fn begin(parts: &mut Parts, connection: Connection, trusted: &[IpAddr]) -> RequestContext {
+/// The request's context: its id and trace context (the client's when well-formed, else new
+/// ones), client address, method and path.
+pub fn begin(parts: &Parts, connection: Connection, trusted: &[IpAddr]) -> RequestContext {
     let started = Instant::now();
     let request_id = parts
         .headers
@@ -30,9 +32,6 @@ pub fn begin(parts: &mut Parts, connection: Connection, trusted: &[IpAddr]) -> R
         .filter(|v| valid_traceparent(v))
         .map(str::to_owned)
         .unwrap_or_else(new_traceparent);
-    // Both go upstream exactly as they are reported back.
-    set(&mut parts.headers, REQUEST_ID_NAME, &request_id);
-    set(&mut parts.headers, TRACEPARENT_NAME, &traceparent);
     let peer = axum::extract::ConnectInfo(connection.peer);
     let client_ip = client_ip(&parts.headers, Some(&peer), trusted).unwrap_or(connection.peer.ip());
     RequestContext {
@@ -50,6 +49,13 @@ pub fn begin(parts: &mut Parts, connection: Connection, trusted: &[IpAddr]) -> R
         upstream: None,
         failure: None,
     }
+}
+
+/// Puts the request id and trace context into the headers that go upstream, exactly as they are
+/// reported back.
+pub fn stamp(headers: &mut HeaderMap, ctx: &RequestContext) {
+    set(headers, REQUEST_ID_NAME, &ctx.request_id);
+    set(headers, TRACEPARENT_NAME, &ctx.traceparent);
 }
 
 fn set(headers: &mut HeaderMap, name: HeaderName, value: &str) {

@@ -105,6 +105,11 @@ impl Upstream {
         &self.direct[worker_index(self.direct.len())]
     }
 
+    /// The path every request's path is appended to (`""` when the base URL has none).
+    pub fn base_path(&self) -> &str {
+        &self.base_path
+    }
+
     /// `Host` for requests to this service.
     pub fn host(&self) -> &[u8] {
         self.host.as_ref().map_or(b"localhost", HeaderValue::as_bytes)

@@ -24,7 +24,18 @@ const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host")
 /// Whether a header called `name` (any case) never crosses a hop by itself: the fixed list, and
 /// `Upgrade` outside an upgrade. (Names that `Connection` lists come on top.)
 pub fn hop_by_hop(name: &[u8]) -> bool {
-    HOP_BY_HOP.iter().any(|h| name.eq_ignore_ascii_case(h.as_str().as_bytes())) || name.eq_ignore_ascii_case(b"upgrade")
+    const NAMES: [&str; HOP_COUNT + 1] = [
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    ];
+    NAMES.iter().any(|h| name.eq_ignore_ascii_case(h.as_bytes()))
 }
 
 /// `Connection: upgrade` with an `Upgrade` header: a WebSocket (or other protocol) handshake.
@@ -76,34 +87,72 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
     }
 }
 
-/// Prepares client headers for the upstream.
-pub fn to_upstream(headers: &mut HeaderMap, ctx: &RequestContext, trusted: &[IpAddr], upgrade: bool) {
-    let from_trusted = trusted.contains(&ctx.connection.peer.ip());
-    strip_hop_by_hop(headers, upgrade);
-    // The client's `Expect: 100-continue` was answered by this hop when its body was read.
-    headers.remove(header::EXPECT);
-    let host = headers.remove(header::HOST);
-    // A chain from a trusted proxy is extended; anything else a client claims is replaced.
-    let forwarded_for = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
-        Some(chain) if from_trusted => HeaderValue::from_str(&format!("{chain}, {}", ctx.connection.peer.ip())).ok(),
-        _ => Some(ctx.connection.peer_header()),
-    };
-    if let Some(v) = forwarded_for {
-        headers.insert(X_FORWARDED_FOR, v);
+/// What the upstream is told about the client (`X-Forwarded-*`), decided from the client's
+/// headers: a chain from a trusted proxy is extended and its proto and host kept; anything else a
+/// client claims is replaced.
+pub struct Forwarded {
+    pub chain: HeaderValue,
+    /// `X-Forwarded-Proto` to set; `None` keeps the trusted proxy's.
+    pub proto: Option<HeaderValue>,
+    /// Whether `X-Forwarded-Host` is the gateway's to set (from `Host`, or dropped without one).
+    pub set_host: bool,
+}
+
+impl Forwarded {
+    pub fn new(headers: &HeaderMap, ctx: &RequestContext, trusted: &[IpAddr]) -> Self {
+        let from_trusted = trusted.contains(&ctx.connection.peer.ip());
+        let chain = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
+            Some(chain) if from_trusted => HeaderValue::from_str(&format!("{chain}, {}", ctx.connection.peer.ip()))
+                .unwrap_or_else(|_| ctx.connection.peer_header()),
+            _ => ctx.connection.peer_header(),
+        };
+        let proto = (!(from_trusted && headers.contains_key(&X_FORWARDED_PROTO)))
+            .then(|| HeaderValue::from_static(ctx.connection.scheme.as_str()));
+        Self { chain, proto, set_host: !(from_trusted && headers.contains_key(&X_FORWARDED_HOST)) }
     }
-    if !(from_trusted && headers.contains_key(&X_FORWARDED_PROTO)) {
-        headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(ctx.connection.scheme.as_str()));
+
+    /// Whether a client header called `name` (any case) gives way to what this sets.
+    pub fn replaces(&self, name: &[u8]) -> bool {
+        name.eq_ignore_ascii_case(X_FORWARDED_FOR.as_str().as_bytes())
+            || (self.proto.is_some() && name.eq_ignore_ascii_case(X_FORWARDED_PROTO.as_str().as_bytes()))
+            || (self.set_host && name.eq_ignore_ascii_case(X_FORWARDED_HOST.as_str().as_bytes()))
     }
-    if !(from_trusted && headers.contains_key(&X_FORWARDED_HOST)) {
-        match host {
-            Some(host) => {
-                headers.insert(X_FORWARDED_HOST, host);
-            }
-            None => {
-                headers.remove(&X_FORWARDED_HOST);
-            }
+
+    /// The headers this sets, given the client's `Host`.
+    pub fn each(&self, host: Option<&HeaderValue>, mut f: impl FnMut(&HeaderName, &HeaderValue)) {
+        f(&X_FORWARDED_FOR, &self.chain);
+        if let Some(proto) = &self.proto {
+            f(&X_FORWARDED_PROTO, proto);
+        }
+        if let (true, Some(host)) = (self.set_host, host) {
+            f(&X_FORWARDED_HOST, host);
         }
     }
+}
+
+/// Whether a client header called `name` (any case) stays on the client's hop besides the
+/// hop-by-hop ones: its `Host` (the upstream gets its own) and `Expect` (answered by this hop
+/// when the body was read).
+pub fn client_only(name: &[u8]) -> bool {
+    name.eq_ignore_ascii_case(b"host") || name.eq_ignore_ascii_case(b"expect")
+}
+
+/// Prepares client headers for the upstream.
+pub fn to_upstream(headers: &mut HeaderMap, ctx: &RequestContext, trusted: &[IpAddr], upgrade: bool) {
+    let forwarded = Forwarded::new(headers, ctx, trusted);
+    strip_hop_by_hop(headers, upgrade);
+    headers.remove(header::EXPECT);
+    let host = headers.remove(header::HOST);
+    headers.remove(&X_FORWARDED_FOR);
+    if forwarded.proto.is_some() {
+        headers.remove(&X_FORWARDED_PROTO);
+    }
+    if forwarded.set_host {
+        headers.remove(&X_FORWARDED_HOST);
+    }
+    forwarded.each(host.as_ref(), |name, value| {
+        headers.append(name.clone(), value.clone());
+    });
 }
 
 #[cfg(test)]
