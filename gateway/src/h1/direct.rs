@@ -169,19 +169,23 @@ fn upstream_head(
 /// hop-by-hop ones (and those its `Connection` names) and those the gateway decides, then the
 /// gateway's own and the framing.
 fn relayed_head(out: &mut BytesMut, head: &wire::Response, decided: &edge::Decided<'_>, ends: bool) {
-    let connection = |(name, _): &(&[u8], &[u8])| name.eq_ignore_ascii_case(b"connection");
-    let listed = head.headers().any(|h| connection(&h));
-    let named = |name: &[u8]| {
-        listed
-            && head
-                .headers()
-                .filter(connection)
-                .flat_map(|(_, value)| value.split(|b| *b == b','))
-                .any(|token| token.trim_ascii().eq_ignore_ascii_case(name))
-    };
+    // Names the service's `Connection` lists beyond its own options (usually none).
+    let mut named: [&[u8]; 8] = [b""; 8];
+    let mut count = 0;
+    for (_, value) in head.headers().filter(|(name, _)| name.eq_ignore_ascii_case(b"connection")) {
+        for token in value.split(|b| *b == b',').map(<[u8]>::trim_ascii) {
+            let option = token.eq_ignore_ascii_case(b"keep-alive") || token.eq_ignore_ascii_case(b"close");
+            if !(token.is_empty() || option) && count < named.len() {
+                named[count] = token;
+                count += 1;
+            }
+        }
+    }
+    let named = &named[..count];
     wire::put_status(out, head.status);
     for (name, value) in head.headers() {
-        if !(headers::hop_by_hop(name) || decided.overrides(name) || named(name)) {
+        let listed = named.iter().any(|token| token.eq_ignore_ascii_case(name));
+        if !(headers::hop_by_hop(name) || decided.overrides(name) || listed) {
             wire::put_field(out, name, value);
         }
     }

@@ -8,8 +8,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Looked up on every request: a fast hash (the keys are the configured service names).
+type Services = HashMap<String, Arc<Upstream>, foldhash::fast::RandomState>;
+
 pub struct RouteTable {
-    services: HashMap<String, Arc<Upstream>>,
+    services: Services,
     /// (prefix, service), longest prefix first.
     overrides: Vec<(String, Arc<Upstream>)>,
     /// (prefix, total timeout), longest prefix first.
@@ -41,7 +44,7 @@ impl RouteTable {
         timeouts: &[(String, Duration)],
         default_timeout: Duration,
     ) -> Self {
-        let services: HashMap<_, _> = upstreams.iter().map(|u| (u.name.to_string(), u.clone())).collect();
+        let services: Services = upstreams.iter().map(|u| (u.name.to_string(), u.clone())).collect();
         let mut overrides: Vec<_> = overrides
             .iter()
             .filter_map(|(prefix, name)| services.get(name).map(|u| (prefix.clone(), u.clone())))

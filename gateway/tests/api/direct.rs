@@ -264,7 +264,8 @@ async fn scripted(script: &'static [u8]) -> u16 {
 
 #[tokio::test]
 async fn every_response_framing_is_relayed() {
-    let cases: [(&str, &'static [u8]); 6] = [
+    let cases: [(&str, &'static [u8]); 7] = [
+        ("named", b"HTTP/1.1 200 OK\r\nconnection: x-internal, keep-alive\r\nx-internal: secret\r\nx-frame-options: ALLOW\r\ncontent-length: 2\r\n\r\nok"),
         ("until-close", b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil the end"),
         ("interim", b"HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"),
         ("trailers", b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n4;x=y\r\nabcd\r\n0\r\nx-sum: 1\r\n\r\n"),
@@ -290,6 +291,11 @@ async fn every_response_framing_is_relayed() {
     let r = exchange("until-close").await.unwrap();
     assert_eq!((r.status, r.body.as_slice()), (200, &b"until the end"[..]));
     assert_eq!(r.header("connection"), Some("close"), "the client learns the end is the connection's");
+    // What the service's `Connection` names stays on its hop; what the gateway decides is its own.
+    let r = exchange("named").await.unwrap();
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"ok"[..]));
+    assert_eq!((r.header("x-internal"), r.header("connection")), (None, None));
+    assert_eq!(r.header("x-frame-options"), Some("DENY"));
     let r = exchange("interim").await.unwrap();
     assert_eq!((r.status, r.body.as_slice()), (200, &b"ok"[..]));
     let r = exchange("trailers").await.unwrap();
