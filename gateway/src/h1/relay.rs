@@ -7,11 +7,12 @@
 //! send again.
 
 use super::wire::{self, Framing, ResponseHead};
+use crate::upstream::pool::{Dial, IdleList};
 use bytes::{Buf, BytesMut};
 use http::Method;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -39,11 +40,8 @@ impl Drop for Open {
 
 /// One worker's idle connections to one service.
 pub struct Idle {
-    authority: String,
-    connect_timeout: Duration,
-    idle_timeout: Duration,
-    max_idle: usize,
-    idle: Mutex<Vec<(Conn, Instant)>>,
+    dial: Dial,
+    idle: IdleList<Conn>,
     open: Arc<AtomicUsize>,
 }
 
@@ -60,54 +58,24 @@ pub enum Failure {
 }
 
 impl Idle {
-    pub fn new(
-        authority: String,
-        connect_timeout: Duration,
-        idle_timeout: Duration,
-        max_idle: usize,
-        open: Arc<AtomicUsize>,
-    ) -> Self {
-        Self { authority, connect_timeout, idle_timeout, max_idle, idle: Mutex::new(Vec::new()), open }
+    pub fn new(dial: Dial, idle: IdleList<Conn>, open: Arc<AtomicUsize>) -> Self {
+        Self { dial, idle, open }
     }
 
     /// The most recently used idle connection that is still open (unless `fresh`), or a new one;
     /// and whether it was reused.
     pub async fn take(&self, fresh: bool) -> Result<(Conn, bool), Failure> {
-        if !fresh && let Some(conn) = self.reuse() {
+        if !fresh && let Some(conn) = self.idle.take(Conn::quiet) {
             return Ok((conn, true));
         }
-        let connect = tokio::time::timeout(self.connect_timeout, TcpStream::connect(self.authority.as_str()));
-        let stream = match connect.await {
-            Ok(Ok(stream)) => stream,
-            Ok(Err(err)) => return Err(Failure::Connect(format!("connect to {}: {err}", self.authority))),
-            Err(_) => return Err(Failure::Connect(format!("connect to {} timed out", self.authority))),
-        };
-        let _ = stream.set_nodelay(true);
+        let stream = self.dial.connect().await.map_err(Failure::Connect)?;
         self.open.fetch_add(1, Ordering::Relaxed);
         Ok((Conn { stream, buf: BytesMut::with_capacity(READ_CHUNK), _open: Open(self.open.clone()) }, false))
     }
 
-    fn reuse(&self) -> Option<Conn> {
-        let mut idle = self.idle.lock().ok()?;
-        let now = Instant::now();
-        if idle.first().is_some_and(|(_, since)| now.duration_since(*since) >= self.idle_timeout) {
-            idle.retain(|(_, since)| now.duration_since(*since) < self.idle_timeout);
-        }
-        while let Some((conn, _)) = idle.pop() {
-            if conn.quiet() {
-                return Some(conn);
-            }
-        }
-        None
-    }
-
     /// Keeps a connection whose last exchange ended cleanly.
     pub fn put(&self, conn: Conn) {
-        if let Ok(mut idle) = self.idle.lock()
-            && idle.len() < self.max_idle
-        {
-            idle.push((conn, Instant::now()));
-        }
+        self.idle.put(conn);
     }
 }
 

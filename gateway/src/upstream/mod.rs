@@ -72,14 +72,12 @@ impl Upstream {
         let open = Arc::new(AtomicUsize::new(0));
         let workers = workers.max(1);
         let max_idle = (settings.max_concurrency.min(64) / workers).max(4);
+        let dial = || pool::Dial::new(address.clone(), settings.connect_timeout);
         let pools = (0..=workers)
-            .map(|_| Pool::new(address.clone(), settings.connect_timeout, IDLE_TIMEOUT, max_idle, open.clone()))
+            .map(|_| Pool::new(dial(), pool::IdleList::new(IDLE_TIMEOUT, max_idle), open.clone()))
             .collect();
         let direct = (0..=workers)
-            .map(|_| {
-                let (timeout, open) = (settings.connect_timeout, open.clone());
-                crate::h1::relay::Idle::new(address.clone(), timeout, IDLE_TIMEOUT, max_idle, open)
-            })
+            .map(|_| crate::h1::relay::Idle::new(dial(), pool::IdleList::new(IDLE_TIMEOUT, max_idle), open.clone()))
             .collect();
         Self {
             name: name.into(),

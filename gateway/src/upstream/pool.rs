@@ -24,19 +24,71 @@ pub struct Pool {
 }
 
 struct Inner {
-    /// `host:port`, resolved at each connect (a service's address may change).
-    authority: String,
-    connect_timeout: Duration,
-    idle_timeout: Duration,
-    max_idle: usize,
-    idle: Mutex<Vec<Idle>>,
+    dial: Dial,
+    idle: IdleList<SendRequest<Body>>,
     /// Open connections of the whole upstream (shared by its pools), for `/metrics`.
     open: Arc<AtomicUsize>,
 }
 
-struct Idle {
-    sender: SendRequest<Body>,
-    since: Instant,
+/// Where one service is reached, and how long a connect may take.
+pub struct Dial {
+    /// `host:port`, resolved at each connect (a service's address may change).
+    authority: String,
+    timeout: Duration,
+}
+
+impl Dial {
+    pub fn new(authority: String, timeout: Duration) -> Self {
+        Self { authority, timeout }
+    }
+
+    /// A new connection, with Nagle's algorithm off.
+    pub async fn connect(&self) -> Result<TcpStream, String> {
+        let stream = tokio::time::timeout(self.timeout, TcpStream::connect(self.authority.as_str()))
+            .await
+            .map_err(|_| format!("connect to {} timed out", self.authority))?
+            .map_err(|e| format!("connect to {}: {e}", self.authority))?;
+        let _ = stream.set_nodelay(true);
+        Ok(stream)
+    }
+}
+
+/// Idle connections of one worker to one service: the most recently used is taken first, and
+/// those idle for longer than the idle timeout are dropped on the way.
+pub struct IdleList<T> {
+    idle: Mutex<Vec<(T, Instant)>>,
+    timeout: Duration,
+    max: usize,
+}
+
+impl<T> IdleList<T> {
+    pub fn new(timeout: Duration, max: usize) -> Self {
+        Self { idle: Mutex::new(Vec::with_capacity(max)), timeout, max }
+    }
+
+    /// The most recent idle connection that is still `usable`.
+    pub fn take(&self, usable: impl Fn(&T) -> bool) -> Option<T> {
+        let mut idle = self.idle.lock().ok()?;
+        let now = Instant::now();
+        if idle.first().is_some_and(|(_, since)| now.duration_since(*since) >= self.timeout) {
+            idle.retain(|(_, since)| now.duration_since(*since) < self.timeout);
+        }
+        while let Some((connection, _)) = idle.pop() {
+            if usable(&connection) {
+                return Some(connection);
+            }
+        }
+        None
+    }
+
+    /// Keeps `connection`, unless `max` are idle already.
+    pub fn put(&self, connection: T) {
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < self.max
+        {
+            idle.push((connection, Instant::now()));
+        }
+    }
 }
 
 /// Why an exchange failed.
@@ -112,15 +164,8 @@ impl hyper::body::Body for LeasedBody {
 }
 
 impl Pool {
-    pub fn new(
-        authority: String,
-        connect_timeout: Duration,
-        idle_timeout: Duration,
-        max_idle: usize,
-        open: Arc<AtomicUsize>,
-    ) -> Self {
-        let idle = Mutex::new(Vec::with_capacity(max_idle));
-        Self { inner: Arc::new(Inner { authority, connect_timeout, idle_timeout, max_idle, idle, open }) }
+    pub fn new(dial: Dial, idle: IdleList<SendRequest<Body>>, open: Arc<AtomicUsize>) -> Self {
+        Self { inner: Arc::new(Inner { dial, idle, open }) }
     }
 
     /// One exchange. On a connect failure the request comes back with the error.
@@ -161,39 +206,19 @@ impl Pool {
 }
 
 impl Inner {
-    /// The most recently used idle connection that is still open; closed and expired ones are
-    /// dropped on the way.
+    /// The most recently used idle connection that is still open.
     fn take(&self) -> Option<SendRequest<Body>> {
-        let mut idle = self.idle.lock().ok()?;
-        let now = Instant::now();
-        if idle.first().is_some_and(|oldest| now.duration_since(oldest.since) >= self.idle_timeout) {
-            idle.retain(|c| now.duration_since(c.since) < self.idle_timeout);
-        }
-        while let Some(connection) = idle.pop() {
-            if !connection.sender.is_closed() {
-                return Some(connection.sender);
-            }
-        }
-        None
+        self.idle.take(|sender| !sender.is_closed())
     }
 
     fn put(&self, sender: SendRequest<Body>) {
-        if sender.is_closed() {
-            return;
-        }
-        if let Ok(mut idle) = self.idle.lock()
-            && idle.len() < self.max_idle
-        {
-            idle.push(Idle { sender, since: Instant::now() });
+        if !sender.is_closed() {
+            self.idle.put(sender);
         }
     }
 
     async fn connect(&self) -> Result<SendRequest<Body>, String> {
-        let stream = tokio::time::timeout(self.connect_timeout, TcpStream::connect(self.authority.as_str()))
-            .await
-            .map_err(|_| format!("connect to {} timed out", self.authority))?
-            .map_err(|e| format!("connect to {}: {e}", self.authority))?;
-        let _ = stream.set_nodelay(true);
+        let stream = self.dial.connect().await?;
         let (mut sender, connection) =
             http1::Builder::new().handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
         let open = self.open.clone();
