@@ -4,7 +4,6 @@
 use http::{HeaderValue, Method};
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 use std::time::Instant;
 use uuid::Uuid;
 
@@ -50,7 +49,7 @@ impl Connection {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     Gateway(&'static str),
-    Service(Arc<str>),
+    Service(&'static str),
 }
 
 impl Route {
@@ -98,7 +97,7 @@ pub struct RequestContext {
     pub rate: Option<RateState>,
     /// Low-cardinality name for logs and metrics: the service, or the gateway's own route.
     pub route: Route,
-    pub upstream: Option<Arc<str>>,
+    pub upstream: Option<&'static str>,
     /// Why the request failed at the gateway, when it did (`connect`, `timeout`, `rate_limited`…).
     pub failure: Option<&'static str>,
 }

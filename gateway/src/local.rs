@@ -38,7 +38,7 @@ pub fn health(started: Instant) -> Response<Body> {
 /// Asks every service at once; whatever has not answered by `deadline` counts as `timeout`.
 pub async fn services_health(routes: &RouteTable, deadline: Duration) -> Response<Body> {
     let mut upstreams: Vec<_> = routes.upstreams().cloned().collect();
-    upstreams.sort_by(|a, b| a.name.cmp(&b.name));
+    upstreams.sort_by(|a, b| a.name.cmp(b.name));
     // Each probe has the deadline itself; the outer bound is a backstop against anything slower.
     let probes = futures_util::future::join_all(upstreams.iter().map(|u| u.probe(deadline)));
     let services = match tokio::time::timeout(deadline + Duration::from_millis(100), probes).await {
@@ -68,7 +68,7 @@ pub async fn services_health(routes: &RouteTable, deadline: Duration) -> Respons
 
 pub fn metrics(metrics: &Metrics, routes: &RouteTable) -> Response<Body> {
     for upstream in routes.upstreams() {
-        let labels = [("upstream", &*upstream.name)];
+        let labels = [("upstream", upstream.name)];
         for (name, help, value) in [
             (
                 "gateway_upstream_in_flight",

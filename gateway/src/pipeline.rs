@@ -28,10 +28,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How the phases before the proxy ended for a request they did not refuse.
-pub(crate) enum Admitted {
+pub(crate) enum Admitted<'a> {
     /// The gateway answered itself (its own routes, redirects, preflights).
     Answered(Response<Body>),
-    Forward(Target),
+    Forward(Target<'a>),
 }
 
 pub struct Gateway {
@@ -97,7 +97,7 @@ impl Gateway {
 
     /// Every phase before the proxy, on the request head: the request is refused, answered by the
     /// gateway itself, or admitted to its upstream.
-    pub(crate) async fn admit(&self, parts: &Parts, ctx: &mut RequestContext) -> Result<Admitted, ApiError> {
+    pub(crate) async fn admit(&self, parts: &Parts, ctx: &mut RequestContext) -> Result<Admitted<'_>, ApiError> {
         if let Err(error) = identify::check_target(parts) {
             ctx.fail("bad_target");
             return Err(error);
@@ -128,7 +128,7 @@ impl Gateway {
         // reported after authentication, so the route table is not revealed to anonymous callers.
         let target = self.routes.choose(&ctx.path);
         if let Ok(target) = &target {
-            ctx.route = Route::Service(target.upstream.name.clone());
+            ctx.route = Route::Service(target.upstream.name);
         }
         self.auth.run(parts, ctx).await?;
         self.limiter.run(ctx).await?;

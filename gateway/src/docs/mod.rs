@@ -112,13 +112,13 @@ impl Docs {
     /// Fetches every service's document at once and merges them; also says whether all answered.
     async fn assemble(&self, routes: &RouteTable) -> Result<(Bytes, bool), ApiError> {
         let mut upstreams: Vec<Arc<Upstream>> = routes.upstreams().cloned().collect();
-        upstreams.sort_by(|a, b| a.name.cmp(&b.name));
+        upstreams.sort_by(|a, b| a.name.cmp(b.name));
         let fetches = upstreams.iter().map(|u| async move {
             let result = match tokio::time::timeout(self.deadline, fetch(u)).await {
                 Ok(result) => result,
                 Err(_) => Err("no answer in time".to_owned()),
             };
-            (u.name.clone(), result)
+            (u.name, result)
         });
         // Each fetch has the deadline itself; the outer bound is a backstop against anything slower.
         let results =

@@ -75,7 +75,7 @@ async fn respond<S: AsyncWrite + Unpin>(
         }
     };
     let proxy = &gateway.proxy;
-    let upstream = proxy.acquire(ctx, target.upstream)?;
+    let upstream = proxy.acquire(ctx, &**target.upstream)?;
     out.clear();
     let forwarded = Forwarded::new(&parts.headers, ctx, &proxy.trusted);
     upstream_head(out, &parts, upstream.base_path(), upstream.host(), ctx, &forwarded);

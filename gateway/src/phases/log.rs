@@ -87,7 +87,7 @@ pub fn record(ctx: &RequestContext, status: u16, gateway: &Gateway, span: Option
         path = %ctx.path,
         status,
         duration_ms = (elapsed.as_secs_f64() * 1000.0 * 100.0).round() / 100.0,
-        upstream = ctx.upstream.as_deref().unwrap_or("-"),
+        upstream = ctx.upstream.unwrap_or("-"),
         request_id = %ctx.request_id,
         user_id = ctx.user_id.map(|u| u.to_string()).unwrap_or_default(),
         failure = ctx.failure.unwrap_or("-"),

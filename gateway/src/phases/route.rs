@@ -21,8 +21,8 @@ pub struct RouteTable {
 }
 
 /// Where one request goes.
-pub struct Target {
-    pub upstream: Arc<Upstream>,
+pub struct Target<'a> {
+    pub upstream: &'a Arc<Upstream>,
     pub timeout: Duration,
 }
 
@@ -64,14 +64,10 @@ impl RouteTable {
         self.overrides.iter().any(|(prefix, _)| under(path, prefix)) || self.services.contains_key(service_of(path))
     }
 
-    pub fn choose(&self, path: &str) -> Result<Target, ApiError> {
+    pub fn choose(&self, path: &str) -> Result<Target<'_>, ApiError> {
         let upstream = match self.overrides.iter().find(|(prefix, _)| under(path, prefix)) {
-            Some((_, upstream)) => upstream.clone(),
-            None => self
-                .services
-                .get(service_of(path))
-                .cloned()
-                .ok_or_else(|| ApiError::NotFound("no such service".into()))?,
+            Some((_, upstream)) => upstream,
+            None => self.services.get(service_of(path)).ok_or_else(|| ApiError::NotFound("no such service".into()))?,
         };
         let timeout =
             self.timeouts.iter().find(|(prefix, _)| under(path, prefix)).map_or(self.default_timeout, |(_, t)| *t);

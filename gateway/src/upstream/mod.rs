@@ -17,6 +17,7 @@ use hyper::body::Incoming;
 use pool::{Lease, Pool, SendError};
 use serde::Serialize;
 use std::cell::Cell;
+use std::ops::Deref;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
@@ -43,7 +44,9 @@ const HEALTH_BODY_LIMIT: usize = 64 * 1024;
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct Upstream {
-    pub name: Arc<str>,
+    /// Made once per configured service and kept for the life of the process: a request labels
+    /// itself with it without touching a reference count the workers would share.
+    pub name: &'static str,
     /// The path every request's path is appended to (`""` when the base URL has none).
     base_path: String,
     /// `Host` for requests to this service, rendered once.
@@ -80,7 +83,7 @@ impl Upstream {
             .map(|_| crate::h1::relay::Idle::new(dial(), pool::IdleList::new(IDLE_TIMEOUT, max_idle), open.clone()))
             .collect();
         Self {
-            name: name.into(),
+            name: Box::leak(name.into()),
             base_path,
             host,
             pools,
@@ -156,8 +159,8 @@ impl Upstream {
     }
 
     /// A slot for one request, or the upstream back when it already has its maximum in flight.
-    pub fn try_acquire(self: Arc<Self>) -> Result<Slot, Arc<Self>> {
-        if self.in_flight.try_take() { Ok(Slot(self)) } else { Err(self) }
+    pub fn try_acquire<U: Deref<Target = Upstream>>(upstream: U) -> Result<Slot<U>, U> {
+        if upstream.in_flight.try_take() { Ok(Slot(upstream)) } else { Err(upstream) }
     }
 
     /// Requests being served right now (a slot lives as long as the response body).
@@ -213,7 +216,7 @@ impl Upstream {
             Err(_) => ("timeout", None, None),
         };
         ProbeResult {
-            name: self.name.to_string(),
+            name: self.name.to_owned(),
             status,
             latency_ms: (latency_ms * 10.0).round() / 10.0,
             version,
@@ -228,9 +231,11 @@ impl Upstream {
 }
 
 /// One request's share of an upstream's concurrency; given back when dropped.
-pub struct Slot(Arc<Upstream>);
+/// Held through a handle on the upstream: shared where the slot outlives the request's borrow
+/// (a streamed body), borrowed where it does not.
+pub struct Slot<U: Deref<Target = Upstream> = Arc<Upstream>>(U);
 
-impl std::ops::Deref for Slot {
+impl<U: Deref<Target = Upstream>> Deref for Slot<U> {
     type Target = Upstream;
 
     fn deref(&self) -> &Upstream {
@@ -245,7 +250,7 @@ impl Slot {
     }
 }
 
-impl Drop for Slot {
+impl<U: Deref<Target = Upstream>> Drop for Slot<U> {
     fn drop(&mut self) {
         self.0.in_flight.give_back();
     }

@@ -60,17 +60,20 @@ impl Proxy {
 
     /// A place for one request at `upstream`, unless its circuit is open or it has its maximum
     /// in flight.
-    pub fn acquire(&self, ctx: &mut RequestContext, upstream: Arc<Upstream>) -> Result<Slot, ApiError> {
-        ctx.upstream = Some(upstream.name.clone());
-        ctx.route = Route::Service(upstream.name.clone());
+    pub fn acquire<U>(&self, ctx: &mut RequestContext, upstream: U) -> Result<Slot<U>, ApiError>
+    where
+        U: std::ops::Deref<Target = Upstream>,
+    {
+        ctx.upstream = Some(upstream.name);
+        ctx.route = Route::Service(upstream.name);
         if !upstream.admit() {
-            self.error(ctx, &upstream.name, "circuit_open");
+            self.error(ctx, upstream.name, "circuit_open");
             return Err(ApiError::Unavailable("service temporarily unavailable".into()));
         }
-        let slot = match upstream.try_acquire() {
+        let slot = match Upstream::try_acquire(upstream) {
             Ok(slot) => slot,
             Err(upstream) => {
-                self.error(ctx, &upstream.name, "saturated");
+                self.error(ctx, upstream.name, "saturated");
                 return Err(ApiError::Unavailable("service busy".into()));
             }
         };
@@ -83,7 +86,7 @@ impl Proxy {
         self.metrics.inc(
             "gateway_upstream_retries_total",
             "Requests sent again after a connect error (bodiless GET/HEAD/OPTIONS only).",
-            &[("upstream", &upstream.name)],
+            &[("upstream", upstream.name)],
             1,
         );
         tracing::debug!(upstream = %upstream.name, attempt, reason, "retrying after connect error");
@@ -95,7 +98,7 @@ impl Proxy {
         &self,
         mut request: Request<B>,
         ctx: &mut RequestContext,
-        target: Target,
+        target: Target<'_>,
     ) -> Result<Response<Body>, ApiError>
     where
         B: hyper::body::Body<Data = Bytes> + Send + Unpin + 'static,
@@ -103,13 +106,13 @@ impl Proxy {
     {
         // Held until the response body is done; the rest of the exchange reaches the upstream
         // through it.
-        let upstream = self.acquire(ctx, target.upstream)?;
+        let upstream = self.acquire(ctx, target.upstream.clone())?;
 
         let upgrade = headers::is_upgrade(request.headers());
         // Taken before the upstream is asked, so a refused upgrade never reaches it.
         let tunnel_slot = match upgrade.then(|| upstream.open_tunnel()) {
             Some(None) => {
-                self.error(ctx, &upstream.name, "tunnels_full");
+                self.error(ctx, upstream.name, "tunnels_full");
                 return Err(ApiError::Unavailable("too many open connections to this service".into()));
             }
             taken => taken.flatten(),
@@ -142,7 +145,7 @@ impl Proxy {
             upgrade::Tunnel {
                 client: client_upgrade,
                 upstream: upstream_upgrade,
-                service: upstream.name.clone(),
+                service: upstream.name,
                 request_id: ctx.request_id.clone(),
                 idle_limit: self.tunnel_idle,
                 slot,
@@ -206,7 +209,7 @@ impl Proxy {
                 ("bad_response", ApiError::BadGateway("invalid response from service".into()))
             }
         };
-        self.error(ctx, &upstream.name, kind);
+        self.error(ctx, upstream.name, kind);
         if upstream.record_failure() {
             tracing::warn!(upstream = %upstream.name, "circuit opened after repeated failures");
         }

@@ -18,7 +18,7 @@ use tokio::time::Instant;
 pub struct Tunnel {
     pub client: OnUpgrade,
     pub upstream: OnUpgrade,
-    pub service: Arc<str>,
+    pub service: &'static str,
     pub request_id: String,
     pub idle_limit: Duration,
     /// The tunnel's place among the service's open tunnels, held while bytes are relayed.
