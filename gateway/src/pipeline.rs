@@ -150,7 +150,7 @@ impl Gateway {
         *method != Method::OPTIONS
             && local::local_route(method, path).is_none()
             && !(self.limiter.enabled() && login::applies(method, path))
-            && self.routes.routes(path)
+            && self.routes.owner(path).is_some()
     }
 
     /// What the gateway answers itself.

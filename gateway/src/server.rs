@@ -1,8 +1,8 @@
 //! Listeners and workers: connections are accepted on the runtime that started the gateway and
 //! handed to the worker thread with the fewest open connections. Each worker runs its own
 //! single-threaded event loop (TLS handshake, HTTP/1.1 on the direct path or hyper's with
-//! upgrades, the request pipeline and its upstream connections), so a request never changes thread; on shutdown every worker lets
-//! its open connections finish their current request.
+//! upgrades, the request pipeline and its upstream connections), so a request never changes
+//! thread; on shutdown every worker lets its open connections finish their current request.
 
 use crate::context::{Connection, Scheme};
 use crate::pipeline::Gateway;
@@ -199,6 +199,7 @@ where
     }
 }
 
-async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+/// Resolves once `shutdown` turns true.
+pub(crate) async fn stopped(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
 }

@@ -7,8 +7,8 @@ use super::relay::{self, Conn, RelayError};
 use super::wire::{self, Framing};
 use crate::context::{Connection, RequestContext};
 use crate::phases::edge::Value;
-use crate::phases::proxy::Failure;
 use crate::phases::proxy::headers::{self, Forwarded};
+use crate::phases::proxy::{self, Failure};
 use crate::phases::{edge, identify, log};
 use crate::pipeline::{Admitted, Gateway};
 use axum::body::Body;
@@ -80,23 +80,22 @@ async fn respond<S: AsyncWrite + Unpin>(
     let forwarded = Forwarded::new(&parts.headers, ctx, &proxy.trusted);
     upstream_head(out, &parts, upstream.base_path(), upstream.host(), ctx, &forwarded);
     out.extend_from_slice(&body);
-    let may_retry = body.is_empty() && matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let may_retry = body.is_empty() && proxy::retryable_method(&parts.method);
 
     let idle = upstream.direct();
     let (mut attempt, mut replaced) = (0, false);
     let (mut conn, head): (Conn, wire::Response) = loop {
         let exchanged = match idle.take(replaced).await {
-            Ok((mut conn, reused)) => match conn.exchange(out, &parts.method, reused, target.timeout).await {
-                Ok(head) => Ok((conn, head)),
-                Err(failure) => Err(failure),
-            },
+            Ok((mut conn, reused)) => {
+                conn.exchange(out, &parts.method, reused, target.timeout).await.map(|head| (conn, head))
+            }
             Err(failure) => Err(failure),
         };
         match exchanged {
             Ok(pair) => break pair,
             // A kept-alive connection the service had closed: once more on a new one, when safe.
             Err(relay::Failure::Stale) if may_retry && !replaced => replaced = true,
-            Err(relay::Failure::Connect(reason)) if may_retry && attempt < proxy.retries && upstream.try_retry() => {
+            Err(relay::Failure::Connect(reason)) if may_retry && proxy.may_retry_connect(&upstream, attempt) => {
                 attempt += 1;
                 proxy.count_retry(&upstream, attempt, &reason);
             }
@@ -192,8 +191,7 @@ fn relayed_head(out: &mut BytesMut, head: &wire::Response, decided: &edge::Decid
     decided.each(|name, value| {
         let name = name.as_str().as_bytes();
         match value {
-            Value::Static(text) => wire::put_field(out, name, text.as_bytes()),
-            Value::Text(text) => wire::put_field(out, name, text.as_bytes()),
+            Value::Static(text) | Value::Text(text) => wire::put_field(out, name, text.as_bytes()),
             Value::Header(value) => wire::put_field(out, name, value.as_bytes()),
             Value::Number(n) => wire::put_field(out, name, n.to_string().as_bytes()),
         }

@@ -22,6 +22,7 @@ pub mod wire;
 
 use crate::context::Connection;
 use crate::pipeline::Gateway;
+use crate::server::stopped;
 use bytes::BytesMut;
 use std::sync::Arc;
 use std::time::Duration;
@@ -99,8 +100,4 @@ where
     let help = "Connections the direct path handed to the general path, at the first request it does not serve.";
     gateway.metrics.inc("gateway_direct_handovers_total", help, &[], 1);
     crate::server::general(rewind::Rewind::new(stream, buf.freeze()), info, gateway, shutdown).await;
-}
-
-async fn stopped(shutdown: &mut watch::Receiver<bool>) {
-    let _ = shutdown.wait_for(|stop| *stop).await;
 }

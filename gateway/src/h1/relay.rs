@@ -25,7 +25,7 @@ const READ_CHUNK: usize = 16 * 1024;
 /// One open connection to a service, with what has been read from it and not yet used.
 pub struct Conn {
     stream: TcpStream,
-    pub buf: BytesMut,
+    buf: BytesMut,
     _open: Open,
 }
 

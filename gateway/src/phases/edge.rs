@@ -87,20 +87,29 @@ pub enum Value<'a> {
     Header(&'a HeaderValue),
 }
 
-/// Every response header the gateway may decide, whatever the upstream said.
-const DECIDABLE_NAMES: [&str; 12] = [
-    "x-request-id",
-    "traceparent",
-    "x-ratelimit-limit",
-    "x-ratelimit-remaining",
-    "x-ratelimit-reset",
-    "access-control-allow-origin",
-    "access-control-allow-credentials",
-    "access-control-expose-headers",
-    "x-content-type-options",
-    "x-frame-options",
-    "referrer-policy",
-    "strict-transport-security",
+/// When the gateway decides a response header, whatever the upstream said.
+#[derive(Clone, Copy)]
+enum When {
+    Always,
+    /// The request was counted against a rate limit.
+    Limited,
+    Https,
+}
+
+/// Every response header the gateway may decide, and when it does.
+const DECIDABLE: [(&str, When); 12] = [
+    ("x-request-id", When::Always),
+    ("traceparent", When::Always),
+    ("x-ratelimit-limit", When::Limited),
+    ("x-ratelimit-remaining", When::Limited),
+    ("x-ratelimit-reset", When::Limited),
+    ("access-control-allow-origin", When::Always),
+    ("access-control-allow-credentials", When::Always),
+    ("access-control-expose-headers", When::Always),
+    ("x-content-type-options", When::Always),
+    ("x-frame-options", When::Always),
+    ("referrer-policy", When::Always),
+    ("strict-transport-security", When::Https),
 ];
 const RATE_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
 const RATE_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
@@ -122,12 +131,12 @@ impl<'a> Decided<'a> {
 
     /// Whether an upstream's header called `name` (any case) is replaced by the gateway's.
     pub fn overrides(&self, name: &[u8]) -> bool {
-        DECIDABLE_NAMES.iter().enumerate().any(|(i, decidable)| {
+        DECIDABLE.iter().any(|&(decidable, when)| {
             name.eq_ignore_ascii_case(decidable.as_bytes())
-                && match i {
-                    2..=4 => self.ctx.rate.is_some(),
-                    11 => self.ctx.connection.scheme == Scheme::Https,
-                    _ => true,
+                && match when {
+                    When::Always => true,
+                    When::Limited => self.ctx.rate.is_some(),
+                    When::Https => self.ctx.connection.scheme == Scheme::Https,
                 }
         })
     }
@@ -163,7 +172,7 @@ impl<'a> Decided<'a> {
 /// Applies [`Decided`] to a response's header map.
 pub fn finish(h: &mut HeaderMap, ctx: &RequestContext, cors: &Cors) {
     let decided = Decided::new(ctx, cors);
-    for name in DECIDABLE_NAMES {
+    for (name, _) in DECIDABLE {
         if decided.overrides(name.as_bytes()) {
             h.remove(name);
         }

@@ -59,16 +59,17 @@ impl RouteTable {
         self.services.values()
     }
 
-    /// Whether `path` has an owner, without taking a handle on it.
-    pub fn routes(&self, path: &str) -> bool {
-        self.overrides.iter().any(|(prefix, _)| under(path, prefix)) || self.services.contains_key(service_of(path))
+    /// The service that owns `path`: a path-prefix override, else the `<service>` of
+    /// `/api/<service>/…`.
+    pub fn owner(&self, path: &str) -> Option<&Arc<Upstream>> {
+        match self.overrides.iter().find(|(prefix, _)| under(path, prefix)) {
+            Some((_, upstream)) => Some(upstream),
+            None => self.services.get(service_of(path)),
+        }
     }
 
     pub fn choose(&self, path: &str) -> Result<Target<'_>, ApiError> {
-        let upstream = match self.overrides.iter().find(|(prefix, _)| under(path, prefix)) {
-            Some((_, upstream)) => upstream,
-            None => self.services.get(service_of(path)).ok_or_else(|| ApiError::NotFound("no such service".into()))?,
-        };
+        let upstream = self.owner(path).ok_or_else(|| ApiError::NotFound("no such service".into()))?;
         let timeout =
             self.timeouts.iter().find(|(prefix, _)| under(path, prefix)).map_or(self.default_timeout, |(_, t)| *t);
         Ok(Target { upstream, timeout })

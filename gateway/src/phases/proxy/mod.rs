@@ -41,10 +41,13 @@ pub enum Failure {
     BadResponse(String),
 }
 
-fn retryable<B: hyper::body::Body>(method: &Method, headers: &HeaderMap, body: &B) -> bool {
+/// Methods whose bodiless requests may be sent again after a connect error.
+pub fn retryable_method(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
-        && body.is_end_stream()
-        && !headers.contains_key(http::header::TRANSFER_ENCODING)
+}
+
+fn retryable<B: hyper::body::Body>(method: &Method, headers: &HeaderMap, body: &B) -> bool {
+    retryable_method(method) && body.is_end_stream() && !headers.contains_key(http::header::TRANSFER_ENCODING)
 }
 
 impl Proxy {
@@ -79,6 +82,12 @@ impl Proxy {
         };
         slot.on_request();
         Ok(slot)
+    }
+
+    /// Whether a request that met a connect error after `attempt` retries may go once more: within
+    /// `CRM_UPSTREAM_RETRIES` and the upstream's retry budget (spent when granted).
+    pub fn may_retry_connect(&self, upstream: &Upstream, attempt: u32) -> bool {
+        attempt < self.retries && upstream.try_retry()
     }
 
     /// Counts a connect error's retry; see [`Proxy::exchange`].
@@ -177,7 +186,7 @@ impl Proxy {
             match send(upstream, request, timeout, progress).await {
                 Ok(exchanged) => return Ok(exchanged),
                 Err((Failure::Connect(reason), Some(unsent)))
-                    if may_retry && attempt < self.retries && upstream.try_retry() =>
+                    if may_retry && self.may_retry_connect(upstream, attempt) =>
                 {
                     attempt += 1;
                     request = unsent;
