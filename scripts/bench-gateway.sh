@@ -60,11 +60,14 @@ for _ in $(seq 1 100); do curl -fsS http://127.0.0.1:$FND/health >/dev/null 2>&1
 token=$(curl -fsS "http://127.0.0.1:$FND/api/foundation/auth/login" -H 'content-type: application/json' \
   -d '{"email":"bench@bantu.local","password":"Bench12345"}' | sed -E 's/.*"token":"([^"]+)".*/\1/')
 
+# Each proxy runs in a session of its own, as nginx does once it daemonizes: with the scheduler's
+# autogroups (Linux's default on desktops and many servers) a process left in the script's session
+# would share one CPU share with wrk, and nginx would not.
 gateway() { # port verify workers
   CRM_DATA_DIR=$work/g$1 CRM_BIND_ADDR=127.0.0.1:$1 CRM_TLS_ENABLED=false CRM_HTTP_REDIRECT=false \
     CRM_SERVICE_URLS="bench=http://127.0.0.1:$UP,foundation=http://127.0.0.1:$FND" \
     CRM_JWKS_URL="http://127.0.0.1:$FND/api/foundation/auth/jwks.json" CRM_GATEWAY_VERIFY_JWT=$2 \
-    CRM_GATEWAY_WORKERS=$3 CRM_RATELIMIT_ENABLED=false RUST_LOG=warn target/production/crm-gateway >"$work/g$1.log" 2>&1 &
+    CRM_GATEWAY_WORKERS=$3 CRM_RATELIMIT_ENABLED=false RUST_LOG=warn setsid target/production/crm-gateway >"$work/g$1.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do curl -fsS http://127.0.0.1:$1/health >/dev/null 2>&1 && break; sleep 0.1; done
 }

@@ -19,6 +19,8 @@ use crm_common::api::in_request;
 use http::request::Parts;
 use http::{HeaderValue, Method, Response, StatusCode, header};
 use http_body_util::BodyExt;
+use std::cell::RefCell;
+use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::io::AsyncWrite;
 
 /// Largest answer of the gateway's own (an error envelope, a redirect) written on this path.
@@ -182,11 +184,17 @@ fn relayed_head(out: &mut BytesMut, head: &wire::Response, decided: &edge::Decid
     }
     let named = &named[..count];
     wire::put_status(out, head.status);
+    let mut dated = false;
     for (name, value) in head.headers() {
         let listed = named.iter().any(|token| token.eq_ignore_ascii_case(name));
         if !(headers::hop_by_hop(name) || decided.overrides(name) || listed) {
+            dated |= name.eq_ignore_ascii_case(b"date");
             wire::put_field(out, name, value);
         }
+    }
+    // A proxy forwarding a response without a date adds one (RFC 9110 §6.6.1).
+    if !dated {
+        with_date(|date| wire::put_field(out, b"date", date.as_bytes()));
     }
     decided.each(|name, value| {
         let name = name.as_str().as_bytes();
@@ -223,7 +231,7 @@ async fn answer<S: AsyncWrite + Unpin>(
     edge::finish(&mut parts.headers, ctx, &gateway.cors);
     parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
     if !parts.headers.contains_key(header::DATE)
-        && let Ok(date) = HeaderValue::from_str(&httpdate::fmt_http_date(std::time::SystemTime::now()))
+        && let Ok(date) = with_date(HeaderValue::from_str)
     {
         parts.headers.insert(header::DATE, date);
     }
@@ -234,4 +242,22 @@ async fn answer<S: AsyncWrite + Unpin>(
     }
     let sent = relay::flush(client, out).await.is_ok();
     Written { status: parts.status, reusable: sent && !close }
+}
+
+thread_local! {
+    /// The current second as a `Date` value, and which second it is.
+    static DATE: RefCell<(u64, String)> = const { RefCell::new((0, String::new())) };
+}
+
+/// Calls `f` with the current time as an HTTP date, formatted once a second per thread.
+fn with_date<R>(f: impl FnOnce(&str) -> R) -> R {
+    let now = SystemTime::now();
+    let second = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    DATE.with_borrow_mut(|(at, text)| {
+        if *at != second || text.is_empty() {
+            *at = second;
+            *text = httpdate::fmt_http_date(now);
+        }
+        f(text)
+    })
 }

@@ -365,7 +365,10 @@ impl Circuit {
     }
 
     fn success(&self) {
-        if self.failures.swap(0, Ordering::AcqRel) > 0 || self.is_tripped() {
+        // Read first: every request succeeds, and a write would take the cache line from the
+        // other workers each time.
+        if self.failures.load(Ordering::Acquire) > 0 || self.is_tripped() {
+            self.failures.store(0, Ordering::Release);
             self.open_until.store(0, Ordering::Release);
             self.trial_since.store(0, Ordering::Release);
         }

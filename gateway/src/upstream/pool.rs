@@ -54,7 +54,9 @@ impl Dial {
 }
 
 /// Idle connections of one worker to one service: the most recently used is taken first, and
-/// those idle for longer than the idle timeout are dropped on the way.
+/// those idle for longer than the idle timeout are dropped on the way. On cache lines of its own:
+/// its lock is taken twice per request, and the workers' lists sit side by side.
+#[repr(align(128))]
 pub struct IdleList<T> {
     idle: Mutex<Vec<(T, Instant)>>,
     timeout: Duration,

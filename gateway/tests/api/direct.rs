@@ -296,6 +296,8 @@ async fn every_response_framing_is_relayed() {
     assert_eq!((r.status, r.body.as_slice()), (200, &b"ok"[..]));
     assert_eq!((r.header("x-internal"), r.header("connection")), (None, None));
     assert_eq!(r.header("x-frame-options"), Some("DENY"));
+    let date = r.header("date").expect("a response without a date gets one");
+    assert!(httpdate::parse_http_date(date).is_ok(), "{date}");
     let r = exchange("interim").await.unwrap();
     assert_eq!((r.status, r.body.as_slice()), (200, &b"ok"[..]));
     let r = exchange("trailers").await.unwrap();
