@@ -69,7 +69,9 @@ impl Upstream {
     pub fn new(name: &str, base: &str, settings: &Upstreams, workers: usize) -> Self {
         let uri = base.parse::<Uri>().ok();
         let authority = uri.as_ref().and_then(Uri::authority);
-        let host = authority.filter(|a| !a.as_str().contains('@')).and_then(|a| HeaderValue::from_str(a.as_str()).ok());
+        // User info is no part of `Host` (RFC 9110 §7.2), and is never sent.
+        let host_port = authority.map(|a| a.as_str().rsplit_once('@').map_or(a.as_str(), |(_, host)| host));
+        let host = host_port.and_then(|h| HeaderValue::from_str(h).ok());
         let address = authority.map_or_else(String::new, |a| format!("{}:{}", a.host(), a.port_u16().unwrap_or(80)));
         let base_path = uri.as_ref().map_or("", |u| u.path()).trim_end_matches('/').to_owned();
         let open = Arc::new(AtomicUsize::new(0));
@@ -460,6 +462,8 @@ mod tests {
         let prefixed = Upstream::new("b", "http://svc.internal/base/", &settings, 1);
         assert_eq!(prefixed.target("/api/b/x?y=1".parse().unwrap()).unwrap(), "/base/api/b/x?y=1");
         assert_eq!(prefixed.host.as_ref().unwrap(), "svc.internal");
+        let with_user = Upstream::new("c", "http://user:secret@svc.internal:8081", &settings, 1);
+        assert_eq!(with_user.host(), b"svc.internal:8081");
     }
 
     #[test]
