@@ -225,7 +225,7 @@ impl Config {
                 data_dir,
                 jwks_url,
                 body_limit_bytes: 10 * 1024 * 1024,
-                trusted_proxies: vec![IpAddr::from([127, 0, 0, 1])],
+                trusted_proxies: [IpAddr::from([127, 0, 0, 1])].into_iter().collect(),
             },
             tls_bind_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             tls_cert: None,
@@ -303,7 +303,8 @@ ENVIRONMENT (a .env file in the working directory is read too):
                            the direct one for small proxied requests (default true)
   CRM_GATEWAY_WORKERS      worker threads, each with its own event loop and upstream connections
                            (default: the number of cores available)
-  CRM_TRUSTED_PROXIES      peers whose X-Forwarded-For is believed (default 127.0.0.1,::1)
+  CRM_TRUSTED_PROXIES      addresses and networks (10.0.0.0/8) whose X-Forwarded-For is believed
+                           (default 127.0.0.1,::1)
   CRM_CORS_ORIGINS         allowed browser origins, comma-separated; * = any origin without
                            credentials (default none)
   CRM_BODY_LIMIT_BYTES     largest request body (default 10485760)

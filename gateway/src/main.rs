@@ -8,7 +8,7 @@ use std::process::ExitCode;
 async fn main() -> ExitCode {
     crm_common::config::load_dotenv();
     if std::env::args().skip(1).any(|a| matches!(a.as_str(), "-h" | "--help" | "help")) {
-        println!("{HELP}");
+        crm_common::config::print_help(&[HELP]);
         return ExitCode::SUCCESS;
     }
     crm_common::telemetry::init("gateway");

@@ -19,11 +19,11 @@ use axum::response::IntoResponse;
 use crm_common::ApiError;
 use crm_common::api::with_request_id;
 use crm_common::http::Metrics;
+use crm_common::net::Proxies;
 use crm_common::telemetry::otlp::Tracer;
 use http::request::Parts;
 use http::{Method, Request, Response};
 use hyper::body::Incoming;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -42,7 +42,7 @@ pub struct Gateway {
     pub(crate) limiter: Limiter,
     pub(crate) proxy: Proxy,
     pub(crate) cors: Cors,
-    pub(crate) trusted: Vec<IpAddr>,
+    pub(crate) trusted: Proxies,
     pub(crate) body_limit: usize,
     pub(crate) health_deadline: Duration,
     /// The merged OpenAPI document, kept for a short while.

@@ -1,7 +1,7 @@
 //! Typed settings from environment variables (a `.env` file is read when present). The names are
 //! part of the operational interface and fixed; every default suits a laptop.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -10,6 +10,19 @@ use std::str::FromStr;
 pub struct ConfigError {
     pub name: String,
     pub reason: String,
+}
+
+/// Writes `--help` text to standard output. A reader that stops early (`--help | head`) ends the
+/// output quietly instead of failing the command.
+pub fn print_help(parts: &[&str]) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    for part in parts.iter().chain(&["\n"]) {
+        if out.write_all(part.as_bytes()).is_err() {
+            return;
+        }
+    }
+    let _ = out.flush();
 }
 
 /// Reads `.env` from the working directory if there is one. Real environment variables win.
@@ -55,7 +68,7 @@ pub struct ServiceConfig {
     pub jwks_url: String,
     pub body_limit_bytes: usize,
     /// Peers whose `X-Forwarded-For` is believed (the gateway, an ingress).
-    pub trusted_proxies: Vec<IpAddr>,
+    pub trusted_proxies: crate::net::Proxies,
 }
 
 impl ServiceConfig {
@@ -63,11 +76,7 @@ impl ServiceConfig {
         let data_dir = PathBuf::from(env("CRM_DATA_DIR").unwrap_or_else(|| "./data".into()));
         let default_db = format!("sqlite://{}/{service}.db", data_dir.display());
         let trusted = env("CRM_TRUSTED_PROXIES").unwrap_or_else(|| "127.0.0.1,::1".into());
-        let trusted_proxies = trusted
-            .split(',')
-            .filter(|s| !s.trim().is_empty())
-            .map(|s| s.trim().parse())
-            .collect::<Result<Vec<IpAddr>, _>>()
+        let trusted_proxies = crate::net::Proxies::parse(&trusted)
             .map_err(|e| ConfigError { name: "CRM_TRUSTED_PROXIES".into(), reason: e.to_string() })?;
         Ok(Self {
             service,
@@ -89,14 +98,14 @@ impl ServiceConfig {
 }
 
 /// The variables every service understands, for `--help`.
-pub const COMMON_ENV_HELP: &str = "\
-  CRM_BIND_ADDR            address:port to listen on
+pub const COMMON_ENV_HELP: &str = "  CRM_BIND_ADDR            address:port to listen on
   DATABASE_URL             sqlite://path.db or postgres://user@host/db (default sqlite://$CRM_DATA_DIR/<service>.db)
   REDIS_URL                Redis for the cache; unset = in-process cache
   CRM_CACHE_PREFIX         namespace of cache keys in Redis (default <service>:)
   CRM_DATA_DIR             where embedded files live (default ./data)
   CRM_JWKS_URL             where to fetch foundation's public keys
-  CRM_TRUSTED_PROXIES      comma-separated peers whose X-Forwarded-For is believed (default 127.0.0.1,::1)
+  CRM_TRUSTED_PROXIES      comma-separated addresses and networks (10.0.0.0/8) whose X-Forwarded-For
+                           is believed (default 127.0.0.1,::1)
   CRM_BODY_LIMIT_BYTES     largest accepted request body (default 10485760)
   OTEL_EXPORTER_OTLP_ENDPOINT  export traces over OTLP/HTTP (JSON) to this http:// base URL; unset = no export
   OTEL_SERVICE_NAME        service.name reported with traces (default: the service's name)

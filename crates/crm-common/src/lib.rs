@@ -10,6 +10,7 @@ pub mod cache;
 pub mod config;
 pub mod contracts;
 pub mod http;
+pub mod net;
 #[cfg(feature = "test-collector")]
 pub mod otlp_collector;
 pub mod shard;

@@ -75,8 +75,7 @@ USAGE:
 ENVIRONMENT (a .env file in the working directory is read too):
 ";
 
-pub const ENV_HELP: &str = "\
-  CRM_ADMIN_EMAIL          first administrator's e-mail (default admin@bantu.local)
+pub const ENV_HELP: &str = "  CRM_ADMIN_EMAIL          first administrator's e-mail (default admin@bantu.local)
   CRM_ADMIN_USERNAME       first administrator's username (default admin)
   CRM_ADMIN_PASSWORD       first administrator's password (default: generated and printed once)
   CRM_JWT_KEY_FILE         Ed25519 signing key, PKCS#8 PEM (default: generated into $CRM_DATA_DIR)

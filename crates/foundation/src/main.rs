@@ -7,7 +7,8 @@ async fn main() -> ExitCode {
     crm_common::config::load_dotenv();
     let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
     if matches!(command.as_str(), "-h" | "--help" | "help") {
-        println!("{HELP}{}{ENV_HELP}{}", crm_common::config::COMMON_ENV_HELP, crm_common::http::audit::AUDIT_ENV_HELP);
+        use crm_common::{config::COMMON_ENV_HELP, http::audit::AUDIT_ENV_HELP};
+        crm_common::config::print_help(&[HELP, COMMON_ENV_HELP, ENV_HELP, AUDIT_ENV_HELP]);
         return ExitCode::SUCCESS;
     }
     crm_common::telemetry::init("foundation");

@@ -4,10 +4,10 @@
 use crate::context::{Connection, RequestContext};
 use crm_common::ApiError;
 use crm_common::http::{REQUEST_ID_HEADER, client_ip, valid_request_id};
+use crm_common::net::Proxies;
 use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, header};
 use rand::RngCore;
-use std::net::IpAddr;
 use std::time::Instant;
 
 pub const TRACEPARENT: &str = "traceparent";
@@ -16,7 +16,7 @@ pub const REQUEST_ID_NAME: HeaderName = HeaderName::from_static(REQUEST_ID_HEADE
 
 /// The request's context: its id and trace context (the client's when well-formed, else new
 /// ones), client address, method and path.
-pub fn begin(parts: &Parts, connection: Connection, trusted: &[IpAddr]) -> RequestContext {
+pub fn begin(parts: &Parts, connection: Connection, trusted: &Proxies) -> RequestContext {
     let started = Instant::now();
     let request_id = parts
         .headers

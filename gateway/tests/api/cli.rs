@@ -25,6 +25,16 @@ fn help_lists_the_environment() {
     }
 }
 
+#[test]
+fn help_into_a_closed_pipe_is_no_failure() {
+    // `crm-gateway --help | head -1`: the reader is gone before the text is written.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_crm-gateway")).arg("--help").stdout(writer).output().unwrap();
+    assert!(out.status.success(), "{:?}: {}", out.status, String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 #[tokio::test]
 async fn stops_cleanly_on_sigterm_and_refuses_bad_configuration() {
     let mut gateway = spawn_gateway_process(&[("CRM_SERVICE_URLS", "foundation=http://127.0.0.1:1".into())]).await;

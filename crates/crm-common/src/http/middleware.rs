@@ -1,5 +1,6 @@
 use super::metrics::Metrics;
 use crate::api::{ApiError, with_request_id};
+use crate::net::Proxies;
 use crate::telemetry::otlp::{Span, SpanContext, TRACEPARENT, Tracer};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
@@ -166,7 +167,7 @@ pub(super) async fn trace(State(state): State<Tracing>, mut req: Request, next: 
 
 /// The client's address: the peer, or — when the peer is a trusted proxy — the nearest untrusted
 /// hop of `X-Forwarded-For`.
-pub fn client_ip(headers: &HeaderMap, peer: Option<&ConnectInfo<SocketAddr>>, trusted: &[IpAddr]) -> Option<IpAddr> {
+pub fn client_ip(headers: &HeaderMap, peer: Option<&ConnectInfo<SocketAddr>>, trusted: &Proxies) -> Option<IpAddr> {
     let peer = peer.map(|c| c.0.ip())?;
     if !trusted.contains(&peer) {
         return Some(peer);
@@ -194,7 +195,7 @@ mod tests {
     fn forwarded_only_from_trusted_peers() {
         let mut h = HeaderMap::new();
         h.insert("x-forwarded-for", HeaderValue::from_static("1.2.3.4, 10.0.0.1"));
-        let trusted: Vec<IpAddr> = vec!["127.0.0.1".parse().unwrap(), "10.0.0.1".parse().unwrap()];
+        let trusted = Proxies::parse("127.0.0.1, 10.0.0.0/24").unwrap();
         let local = ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 1)));
         assert_eq!(client_ip(&h, Some(&local), &trusted), Some("1.2.3.4".parse().unwrap()));
         let other = ConnectInfo(SocketAddr::from(([9, 9, 9, 9], 1)));
@@ -204,7 +205,7 @@ mod tests {
 
 /// Peers whose `X-Forwarded-For` is believed; installed by [`super::finish`].
 #[derive(Debug, Clone, Default)]
-pub struct TrustedProxies(pub Arc<Vec<IpAddr>>);
+pub struct TrustedProxies(pub Arc<Proxies>);
 
 /// The client's address as [`client_ip`] determines it (absent when the transport has none).
 #[derive(Debug, Clone, Copy)]

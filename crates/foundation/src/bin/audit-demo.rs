@@ -26,7 +26,7 @@ async fn run() -> Result<(), String> {
     let data_dir = PathBuf::from(crm_common::config::env("CRM_DATA_DIR").unwrap_or_else(|| "./data".into()));
     let settings = AuditSettings::from_env("demo", &data_dir).map_err(|e| e.to_string())?;
     let bind = crm_common::config::env("CRM_BIND_ADDR").unwrap_or_else(|| "127.0.0.1:0".into());
-    let audit = AuditCapture::over_http("demo", &settings, Vec::new()).map_err(|e| e.to_string())?;
+    let audit = AuditCapture::over_http("demo", &settings, Default::default()).map_err(|e| e.to_string())?;
     let metrics = Arc::new(Metrics::new());
     let routes = Router::new()
         .route("/api/demo/items", post(create))

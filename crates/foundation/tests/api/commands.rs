@@ -30,7 +30,12 @@ async fn migrate_and_create_admin_subcommands() {
         let out = run(&db, &["create-admin"], "ops2@bantu.test");
         assert!(!out.status.success(), "a duplicate administrator must fail");
         let help = Command::new(env!("CARGO_BIN_EXE_crm-foundation")).arg("--help").output().unwrap();
-        assert!(String::from_utf8_lossy(&help.stdout).contains("CRM_ADMIN_PASSWORD"));
+        let help = String::from_utf8_lossy(&help.stdout);
+        assert!(help.contains("CRM_ADMIN_PASSWORD"));
+        // Every variable's line is indented alike, the first of each section too.
+        for name in ["CRM_BIND_ADDR", "CRM_ADMIN_EMAIL", "CRM_AUDIT_READS"] {
+            assert!(help.lines().any(|l| l.starts_with(&format!("  {name} "))), "{name} misaligned:\n{help}");
+        }
 
         let (app, _) = crm_foundation::Application::build(config(&db, db.data_dir())).await.unwrap();
         let client = crm_common::testing::TestClient::new(format!("http://127.0.0.1:{}", app.port()));

@@ -35,7 +35,7 @@ pub fn config(db: &TestDatabase, data_dir: PathBuf) -> Config {
             cache_prefix: format!("foundation-test-{}:", uuid::Uuid::now_v7().simple()),
             jwks_url: String::new(),
             body_limit_bytes: 1024 * 1024,
-            trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+            trusted_proxies: crm_common::net::Proxies::parse("127.0.0.1").unwrap(),
             data_dir: data_dir.clone(),
         },
         admin_email: ADMIN_EMAIL.into(),

@@ -2,8 +2,8 @@
 //! `X-Forwarded-*` family tells the upstream who asked, and `Host` becomes the upstream's own.
 
 use crate::context::RequestContext;
+use crm_common::net::Proxies;
 use http::{HeaderMap, HeaderName, HeaderValue, header};
-use std::net::IpAddr;
 
 const HOP_COUNT: usize = 8;
 static HOP_BY_HOP: [HeaderName; HOP_COUNT] = [
@@ -99,7 +99,7 @@ pub struct Forwarded {
 }
 
 impl Forwarded {
-    pub fn new(headers: &HeaderMap, ctx: &RequestContext, trusted: &[IpAddr]) -> Self {
+    pub fn new(headers: &HeaderMap, ctx: &RequestContext, trusted: &Proxies) -> Self {
         let from_trusted = trusted.contains(&ctx.connection.peer.ip());
         let chain = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
             Some(chain) if from_trusted => HeaderValue::from_str(&format!("{chain}, {}", ctx.connection.peer.ip()))
@@ -138,7 +138,7 @@ pub fn client_only(name: &[u8]) -> bool {
 }
 
 /// Prepares client headers for the upstream.
-pub fn to_upstream(headers: &mut HeaderMap, ctx: &RequestContext, trusted: &[IpAddr], upgrade: bool) {
+pub fn to_upstream(headers: &mut HeaderMap, ctx: &RequestContext, trusted: &Proxies, upgrade: bool) {
     let forwarded = Forwarded::new(headers, ctx, trusted);
     strip_hop_by_hop(headers, upgrade);
     headers.remove(header::EXPECT);

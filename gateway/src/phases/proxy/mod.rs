@@ -17,15 +17,15 @@ use crate::upstream::{Slot, Upstream};
 use axum::body::Body;
 use crm_common::ApiError;
 use crm_common::http::Metrics;
+use crm_common::net::Proxies;
 use http::{HeaderMap, Method, Request, Response, StatusCode, Version};
 use hyper::body::{Bytes, Incoming};
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 pub struct Proxy {
     pub metrics: Arc<Metrics>,
-    pub trusted: Vec<IpAddr>,
+    pub trusted: Proxies,
     pub body_limit: usize,
     pub retries: u32,
     /// How long an upgraded connection may carry nothing either way before it is closed.

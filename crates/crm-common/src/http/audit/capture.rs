@@ -284,7 +284,7 @@ mod tests {
         let sink = Arc::new(Memory::default());
         let mut settings = AuditSettings::from_env("demo", Path::new("/tmp")).unwrap();
         settings.record_reads = record_reads;
-        let app = mount(router, AuditCapture::with_sink("demo", &settings, Vec::new(), sink.clone()));
+        let app = mount(router, AuditCapture::with_sink("demo", &settings, Default::default(), sink.clone()));
         let response = app.oneshot(req).await.unwrap();
         let _ = to_bytes(response.into_body(), usize::MAX).await.unwrap();
         sink.0.lock().unwrap().clone()

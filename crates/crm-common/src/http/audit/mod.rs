@@ -32,7 +32,6 @@ use crate::contracts::{AuditActor, AuditBefore, AuditEvent};
 use axum::response::Response;
 use serde::Serialize;
 use std::future::Future;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -163,8 +162,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// The audit variables, for `--help`.
-pub const AUDIT_ENV_HELP: &str = "\
-  CRM_AUDIT_READS          record reads (GET) in the audit log too (default false)
+pub const AUDIT_ENV_HELP: &str = "  CRM_AUDIT_READS          record reads (GET) in the audit log too (default false)
   CRM_AUDIT_INGEST_URL     foundation's audit ingest endpoint (default http://127.0.0.1:8081/api/foundation/audit-logs/ingest)
   CRM_AUDIT_INGEST_TOKEN   shared secret for audit ingest, at least 16 characters (same value in every service)
   CRM_AUDIT_INGEST_TOKEN_FILE  where the secret is read from when the variable is unset; foundation creates it
@@ -183,7 +181,7 @@ pub struct CaptureConfig {
     pub record_reads: bool,
     pub max_params_bytes: usize,
     /// Peers whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: Vec<IpAddr>,
+    pub trusted_proxies: crate::net::Proxies,
     pub sink: Arc<dyn AuditSink>,
 }
 
@@ -194,7 +192,11 @@ impl AuditCapture {
 
     /// The usual setup: a durable outbox in `settings.outbox_dir` delivering to foundation over
     /// HTTP. Must run inside a Tokio runtime.
-    pub fn over_http(service: &str, settings: &AuditSettings, trusted_proxies: Vec<IpAddr>) -> std::io::Result<Self> {
+    pub fn over_http(
+        service: &str,
+        settings: &AuditSettings,
+        trusted_proxies: crate::net::Proxies,
+    ) -> std::io::Result<Self> {
         let token = match &settings.ingest_token {
             Some(t) => TokenSource::Fixed(t.clone()),
             None => {
@@ -215,7 +217,7 @@ impl AuditCapture {
     pub fn with_sink(
         service: &str,
         settings: &AuditSettings,
-        trusted_proxies: Vec<IpAddr>,
+        trusted_proxies: crate::net::Proxies,
         sink: Arc<dyn AuditSink>,
     ) -> Self {
         Self::new(CaptureConfig {
