@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run run-release build test test-unit lint fmt boundaries bench clean-data ci
+.PHONY: run run-release build test test-unit lint fmt boundaries bench k8s-validate docker clean-data ci
 
 run: build ## the whole system with embedded defaults (SQLite under ./data, in-process cache)
 	@scripts/run-local.sh
@@ -33,10 +33,17 @@ fmt:
 boundaries:
 	@scripts/check-boundaries.sh
 
+k8s-validate: ## render every k8s/ overlay and check it offline against the Kubernetes API schema
+	@scripts/k8s-validate.sh
+
+docker: ## one image per service (deploy/Dockerfile); needs a Docker daemon
+	docker build -f deploy/Dockerfile --build-arg PACKAGE=crm-foundation -t bantu/crm-foundation:dev .
+	docker build -f deploy/Dockerfile --build-arg PACKAGE=crm-gateway -t bantu/crm-gateway:dev .
+
 bench: ## benchmarks against running binaries; see docs/BENCHMARKS.md
 	@scripts/bench.sh
 
 clean-data: ## forget the local SQLite data, keys and generated admin
 	rm -rf ./data
 
-ci: lint test
+ci: lint test k8s-validate

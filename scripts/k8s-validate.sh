@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Offline checks of the Kubernetes manifests: every overlay renders with kustomize (kubectl's),
+# every object is valid against the Kubernetes API schema (kubernetes-validate, from PyPI, in
+# ./.venv), and every CRM_* variable the manifests set is one the binaries document in --help.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v kubectl >/dev/null || { echo "kubectl is required to render k8s/ (kubectl kustomize)" >&2; exit 1; }
+venv=.venv
+if ! "$venv/bin/kubernetes-validate" --version >/dev/null 2>&1; then
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check kubernetes-validate
+fi
+cargo build -q -p crm-foundation -p crm-gateway --bins
+documented=$( (target/debug/crm-foundation --help; target/debug/crm-gateway --help) | grep -oE 'CRM_[A-Z0-9_]+' | sort -u)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for overlay in k8s/overlays/*/; do
+  name=$(basename "$overlay")
+  mkdir -p "$work/$name"
+  kubectl kustomize "$overlay" > "$work/$name.yaml"
+  # One file per object, so that a failure names the object.
+  python3 - "$work/$name.yaml" "$work/$name" <<'PY'
+import sys
+docs = [d for d in open(sys.argv[1]).read().split("\n---\n") if d.strip()]
+for i, doc in enumerate(docs):
+    open(f"{sys.argv[2]}/{i:02d}.yaml", "w").write(doc)
+PY
+  "$venv/bin/kubernetes-validate" --strict --quiet "$work/$name"/*.yaml
+  for var in $(grep -oE '\bCRM_[A-Z0-9_]+' "$work/$name.yaml" | sort -u); do
+    grep -qx "$var" <<<"$documented" || { echo "$name: $var is set but no binary documents it" >&2; exit 1; }
+  done
+  echo "k8s/overlays/$name: $(ls "$work/$name" | wc -l) objects valid"
+done
