@@ -6,8 +6,8 @@ use crate::http::{Probe, ProbeFuture};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqlErr, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqlErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use std::time::Duration;
 
@@ -48,9 +48,20 @@ fn prepare_sqlite_url(url: &str) -> Result<String, DbErr> {
     Ok(format!("sqlite://{path}?{query}{sep}{mode}"))
 }
 
-/// Applies every pending migration of a service.
+/// Key of the PostgreSQL advisory lock migrations are applied under ("BANTU" in ASCII).
+const MIGRATION_LOCK: i64 = 0x42_41_4E_54_55;
+
+/// Applies every pending migration of a service. On PostgreSQL, replicas starting together take
+/// turns under an advisory lock, all migrations in one transaction: the first applies them, the
+/// others then find nothing pending (instead of failing on what the first created).
 pub async fn migrate<M: MigratorTrait>(db: &DatabaseConnection) -> Result<(), DbErr> {
-    M::up(db, None).await
+    if db.get_database_backend() != DbBackend::Postgres {
+        return M::up(db, None).await;
+    }
+    let txn = db.begin().await?;
+    txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")).await?;
+    M::up(&txn, None).await?;
+    txn.commit().await
 }
 
 pub struct DbProbe(pub DatabaseConnection);

@@ -16,6 +16,29 @@ fn run(db: &TestDatabase, args: &[&str], email: &str) -> std::process::Output {
         .expect("run crm-foundation")
 }
 
+/// Replicas of a new deployment start together, each migrating the same fresh database.
+#[tokio::test]
+async fn replicas_migrating_one_fresh_database_take_turns() {
+    let db = TestDatabase::create(Backend::Postgres).await;
+    let replicas: Vec<_> = (0..3)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_crm-foundation"))
+                .arg("migrate")
+                .env("DATABASE_URL", &db.url)
+                .env("CRM_DATA_DIR", db.data_dir())
+                .env("RUST_LOG", "warn")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("start crm-foundation migrate")
+        })
+        .collect();
+    for replica in replicas {
+        let out = replica.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrate_and_create_admin_subcommands() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
