@@ -34,18 +34,24 @@ impl Proxies {
     }
 }
 
+/// `a.b.c.d/n` or `x::y/n` (host bits ignored), or a single address.
 fn network(text: &str) -> Result<IpNet, NetworkError> {
-    let network = match text.parse::<IpNet>() {
-        Ok(network) => Ok(network.trunc()),
-        Err(_) if !text.contains('/') => text.parse::<IpAddr>().map(|ip| IpNet::from(ip.to_canonical())),
-        Err(_) => return Err(NetworkError(text.to_owned())),
+    let parsed = if text.contains('/') {
+        text.parse::<IpNet>().map(|network| network.trunc()).ok()
+    } else {
+        text.parse::<IpAddr>().map(single).ok()
     };
-    network.map_err(|_| NetworkError(text.to_owned()))
+    parsed.ok_or_else(|| NetworkError(text.to_owned()))
+}
+
+/// The network of one address, an IPv4 address seen as IPv6 taken as IPv4.
+fn single(ip: IpAddr) -> IpNet {
+    IpNet::from(ip.to_canonical())
 }
 
 impl FromIterator<IpAddr> for Proxies {
     fn from_iter<I: IntoIterator<Item = IpAddr>>(addresses: I) -> Self {
-        Self(addresses.into_iter().map(|ip| IpNet::from(ip.to_canonical())).collect())
+        Self(addresses.into_iter().map(single).collect())
     }
 }
 

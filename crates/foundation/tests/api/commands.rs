@@ -4,14 +4,17 @@ use crate::helpers::*;
 use crm_common::testing::{Backend, TestDatabase};
 use std::process::Command;
 
+/// `crm-foundation <args>` on `db`.
+fn foundation(db: &TestDatabase, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_crm-foundation"));
+    command.args(args).env("DATABASE_URL", &db.url).env("CRM_DATA_DIR", db.data_dir()).env("RUST_LOG", "warn");
+    command
+}
+
 fn run(db: &TestDatabase, args: &[&str], email: &str) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_crm-foundation"))
-        .args(args)
-        .env("DATABASE_URL", &db.url)
-        .env("CRM_DATA_DIR", db.data_dir())
+    foundation(db, args)
         .env("CRM_ADMIN_EMAIL", email)
         .env("CRM_ADMIN_PASSWORD", "Operator123")
-        .env("RUST_LOG", "warn")
         .output()
         .expect("run crm-foundation")
 }
@@ -22,11 +25,7 @@ async fn replicas_migrating_one_fresh_database_take_turns() {
     let db = TestDatabase::create(Backend::Postgres).await;
     let replicas: Vec<_> = (0..3)
         .map(|_| {
-            Command::new(env!("CARGO_BIN_EXE_crm-foundation"))
-                .arg("migrate")
-                .env("DATABASE_URL", &db.url)
-                .env("CRM_DATA_DIR", db.data_dir())
-                .env("RUST_LOG", "warn")
+            foundation(&db, &["migrate"])
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
