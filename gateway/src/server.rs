@@ -120,8 +120,16 @@ async fn work(
     mut inbox: mpsc::UnboundedReceiver<Accepted>,
     open: Arc<AtomicUsize>,
     gateway: Arc<Gateway>,
-    mut shutdown: watch::Receiver<bool>,
+    mut global: watch::Receiver<bool>,
 ) {
+    // The connections watch a channel of this worker's own, which follows the global one: every
+    // wait for the next request registers with the channel it watches, and one shared by all
+    // workers would be a lock and a cache line each of them takes on every request.
+    let (local, mut shutdown) = watch::channel(false);
+    tokio::spawn(async move {
+        stopped(&mut global).await;
+        let _ = local.send(true);
+    });
     let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
     loop {
         let accepted = tokio::select! {

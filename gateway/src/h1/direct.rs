@@ -3,6 +3,7 @@
 //! record), with the exchange done on [`relay`] connections and the response written straight to
 //! the client.
 
+use super::deadline::Deadline;
 use super::relay::{self, Conn, RelayError};
 use super::wire::{self, Framing};
 use crate::context::{Connection, RequestContext};
@@ -26,6 +27,14 @@ use tokio::io::AsyncWrite;
 /// Largest answer of the gateway's own (an error envelope, a redirect) written on this path.
 const ANSWER_LIMIT: usize = 1024 * 1024;
 
+/// What a client connection keeps from one request to the next for the service side.
+pub struct Scratch {
+    /// Where the request for the service, then the response for the client, is put together.
+    pub out: BytesMut,
+    /// Bounds each wait on the service (see [`Deadline`]).
+    pub deadline: Deadline,
+}
+
 /// What was written to the client.
 struct Written {
     status: StatusCode,
@@ -41,18 +50,18 @@ pub async fn serve<S: AsyncWrite + Unpin>(
     body: Bytes,
     connection: &Connection,
     client: &mut S,
-    out: &mut BytesMut,
+    scratch: &mut Scratch,
 ) -> bool {
     let wire::Request { parts, close, .. } = request;
     let mut ctx = identify::begin(&parts, connection.clone(), &gateway.trusted);
     let method = parts.method.clone();
     // No request-id scope around the whole exchange (the general path's): on this path only an
     // error becomes an envelope, and it is made here.
-    let written = match respond(gateway, parts, body, &mut ctx, close, client, out).await {
+    let written = match respond(gateway, parts, body, &mut ctx, close, client, scratch).await {
         Ok(written) => written,
         Err(error) => {
             let response = in_request(ctx.request_id.clone(), || error.into_response());
-            answer(gateway, response, &ctx, &method, close, client, out).await
+            answer(gateway, response, &ctx, &method, close, client, &mut scratch.out).await
         }
     };
     log::record(&ctx, written.status.as_u16(), gateway, None);
@@ -68,8 +77,9 @@ async fn respond<S: AsyncWrite + Unpin>(
     ctx: &mut RequestContext,
     close: bool,
     client: &mut S,
-    out: &mut BytesMut,
+    scratch: &mut Scratch,
 ) -> Result<Written, ApiError> {
+    let Scratch { out, deadline } = scratch;
     let target = match gateway.admit(&parts, ctx).await? {
         Admitted::Forward(target) => target,
         Admitted::Answered(response) => {
@@ -89,7 +99,7 @@ async fn respond<S: AsyncWrite + Unpin>(
     let (mut conn, head): (Conn, wire::Response) = loop {
         let exchanged = match idle.take(replaced).await {
             Ok((mut conn, reused)) => {
-                conn.exchange(out, &parts.method, reused, target.timeout).await.map(|head| (conn, head))
+                conn.exchange(out, &parts.method, reused, deadline, target.timeout).await.map(|head| (conn, head))
             }
             Err(failure) => Err(failure),
         };
@@ -117,8 +127,8 @@ async fn respond<S: AsyncWrite + Unpin>(
     let (status, framing) = (head.status, head.framing);
     let ends = close || framing == Framing::Close;
     out.clear();
-    relayed_head(out, &head, &edge::Decided::new(ctx, &gateway.cors), ends);
-    match relay::body(&mut conn, framing, client, out, target.timeout).await {
+    relayed_head(out, &head, conn.headers(&head), &edge::Decided::new(ctx, &gateway.cors), ends);
+    match relay::body(&mut conn, framing, client, out, deadline, target.timeout).await {
         Ok(clean) => {
             if clean && !head.close {
                 idle.put(conn);
@@ -169,11 +179,17 @@ fn upstream_head(
 /// The response head for the client: the service's header lines as they came, less the
 /// hop-by-hop ones (and those its `Connection` names) and those the gateway decides, then the
 /// gateway's own and the framing.
-fn relayed_head(out: &mut BytesMut, head: &wire::Response, decided: &edge::Decided<'_>, ends: bool) {
+fn relayed_head<'a>(
+    out: &mut BytesMut,
+    head: &wire::Response,
+    fields: impl Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
+    decided: &edge::Decided<'_>,
+    ends: bool,
+) {
     // Names the service's `Connection` lists beyond its own options (usually none).
     let mut named: [&[u8]; 8] = [b""; 8];
     let mut count = 0;
-    for (_, value) in head.headers().filter(|(name, _)| name.eq_ignore_ascii_case(b"connection")) {
+    for (_, value) in fields.clone().filter(|(name, _)| name.eq_ignore_ascii_case(b"connection")) {
         for token in value.split(|b| *b == b',').map(<[u8]>::trim_ascii) {
             let option = token.eq_ignore_ascii_case(b"keep-alive") || token.eq_ignore_ascii_case(b"close");
             if !(token.is_empty() || option) && count < named.len() {
@@ -185,7 +201,7 @@ fn relayed_head(out: &mut BytesMut, head: &wire::Response, decided: &edge::Decid
     let named = &named[..count];
     wire::put_status(out, head.status);
     let mut dated = false;
-    for (name, value) in head.headers() {
+    for (name, value) in fields {
         let listed = named.iter().any(|token| token.eq_ignore_ascii_case(name));
         if !(headers::hop_by_hop(name) || decided.overrides(name) || listed) {
             dated |= name.eq_ignore_ascii_case(b"date");

@@ -15,6 +15,7 @@
 //! general path, with the bytes read so far put back in front ([`rewind`]). That request and
 //! everything after it on the connection are served there.
 
+pub mod deadline;
 pub mod direct;
 pub mod relay;
 pub mod rewind;
@@ -24,6 +25,7 @@ use crate::context::Connection;
 use crate::pipeline::Gateway;
 use crate::server::stopped;
 use bytes::BytesMut;
+use deadline::Deadline;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -44,10 +46,12 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
-    let mut out = BytesMut::with_capacity(READ_CHUNK);
+    let mut scratch = direct::Scratch { out: BytesMut::with_capacity(READ_CHUNK), deadline: Deadline::new() };
     let max_body = BODY_LIMIT.min(gateway.body_limit) as u64;
+    // Bounds the reads of each request; reused, like the service side's in `scratch`.
+    let mut reading = Deadline::new();
     loop {
-        let deadline = tokio::time::Instant::now() + REQUEST_READ_TIMEOUT;
+        reading.arm(REQUEST_READ_TIMEOUT);
         let request = loop {
             if !buf.is_empty() {
                 let direct = |method: &_, path: &_| gateway.direct(method, path);
@@ -63,8 +67,8 @@ where
             let idle = buf.is_empty();
             tokio::select! {
                 biased;
-                read = tokio::time::timeout_at(deadline, read_more(&mut stream, &mut buf)) => {
-                    if !matches!(read, Ok(true)) {
+                read = reading.run(read_more(&mut stream, &mut buf)) => {
+                    if read != Some(true) {
                         return;
                     }
                 }
@@ -74,12 +78,12 @@ where
         };
         let length = usize::try_from(request.content_length).unwrap_or(usize::MAX);
         while buf.len() < length {
-            if !matches!(tokio::time::timeout_at(deadline, read_more(&mut stream, &mut buf)).await, Ok(true)) {
+            if reading.run(read_more(&mut stream, &mut buf)).await != Some(true) {
                 return;
             }
         }
         let body = buf.split_to(length).freeze();
-        if !direct::serve(&gateway, request, body, &info, &mut stream, &mut out).await {
+        if !direct::serve(&gateway, request, body, &info, &mut stream, &mut scratch).await {
             let _ = stream.shutdown().await;
             return;
         }

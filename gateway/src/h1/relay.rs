@@ -6,6 +6,7 @@
 //! that turns out closed after the request went out is replaced once for a request that is safe to
 //! send again.
 
+use super::deadline::Deadline;
 use super::wire::{self, Framing, ResponseHead};
 use crate::upstream::pool::{Dial, IdleList};
 use bytes::{Buf, BytesMut};
@@ -26,6 +27,9 @@ const READ_CHUNK: usize = 16 * 1024;
 pub struct Conn {
     stream: TcpStream,
     buf: BytesMut,
+    /// Where the header lines of the last response head lie (see [`wire::response`]); boxed so
+    /// that moving the connection stays cheap.
+    fields: Box<wire::Fields>,
     _open: Open,
 }
 
@@ -70,7 +74,8 @@ impl Idle {
         }
         let stream = self.dial.connect().await.map_err(Failure::Connect)?;
         self.open.fetch_add(1, Ordering::Relaxed);
-        Ok((Conn { stream, buf: BytesMut::with_capacity(READ_CHUNK), _open: Open(self.open.clone()) }, false))
+        let buf = BytesMut::with_capacity(READ_CHUNK);
+        Ok((Conn { stream, buf, fields: Box::default(), _open: Open(self.open.clone()) }, false))
     }
 
     /// Keeps a connection whose last exchange ended cleanly.
@@ -80,6 +85,11 @@ impl Idle {
 }
 
 impl Conn {
+    /// The header lines of `head`, the last response head this connection read.
+    pub fn headers<'a>(&'a self, head: &'a wire::Response) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + Clone {
+        head.headers(&self.fields)
+    }
+
     /// Whether an idle connection has nothing to say: a service that closed it, or sent anything
     /// unasked, has. Costs a system call only when the socket was last seen readable.
     fn quiet(&self) -> bool {
@@ -93,12 +103,10 @@ impl Conn {
         request: &[u8],
         method: &Method,
         reused: bool,
+        deadline: &mut Deadline,
         timeout: Duration,
     ) -> Result<wire::Response, Failure> {
-        match tokio::time::timeout(timeout, self.exchange_inner(request, method, reused)).await {
-            Ok(result) => result,
-            Err(_) => Err(Failure::Timeout),
-        }
+        deadline.within(timeout, self.exchange_inner(request, method, reused)).await.unwrap_or(Err(Failure::Timeout))
     }
 
     async fn exchange_inner(
@@ -113,7 +121,7 @@ impl Conn {
         }
         let mut received = false;
         loop {
-            match wire::response(&mut self.buf, method) {
+            match wire::response(&mut self.buf, method, &mut self.fields) {
                 ResponseHead::Complete(head) => return Ok(head),
                 ResponseHead::Interim => continue,
                 ResponseHead::Invalid(why) => return Err(Failure::BadResponse(why.into())),
@@ -163,6 +171,7 @@ pub async fn body<S: AsyncWrite + Unpin>(
     framing: Framing,
     client: &mut S,
     out: &mut BytesMut,
+    deadline: &mut Deadline,
     idle: Duration,
 ) -> Result<bool, RelayError> {
     let mut state = match framing {
@@ -228,16 +237,16 @@ pub async fn body<S: AsyncWrite + Unpin>(
             flush(client, out).await?;
         }
         conn.buf.reserve(READ_CHUNK);
-        let read = tokio::time::timeout(idle, conn.stream.read_buf(&mut conn.buf)).await;
+        let read = deadline.within(idle, conn.stream.read_buf(&mut conn.buf)).await;
         match read {
-            Ok(Ok(0)) if matches!(state, State::UntilClose) => {
+            Some(Ok(0)) if matches!(state, State::UntilClose) => {
                 flush(client, out).await?;
                 return Ok(false);
             }
-            Ok(Ok(0)) => return Err(RelayError::Upstream("service closed the connection mid-body".into())),
-            Ok(Ok(_)) => {}
-            Ok(Err(err)) => return Err(RelayError::Upstream(format!("reading body: {err}"))),
-            Err(_) => return Err(RelayError::Upstream(format!("no body data for {} ms", idle.as_millis()))),
+            Some(Ok(0)) => return Err(RelayError::Upstream("service closed the connection mid-body".into())),
+            Some(Ok(_)) => {}
+            Some(Err(err)) => return Err(RelayError::Upstream(format!("reading body: {err}"))),
+            None => return Err(RelayError::Upstream(format!("no body data for {} ms", idle.as_millis()))),
         }
     }
 }

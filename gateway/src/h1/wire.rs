@@ -121,8 +121,14 @@ pub struct Fields {
     len: usize,
 }
 
+impl Default for Fields {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Fields {
-    fn new() -> Self {
+    pub fn new() -> Self {
         Self { spans: [((0, 0), (0, 0)); MAX_HEADERS], len: 0 }
     }
 
@@ -134,7 +140,7 @@ impl Fields {
         }
     }
 
-    fn iter(&self) -> impl Iterator<Item = &(Span, Span)> {
+    fn iter(&self) -> impl Iterator<Item = &(Span, Span)> + Clone {
         self.spans[..self.len].iter()
     }
 }
@@ -175,15 +181,15 @@ pub struct Response {
     /// The upstream will not take another request on this connection.
     pub close: bool,
     head: Bytes,
-    fields: Fields,
 }
 
 impl Response {
     /// The header lines (name and value as received), without a `Content-Length` that chunked
-    /// framing overrides (RFC 9112 §6.3).
-    pub fn headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+    /// framing overrides (RFC 9112 §6.3). `fields` are the ones [`response`] filled in with this
+    /// head.
+    pub fn headers<'a>(&'a self, fields: &'a Fields) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + Clone {
         let chunked = self.framing == Framing::Chunked;
-        self.fields
+        fields
             .iter()
             .map(|&(name, value)| (&self.head[range(name)], &self.head[range(value)]))
             .filter(move |(name, _)| !(chunked && name.eq_ignore_ascii_case(b"content-length")))
@@ -201,8 +207,11 @@ pub enum ResponseHead {
     Invalid(&'static str),
 }
 
-/// Reads one response head from the front of `buf`, for a request with method `method`.
-pub fn response(buf: &mut BytesMut, method: &Method) -> ResponseHead {
+/// Reads one response head from the front of `buf`, for a request with method `method`. Where
+/// its header lines lie goes to `fields`, which the caller keeps: a response travels up through
+/// several futures on its way out, and with the spans inline that would be a kilobyte copied at
+/// each step.
+pub fn response(buf: &mut BytesMut, method: &Method, fields: &mut Fields) -> ResponseHead {
     let mut storage = [const { MaybeUninit::uninit() }; MAX_HEADERS];
     let mut parsed = httparse::Response::new(&mut []);
     let config = httparse::ParserConfig::default();
@@ -222,7 +231,7 @@ pub fn response(buf: &mut BytesMut, method: &Method) -> ResponseHead {
         return ResponseHead::Interim;
     }
     let base = buf.as_ptr() as usize;
-    let mut fields = Fields::new();
+    fields.len = 0;
     let (mut length, mut chunked, mut close) = (None, false, parsed.version == Some(0));
     for h in parsed.headers.iter() {
         let name = h.name.as_bytes();
@@ -261,7 +270,7 @@ pub fn response(buf: &mut BytesMut, method: &Method) -> ResponseHead {
         }
     };
     let head = buf.split_to(len).freeze();
-    ResponseHead::Complete(Response { status, framing, close: close || framing == Framing::Close, head, fields })
+    ResponseHead::Complete(Response { status, framing, close: close || framing == Framing::Close, head })
 }
 
 /// Appends a request line for the upstream, with origin-form `target` below the service's `base`
@@ -409,9 +418,13 @@ mod tests {
     }
 
     fn parsed(raw: &str, method: &Method) -> Result<Response, &'static str> {
+        parsed_into(raw, method, &mut Fields::new())
+    }
+
+    fn parsed_into(raw: &str, method: &Method, fields: &mut Fields) -> Result<Response, &'static str> {
         let mut buf = BytesMut::from(raw);
         loop {
-            match response(&mut buf, method) {
+            match response(&mut buf, method, fields) {
                 ResponseHead::Complete(r) => return Ok(r),
                 ResponseHead::Interim => continue,
                 ResponseHead::Invalid(why) => return Err(why),
@@ -425,9 +438,11 @@ mod tests {
         let get = Method::GET;
         let r = parsed("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc", &get).unwrap();
         assert_eq!((r.framing, r.close), (Framing::Length(3), false));
-        let r = parsed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", &get).unwrap();
+        let mut fields = Fields::new();
+        let raw = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n";
+        let r = parsed_into(raw, &get, &mut fields).unwrap();
         assert_eq!(r.framing, Framing::Chunked);
-        assert_eq!(r.headers().map(|(n, _)| n).collect::<Vec<_>>(), [b"Transfer-Encoding"]);
+        assert_eq!(r.headers(&fields).map(|(n, _)| n).collect::<Vec<_>>(), [b"Transfer-Encoding"]);
         let r = parsed("HTTP/1.1 200 OK\r\n\r\n", &get).unwrap();
         assert_eq!((r.framing, r.close), (Framing::Close, true));
         let r = parsed("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n", &Method::HEAD).unwrap();
