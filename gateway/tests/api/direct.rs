@@ -311,3 +311,29 @@ async fn every_response_framing_is_relayed() {
     // The head went out before the body failed: the client sees a cut response, never a whole one.
     assert!(exchange("cut-short").await.is_none());
 }
+
+#[tokio::test]
+async fn stopping_closes_idle_connections_and_finishes_requests_under_way() {
+    let service = TestUpstream::start("svc").await;
+    let mut gw = TestGateway::spawn(&[("svc", service.url())], |_| {}).await;
+    let token = gw.token();
+    let request = |path: &str| format!("GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n");
+
+    // An idle kept-alive connection, and one whose request the service takes a while over.
+    let mut idle = TcpStream::connect(("127.0.0.1", gw.port)).await.unwrap();
+    idle.write_all(request("/api/svc/a").as_bytes()).await.unwrap();
+    let mut pending = Vec::new();
+    assert_eq!(read_response(&mut idle, &mut pending, false).await.unwrap().status, 200);
+    let mut busy = TcpStream::connect(("127.0.0.1", gw.port)).await.unwrap();
+    busy.write_all(request("/api/svc/slow?ms=700").as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+
+    gw.stop();
+    let mut byte = [0u8; 1];
+    let closed = tokio::time::timeout(Duration::from_secs(2), idle.read(&mut byte)).await;
+    assert!(matches!(closed, Ok(Ok(0))), "the idle connection is closed: {closed:?}");
+    let mut pending = Vec::new();
+    let finished = read_response(&mut busy, &mut pending, false).await.expect("the request under way is answered");
+    assert_eq!(finished.status, 200);
+    tokio::time::timeout(Duration::from_secs(5), gw.stopped()).await.expect("the gateway stops once drained");
+}

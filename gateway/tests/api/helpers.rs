@@ -114,6 +114,10 @@ pub struct TestGateway {
     pub signer: Signer,
     pub jwks: JwksServer,
     pub dir: TempDir,
+    /// Stops the gateway when sent to or dropped.
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Ends when the gateway has stopped and drained.
+    stopped: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl TestGateway {
@@ -127,8 +131,23 @@ impl TestGateway {
         tweak(&mut config);
         let app = Application::build(config).await.expect("gateway starts");
         let (port, tls_port) = (app.port(), app.tls_port());
-        tokio::spawn(app.run_until(std::future::pending()));
-        Self { port, tls_port, client: Client::plain(port), signer, jwks, dir }
+        let (stop, stopping) = tokio::sync::oneshot::channel::<()>();
+        let stopped = tokio::spawn(app.run_until(async {
+            let _ = stopping.await;
+        }));
+        Self { port, tls_port, client: Client::plain(port), signer, jwks, dir, stop: Some(stop), stopped }
+    }
+
+    /// Asks the gateway to stop, as a termination signal does; returns at once.
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
+    /// Waits until the gateway has stopped (its connections drained).
+    pub async fn stopped(self) {
+        self.stopped.await.expect("gateway task").expect("gateway ran");
     }
 
     pub fn token(&self) -> String {
