@@ -31,8 +31,8 @@ cleanup() { stop_gateways; kill "${fnd_pid:-0}" 2>/dev/null || true; stop_nginx;
 trap cleanup EXIT
 [ -n "${BENCH_KEEP_LOGS:-}" ] && trap "cp $work/*.log /tmp/ 2>/dev/null; cleanup" EXIT
 
-UP=18190 NGX=18191 GW_OFF=18192 GW_ON=18193 FND=18194
-for port in $UP $NGX $GW_OFF $GW_ON $FND; do
+UP=18190 NGX=18191 GW_OFF=18192 GW_ON=18193 FND=18194 NGX_H=18195
+for port in $UP $NGX $GW_OFF $GW_ON $FND $NGX_H; do
   if ss -ltn "sport = :$port" | grep -q LISTEN; then echo "port $port is already in use" >&2; exit 1; fi
 done
 nginx_conf() { # dir workers body
@@ -49,8 +49,14 @@ http {
 NGINX
   nginx -p "$work/$1" -c nginx.conf
 }
-# The upstream is a process of its own, so that neither proxy shares an event loop with it.
-nginx_conf up 1 "server { listen 127.0.0.1:$UP; location / { return 200 \"ok\\n\"; } }"
+# The upstream is a process of its own, so that neither proxy shares an event loop with it. It
+# reads a request head with one 8 KiB read, as the services do (hyper's first read buffer is 8
+# KiB): with nginx's default of 1 KiB, a head just over it (the gateway's, once it adds request id,
+# trace context and X-Forwarded-*, to a 0.8 KiB token) costs the upstream two more system calls
+# per request, and that would be measured as the proxy's cost. BENCH_UPSTREAM_HEADER_BUFFER=1k
+# measures it that way.
+nginx_conf up 1 "client_header_buffer_size ${BENCH_UPSTREAM_HEADER_BUFFER:-8k};
+  server { listen 127.0.0.1:$UP; location / { return 200 \"ok\\n\"; } }"
 
 mkdir -p "$work/f"
 CRM_DATA_DIR=$work/f DATABASE_URL=sqlite://$work/f/f.db CRM_BIND_ADDR=127.0.0.1:$FND RUST_LOG=warn CRM_ACCESS_TOKEN_TTL_SECS=86400 \
@@ -99,10 +105,29 @@ run() { # name url pids... ; wrk with the token (the nginx and direct runs send 
 for workers in $WORKER_COUNTS; do
   stop_gateways
   [ -f "$work/px/nginx.pid" ] && nginx -p "$work/px" -c nginx.conf -s stop && sleep 0.5
+  # The plain reverse proxy the goal is set against, and (nginx_headers) the same proxy also adding
+  # the headers the gateway adds both ways: request id, trace context, X-Forwarded-*, and the
+  # security headers.
   nginx_conf px "$workers" "upstream trivial { server 127.0.0.1:$UP; keepalive 64; }
   server {
     listen 127.0.0.1:$NGX;
     location / { proxy_pass http://trivial; proxy_http_version 1.1; proxy_set_header Connection \"\"; }
+  }
+  server {
+    listen 127.0.0.1:$NGX_H;
+    location / {
+      proxy_pass http://trivial; proxy_http_version 1.1; proxy_set_header Connection \"\";
+      proxy_set_header X-Request-ID \$request_id;
+      proxy_set_header traceparent 00-\$request_id-00f067aa0ba902b7-01;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+      proxy_set_header X-Forwarded-Host \$host;
+      add_header X-Request-ID \$request_id;
+      add_header traceparent 00-\$request_id-00f067aa0ba902b7-01;
+      add_header X-Content-Type-Options nosniff;
+      add_header X-Frame-Options DENY;
+      add_header Referrer-Policy no-referrer;
+    }
   }"
   gateway $GW_OFF false "$workers"
   gw_off_pid=${pids[-1]}
@@ -119,6 +144,7 @@ for workers in $WORKER_COUNTS; do
     {
       run direct "http://127.0.0.1:$UP/api/bench/x" $up_pids
       run nginx "http://127.0.0.1:$NGX/api/bench/x" $ngx_pids
+      run nginx_headers "http://127.0.0.1:$NGX_H/api/bench/x" $ngx_pids
       run gateway_jwt_off "http://127.0.0.1:$GW_OFF/api/bench/x" $gw_off_pid
       run gateway_jwt_on "http://127.0.0.1:$GW_ON/api/bench/x" $gw_on_pid
       run direct_paced "http://127.0.0.1:$UP/api/bench/x" $up_pids
@@ -150,7 +176,7 @@ for workers in dict.fromkeys(w for w, _ in rows):
     print(f"\n{workers} worker(s) per proxy, {rounds} interleaved rounds, medians")
     print(f"{'target':16} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'rps/nginx':>9} {'p99/nginx':>9} "
           f"{'+p50':>7} {'+p99':>7} {'cpu us/req':>10}")
-    for n in ("direct", "nginx", "gateway_jwt_off", "gateway_jwt_on"):
+    for n in ("direct", "nginx", "nginx_headers", "gateway_jwt_off", "gateway_jwt_on"):
         rps, p50, p99, cpu = med[n]
         print(f"{n:16} {rps:8.0f} {p50:7.3f} {p99:7.3f} {rps/ng[0]:9.2f} {p99/ng[2]:9.2f} "
               f"{p50-d[1]:7.3f} {p99-d[2]:7.3f} {cpu:10.1f}")
@@ -164,4 +190,5 @@ for workers in dict.fromkeys(w for w, _ in rows):
     print(f"gateway RSS: idle {idle} MiB, peak under load {load} MiB")
 print("\npaced: every connection waits BENCH_PACE_MS between requests (the machine is not saturated)")
 print("+p50/+p99: added over direct; cpu us/req: CPU time of the proxy's processes (the upstream's for direct)")
+print("nginx_headers: nginx also adding the headers the gateway adds (request id, traceparent, X-Forwarded-*, security)")
 PY
