@@ -3,7 +3,7 @@
 //! `tokio::time::timeout` puts an entry into the runtime's timer wheel when the future it wraps is
 //! first pending and takes it out again when it completes. A proxied request waits twice (for the
 //! client, then for the service), so that was two insertions and two removals per request, about
-//! a tenth of the direct path's instructions. A [`Deadline`] belongs to a connection and keeps one
+//! 4 % of the direct path's instructions. A [`Deadline`] belongs to a connection and keeps one
 //! entry: arming it again only moves the entry when the time it is set for falls outside the
 //! window the new timeout allows, so under steady traffic the entry moves about once a second.
 //!
