@@ -51,15 +51,15 @@ fn prepare_sqlite_url(url: &str) -> Result<String, DbErr> {
 /// Key of the PostgreSQL advisory lock migrations are applied under ("BANTU" in ASCII).
 const MIGRATION_LOCK: i64 = 0x42_41_4E_54_55;
 
-/// Applies every pending migration of a service. On PostgreSQL, replicas starting together take
-/// turns under an advisory lock, all migrations in one transaction: the first applies them, the
-/// others then find nothing pending (instead of failing on what the first created).
+/// Applies every pending migration of a service, all in one transaction. Processes starting
+/// together on one database take turns: the first applies them, the others then find nothing
+/// pending (instead of failing on what the first created). On PostgreSQL they queue on an
+/// advisory lock; on SQLite on the write lock, which `BEGIN IMMEDIATE` takes at once.
 pub async fn migrate<M: MigratorTrait>(db: &DatabaseConnection) -> Result<(), DbErr> {
-    if db.get_database_backend() != DbBackend::Postgres {
-        return M::up(db, None).await;
+    let txn = begin_write(db).await?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")).await?;
     }
-    let txn = db.begin().await?;
-    txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")).await?;
     M::up(&txn, None).await?;
     txn.commit().await
 }

@@ -22,19 +22,21 @@ fn run(db: &TestDatabase, args: &[&str], email: &str) -> std::process::Output {
 /// Replicas of a new deployment start together, each migrating the same fresh database.
 #[tokio::test]
 async fn replicas_migrating_one_fresh_database_take_turns() {
-    let db = TestDatabase::create(Backend::Postgres).await;
-    let replicas: Vec<_> = (0..3)
-        .map(|_| {
-            foundation(&db, &["migrate"])
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("start crm-foundation migrate")
-        })
-        .collect();
-    for replica in replicas {
-        let out = replica.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let db = TestDatabase::create(backend).await;
+        let replicas: Vec<_> = (0..3)
+            .map(|_| {
+                foundation(&db, &["migrate"])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("start crm-foundation migrate")
+            })
+            .collect();
+        for replica in replicas {
+            let out = replica.wait_with_output().unwrap();
+            assert!(out.status.success(), "{backend:?}: {}", String::from_utf8_lossy(&out.stderr));
+        }
     }
 }
 
