@@ -149,6 +149,7 @@ for workers in $WORKER_COUNTS; do
       run gateway_jwt_on "http://127.0.0.1:$GW_ON/api/bench/x" $gw_on_pid
       run direct_paced "http://127.0.0.1:$UP/api/bench/x" $up_pids
       run nginx_paced "http://127.0.0.1:$NGX/api/bench/x" $ngx_pids
+      run nginx_headers_paced "http://127.0.0.1:$NGX_H/api/bench/x" $ngx_pids
       run gateway_jwt_on_paced "http://127.0.0.1:$GW_ON/api/bench/x" $gw_on_pid
     } >> "$out/gateway_rounds.txt"
     echo "workers $workers: round $r done"
@@ -182,7 +183,7 @@ for workers in dict.fromkeys(w for w, _ in rows):
               f"{p50-d[1]:7.3f} {p99-d[2]:7.3f} {cpu:10.1f}")
     ng, d = med["nginx_paced"], med["direct_paced"]
     print(f"paced, about {ng[0]:.0f} req/s:")
-    for n in ("direct_paced", "nginx_paced", "gateway_jwt_on_paced"):
+    for n in ("direct_paced", "nginx_paced", "nginx_headers_paced", "gateway_jwt_on_paced"):
         rps, p50, p99, cpu = med[n]
         print(f"{n:21} {p50:7.3f} ms p50 {p99:7.3f} ms p99, added over direct {p50-d[1]:6.3f} / {p99-d[2]:6.3f} ms, "
               f"added p99 vs nginx's {(p99-d[2])/(ng[2]-d[2]):5.2f}")
