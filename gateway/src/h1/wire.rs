@@ -128,7 +128,7 @@ impl Default for Fields {
 }
 
 impl Fields {
-    pub fn new() -> Self {
+    fn new() -> Self {
         Self { spans: [((0, 0), (0, 0)); MAX_HEADERS], len: 0 }
     }
 
