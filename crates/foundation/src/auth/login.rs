@@ -1,5 +1,6 @@
 //! The login and refresh rules, and the session payload both return.
 
+use super::password;
 use super::tokens::{self, AccessGrant};
 use crate::AppState;
 use crate::access::{self, Access};
@@ -109,6 +110,9 @@ pub async fn login(state: &AppState, identifier: &str, password: &str, ip: Optio
         return Err(bad_credentials());
     };
     state.throttle.clear(identifier).await;
+    if password::outdated(&account.password_hash) {
+        upgrade_hash(state, account.id, password).await;
+    }
     let access = access::load(&state.db, account).await?;
     let session = start_session(state, &access, Uuid::now_v7()).await?;
     user::Entity::update_many()
@@ -117,6 +121,24 @@ pub async fn login(state: &AppState, identifier: &str, password: &str, ip: Optio
         .exec(&state.db)
         .await?;
     Ok(session)
+}
+
+/// Replaces a verified but outdated hash (bcrypt from the original system, or argon2 with other
+/// costs) with a current one. The login goes on when this fails: the old hash still verifies, and
+/// the next login tries again.
+async fn upgrade_hash(state: &AppState, user_id: Uuid, password: &str) {
+    let upgraded = async {
+        let hash = state.passwords.hash(password).await?;
+        user::Entity::update_many()
+            .col_expr(user::Column::PasswordHash, Expr::value(hash))
+            .filter(user::Column::Id.eq(user_id))
+            .exec(&state.db)
+            .await?;
+        Ok::<_, ApiError>(())
+    };
+    if let Err(err) = upgraded.await {
+        tracing::warn!(%user_id, error = %err, "could not replace an outdated password hash");
+    }
 }
 
 /// Rotates the refresh token and re-checks the account: a locked user or organization cannot

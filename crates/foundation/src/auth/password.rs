@@ -1,6 +1,10 @@
 //! argon2id hashing (m=19456 KiB, t=2, p=1) on the blocking pool, with bounded concurrency so a
 //! burst of logins cannot exhaust memory. Verifying against a dummy hash for unknown accounts keeps
 //! their failure time close to a wrong password's.
+//!
+//! Accounts carried over from the original system keep their bcrypt hashes (`$2a$`, `$2b$`,
+//! `$2y$`), which verify here too; [`outdated`] tells the login to replace such a hash, or an
+//! argon2 one with other parameters, while it holds the password in clear.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -8,10 +12,14 @@ use crm_common::ApiError;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
+const M_COST: u32 = 19_456;
+const T_COST: u32 = 2;
+const P_COST: u32 = 1;
+
 fn argon2() -> Argon2<'static> {
     // The parameters are constants known to be valid; fall back to the crate's defaults (also
     // argon2id) rather than fail.
-    let params = Params::new(19_456, 2, 1, None).unwrap_or_default();
+    let params = Params::new(M_COST, T_COST, P_COST, None).unwrap_or_default();
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
@@ -55,7 +63,27 @@ pub fn hash_blocking(password: &str) -> Result<String, ApiError> {
 
 /// Verifies on the calling thread; async callers use [`Passwords::verify`].
 pub fn verify_blocking(hash: &str, password: &str) -> bool {
+    if is_bcrypt(hash) {
+        // Errors (a malformed hash, a password over bcrypt's 72 bytes) are a mismatch.
+        return bcrypt::verify(password, hash).unwrap_or(false);
+    }
     PasswordHash::new(hash).is_ok_and(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+fn is_bcrypt(hash: &str) -> bool {
+    ["$2a$", "$2b$", "$2y$"].iter().any(|prefix| hash.starts_with(prefix))
+}
+
+/// Whether a hash that just verified should be replaced by one made with [`hash_blocking`]: it is
+/// bcrypt, or argon2 of another variant or with other costs.
+pub fn outdated(hash: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return true;
+    };
+    let current = parsed.algorithm == Algorithm::Argon2id.ident()
+        && parsed.version == Some(Version::V0x13 as u32)
+        && Params::try_from(&parsed).is_ok_and(|p| (p.m_cost(), p.t_cost(), p.p_cost()) == (M_COST, T_COST, P_COST));
+    !current
 }
 
 /// The password policy: 8–72 bytes (bcrypt-compatible ceiling), at least one letter and one digit.
@@ -94,6 +122,27 @@ mod tests {
         assert!(p.verify(Some(&h), "Secret123").await.unwrap());
         assert!(!p.verify(Some(&h), "Secret124").await.unwrap());
         assert!(!p.verify(None, "Secret123").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn bcrypt_hashes_of_the_original_verify_and_are_outdated() {
+        let p = Passwords::new().unwrap();
+        let old = bcrypt::hash("Secret123", 4).unwrap();
+        assert!(old.starts_with("$2b$04$"));
+        assert!(p.verify(Some(&old), "Secret123").await.unwrap());
+        assert!(!p.verify(Some(&old), "Secret124").await.unwrap());
+        // The original's other spellings of the same hash.
+        assert!(verify_blocking(&old.replacen("$2b$", "$2y$", 1), "Secret123"));
+        assert!(!verify_blocking("$2b$04$not-a-hash", "Secret123"));
+        assert!(outdated(&old));
+        assert!(!outdated(&p.hash("Secret123").await.unwrap()));
+        let weaker = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(8, 1, 1, None).unwrap())
+            .hash_password(b"Secret123", &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string();
+        assert!(verify_blocking(&weaker, "Secret123"));
+        assert!(outdated(&weaker));
+        assert!(outdated("garbage"));
     }
 
     #[test]

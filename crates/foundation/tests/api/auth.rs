@@ -1,5 +1,8 @@
 use crate::helpers::*;
 use crm_common::db_test;
+use crm_foundation::users::model::user;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 db_test!(
@@ -161,5 +164,35 @@ db_test!(
         }
         attempt("other@x.io".into(), "203.0.113.7").await.expect(429);
         attempt("other@x.io".into(), "203.0.113.8").await.expect(401);
+    }
+);
+
+async fn stored_hash(app: &TestApp, id: uuid::Uuid) -> String {
+    user::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap().password_hash
+}
+
+db_test!(
+    async fn bcrypt_hashes_from_the_original_log_in_and_are_replaced_once(backend) {
+        let app = TestApp::spawn(backend).await;
+        let (org, _) = app.org_with_admin("Carried Over").await;
+        let id = uuid(&app.create_user(org, "carried@over.io", &["AGENT"]).await["id"]);
+        let original = bcrypt::hash("Carried0ver", 4).unwrap();
+        user::Entity::update_many()
+            .col_expr(user::Column::PasswordHash, Expr::value(original.clone()))
+            .filter(user::Column::Id.eq(id))
+            .exec(&app.state.db)
+            .await
+            .unwrap();
+
+        // A wrong password is refused and leaves the hash alone.
+        app.login("carried@over.io", "Wrong0ne11").await.expect(401);
+        assert_eq!(stored_hash(&app, id).await, original);
+
+        app.login("carried@over.io", "Carried0ver").await.expect(200);
+        let upgraded = stored_hash(&app, id).await;
+        assert!(upgraded.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{upgraded}");
+        app.login("carried@over.io", "Carried0ver").await.expect(200);
+        assert_eq!(stored_hash(&app, id).await, upgraded, "a current hash is kept");
+        app.login("carried@over.io", "Wrong0ne11").await.expect(401);
     }
 );
