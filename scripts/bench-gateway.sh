@@ -5,8 +5,8 @@
 # each count in BENCH_WORKERS. Same load generator (wrk), same connections, interleaved rounds,
 # median of the rounds. Prints throughput and p50/p99 as ratios to nginx, the latency added over
 # direct, CPU time per request of each proxy, and the gateway's idle and under-load RSS; then the
-# latency of direct, nginx and the gateway (JWT on) when paced below saturation. The gateway is
-# built with the `production` profile, as deployed.
+# latency of each target when paced below saturation. The gateway is built with the `production`
+# profile, as deployed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${BENCH_ROUNDS:-5}
@@ -31,8 +31,8 @@ cleanup() { stop_gateways; kill "${fnd_pid:-0}" 2>/dev/null || true; stop_nginx;
 trap cleanup EXIT
 [ -n "${BENCH_KEEP_LOGS:-}" ] && trap "cp $work/*.log /tmp/ 2>/dev/null; cleanup" EXIT
 
-UP=18190 NGX=18191 GW_OFF=18192 GW_ON=18193 FND=18194 NGX_H=18195
-for port in $UP $NGX $GW_OFF $GW_ON $FND $NGX_H; do
+UP=18190 NGX=18191 GW_OFF=18192 GW_ON=18193 FND=18194 NGX_H=18195 NGX_S=18196
+for port in $UP $NGX $GW_OFF $GW_ON $FND $NGX_H $NGX_S; do
   if ss -ltn "sport = :$port" | grep -q LISTEN; then echo "port $port is already in use" >&2; exit 1; fi
 done
 nginx_conf() { # dir workers body
@@ -107,7 +107,10 @@ for workers in $WORKER_COUNTS; do
   [ -f "$work/px/nginx.pid" ] && nginx -p "$work/px" -c nginx.conf -s stop && sleep 0.5
   # The plain reverse proxy the goal is set against, and (nginx_headers) the same proxy also adding
   # the headers the gateway adds both ways: request id, trace context, X-Forwarded-*, and the
-  # security headers.
+  # security headers; and (nginx_static) the same proxy sending those headers as fixed strings of
+  # the same length, so that the upstream and wrk read as many bytes as they do from the gateway
+  # while nginx does no work to make them.
+  rid=0af7651916cd43dd8448eb211c80319c tp=00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01
   nginx_conf px "$workers" "upstream trivial { server 127.0.0.1:$UP; keepalive 64; }
   server {
     listen 127.0.0.1:$NGX;
@@ -124,6 +127,22 @@ for workers in $WORKER_COUNTS; do
       proxy_set_header X-Forwarded-Host \$host;
       add_header X-Request-ID \$request_id;
       add_header traceparent 00-\$request_id-00f067aa0ba902b7-01;
+      add_header X-Content-Type-Options nosniff;
+      add_header X-Frame-Options DENY;
+      add_header Referrer-Policy no-referrer;
+    }
+  }
+  server {
+    listen 127.0.0.1:$NGX_S;
+    location / {
+      proxy_pass http://trivial; proxy_http_version 1.1; proxy_set_header Connection \"\";
+      proxy_set_header X-Request-ID $rid;
+      proxy_set_header traceparent $tp;
+      proxy_set_header X-Forwarded-For 127.0.0.1;
+      proxy_set_header X-Forwarded-Proto http;
+      proxy_set_header X-Forwarded-Host 127.0.0.1:$GW_ON;
+      add_header X-Request-ID $rid;
+      add_header traceparent $tp;
       add_header X-Content-Type-Options nosniff;
       add_header X-Frame-Options DENY;
       add_header Referrer-Policy no-referrer;
@@ -150,6 +169,8 @@ for workers in $WORKER_COUNTS; do
       run direct_paced "http://127.0.0.1:$UP/api/bench/x" $up_pids
       run nginx_paced "http://127.0.0.1:$NGX/api/bench/x" $ngx_pids
       run nginx_headers_paced "http://127.0.0.1:$NGX_H/api/bench/x" $ngx_pids
+      run nginx_static_paced "http://127.0.0.1:$NGX_S/api/bench/x" $ngx_pids
+      run gateway_jwt_off_paced "http://127.0.0.1:$GW_OFF/api/bench/x" $gw_off_pid
       run gateway_jwt_on_paced "http://127.0.0.1:$GW_ON/api/bench/x" $gw_on_pid
     } >> "$out/gateway_rounds.txt"
     echo "workers $workers: round $r done"
@@ -183,7 +204,8 @@ for workers in dict.fromkeys(w for w, _ in rows):
               f"{p50-d[1]:7.3f} {p99-d[2]:7.3f} {cpu:10.1f}")
     ng, d = med["nginx_paced"], med["direct_paced"]
     print(f"paced, about {ng[0]:.0f} req/s:")
-    for n in ("direct_paced", "nginx_paced", "nginx_headers_paced", "gateway_jwt_on_paced"):
+    for n in ("direct_paced", "nginx_paced", "nginx_headers_paced", "nginx_static_paced", "gateway_jwt_off_paced",
+              "gateway_jwt_on_paced"):
         rps, p50, p99, cpu = med[n]
         print(f"{n:21} {p50:7.3f} ms p50 {p99:7.3f} ms p99, added over direct {p50-d[1]:6.3f} / {p99-d[2]:6.3f} ms, "
               f"added p99 vs nginx's {(p99-d[2])/(ng[2]-d[2]):5.2f}")
@@ -192,4 +214,5 @@ for workers in dict.fromkeys(w for w, _ in rows):
 print("\npaced: every connection waits BENCH_PACE_MS between requests (the machine is not saturated)")
 print("+p50/+p99: added over direct; cpu us/req: CPU time of the proxy's processes (the upstream's for direct)")
 print("nginx_headers: nginx also adding the headers the gateway adds (request id, traceparent, X-Forwarded-*, security)")
+print("nginx_static: nginx sending those headers as fixed strings (the same bytes, none of the work)")
 PY
