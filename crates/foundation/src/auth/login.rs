@@ -110,35 +110,28 @@ pub async fn login(state: &AppState, identifier: &str, password: &str, ip: Optio
         return Err(bad_credentials());
     };
     state.throttle.clear(identifier).await;
-    if password::outdated(&account.password_hash) {
-        upgrade_hash(state, account.id, password).await;
-    }
+    let rehashed =
+        if password::outdated(&account.password_hash) { current_hash(state, account.id, password).await } else { None };
     let access = access::load(&state.db, account).await?;
     let session = start_session(state, &access, Uuid::now_v7()).await?;
-    user::Entity::update_many()
-        .col_expr(user::Column::LastLoginAt, Expr::value(Utc::now()))
-        .filter(user::Column::Id.eq(access.user.id))
-        .exec(&state.db)
-        .await?;
+    let mut update = user::Entity::update_many().col_expr(user::Column::LastLoginAt, Expr::value(Utc::now()));
+    if let Some(hash) = rehashed {
+        update = update.col_expr(user::Column::PasswordHash, Expr::value(hash));
+    }
+    update.filter(user::Column::Id.eq(access.user.id)).exec(&state.db).await?;
     Ok(session)
 }
 
-/// Replaces a verified but outdated hash (bcrypt from the original system, or argon2 with other
-/// costs) with a current one. The login goes on when this fails: the old hash still verifies, and
-/// the next login tries again.
-async fn upgrade_hash(state: &AppState, user_id: Uuid, password: &str) {
-    let upgraded = async {
-        let hash = state.passwords.hash(password).await?;
-        user::Entity::update_many()
-            .col_expr(user::Column::PasswordHash, Expr::value(hash))
-            .filter(user::Column::Id.eq(user_id))
-            .exec(&state.db)
-            .await?;
-        Ok::<_, ApiError>(())
-    };
-    if let Err(err) = upgraded.await {
-        tracing::warn!(%user_id, error = %err, "could not replace an outdated password hash");
-    }
+/// A current hash of `password`, to replace a verified but outdated one (bcrypt from the original
+/// system, or argon2 with other costs) in the login's own update. When hashing fails the login
+/// goes on: the old hash still verifies, and the next login tries again.
+async fn current_hash(state: &AppState, user_id: Uuid, password: &str) -> Option<String> {
+    state
+        .passwords
+        .hash(password)
+        .await
+        .inspect_err(|err| tracing::warn!(%user_id, error = %err, "could not rehash an outdated password hash"))
+        .ok()
 }
 
 /// Rotates the refresh token and re-checks the account: a locked user or organization cannot
