@@ -49,6 +49,27 @@ http {
 NGINX
   nginx -p "$work/$1" -c nginx.conf
 }
+# A proxy server block that adds the gateway's headers both ways, with the given values.
+with_headers() { # port request-id traceparent x-forwarded-for x-forwarded-proto x-forwarded-host
+  cat <<BLOCK
+server {
+    listen 127.0.0.1:$1;
+    location / {
+      proxy_pass http://trivial; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_set_header X-Request-ID $2;
+      proxy_set_header traceparent $3;
+      proxy_set_header X-Forwarded-For $4;
+      proxy_set_header X-Forwarded-Proto $5;
+      proxy_set_header X-Forwarded-Host $6;
+      add_header X-Request-ID $2;
+      add_header traceparent $3;
+      add_header X-Content-Type-Options nosniff;
+      add_header X-Frame-Options DENY;
+      add_header Referrer-Policy no-referrer;
+    }
+  }
+BLOCK
+}
 # The upstream is a process of its own, so that neither proxy shares an event loop with it. It
 # reads a request head with one 8 KiB read, as the services do (hyper's first read buffer is 8
 # KiB): with nginx's default of 1 KiB, a head just over it (the gateway's, once it adds request id,
@@ -110,44 +131,14 @@ for workers in $WORKER_COUNTS; do
   # security headers; and (nginx_static) the same proxy sending those headers as fixed strings of
   # the same length, so that the upstream and wrk read as many bytes as they do from the gateway
   # while nginx does no work to make them.
-  rid=0af7651916cd43dd8448eb211c80319c tp=00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01
+  rid=0af7651916cd43dd8448eb211c80319c
   nginx_conf px "$workers" "upstream trivial { server 127.0.0.1:$UP; keepalive 64; }
   server {
     listen 127.0.0.1:$NGX;
     location / { proxy_pass http://trivial; proxy_http_version 1.1; proxy_set_header Connection \"\"; }
   }
-  server {
-    listen 127.0.0.1:$NGX_H;
-    location / {
-      proxy_pass http://trivial; proxy_http_version 1.1; proxy_set_header Connection \"\";
-      proxy_set_header X-Request-ID \$request_id;
-      proxy_set_header traceparent 00-\$request_id-00f067aa0ba902b7-01;
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto \$scheme;
-      proxy_set_header X-Forwarded-Host \$host;
-      add_header X-Request-ID \$request_id;
-      add_header traceparent 00-\$request_id-00f067aa0ba902b7-01;
-      add_header X-Content-Type-Options nosniff;
-      add_header X-Frame-Options DENY;
-      add_header Referrer-Policy no-referrer;
-    }
-  }
-  server {
-    listen 127.0.0.1:$NGX_S;
-    location / {
-      proxy_pass http://trivial; proxy_http_version 1.1; proxy_set_header Connection \"\";
-      proxy_set_header X-Request-ID $rid;
-      proxy_set_header traceparent $tp;
-      proxy_set_header X-Forwarded-For 127.0.0.1;
-      proxy_set_header X-Forwarded-Proto http;
-      proxy_set_header X-Forwarded-Host 127.0.0.1:$GW_ON;
-      add_header X-Request-ID $rid;
-      add_header traceparent $tp;
-      add_header X-Content-Type-Options nosniff;
-      add_header X-Frame-Options DENY;
-      add_header Referrer-Policy no-referrer;
-    }
-  }"
+  $(with_headers $NGX_H '$request_id' '00-$request_id-00f067aa0ba902b7-01' '$proxy_add_x_forwarded_for' '$scheme' '$host')
+  $(with_headers $NGX_S $rid "00-$rid-b7ad6b7169203331-01" 127.0.0.1 http "127.0.0.1:$GW_ON")"
   gateway $GW_OFF false "$workers"
   gw_off_pid=${pids[-1]}
   gateway $GW_ON true "$workers"
