@@ -8,6 +8,7 @@ pub mod auth;
 pub mod authz;
 pub mod config;
 pub mod domains;
+pub mod employees;
 pub mod menus;
 pub mod openapi;
 pub mod organizations;
@@ -135,6 +136,7 @@ pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
     let api = axum::Router::new()
         .nest("/auth", auth::routes())
         .merge(users::routes())
+        .merge(employees::routes())
         .merge(organizations::routes())
         .merge(roles::routes())
         .merge(permissions::routes())

@@ -6,7 +6,7 @@
 //! No `servers` are set: every path is absolute (`/api/foundation/…`), so the document is valid
 //! wherever it is served from, the service itself or the gateway.
 
-use crate::{audit, auth, domains, menus, organizations, permissions, positions, roles, users, worklogs};
+use crate::{audit, auth, domains, employees, menus, organizations, permissions, positions, roles, users, worklogs};
 use axum::body::Bytes;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -31,6 +31,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
         (name = "auth", description = "Login, token refresh and logout, the caller's profile, the token \
             verification keys and self-registration."),
         (name = "users", description = "Login accounts: profile, roles, lock state and passwords."),
+        (name = "employees", description = "The organization's members in seed 002's shape: one position and \
+            one role each, over the same accounts as users."),
         (name = "organizations", description = "Organizations (BANTU internal units, agents, vendors) and \
             their members."),
         (name = "roles", description = "Global role codes that carry permissions; the five preset roles \
@@ -56,6 +58,7 @@ pub fn parts() -> Vec<utoipa::openapi::OpenApi> {
     vec![
         auth::Api::openapi(),
         users::Api::openapi(),
+        employees::Api::openapi(),
         organizations::Api::openapi(),
         roles::Api::openapi(),
         permissions::Api::openapi(),

@@ -159,7 +159,7 @@ pub async fn change_password(
 }
 
 /// Saves a new hash and ends every existing session of the account.
-async fn store_password(state: &AppState, id: Uuid, hash: String) -> ApiResult<()> {
+pub(crate) async fn store_password(state: &AppState, id: Uuid, hash: String) -> ApiResult<()> {
     user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(hash))
         .col_expr(user::Column::UpdatedAt, Expr::value(Utc::now()))

@@ -344,7 +344,7 @@ pub async fn restore(
 }
 
 /// Soft delete keeps roles and memberships; restore re-activates the account.
-async fn set_deleted(state: &AppState, found: user::Model, deleted: bool) -> ApiResult<user::Model> {
+pub(crate) async fn set_deleted(state: &AppState, found: user::Model, deleted: bool) -> ApiResult<user::Model> {
     let id = found.id;
     let version = found.version;
     let mut active = found.into_active_model();

@@ -6,6 +6,9 @@ mod handlers;
 pub mod model;
 pub mod service;
 
+pub(crate) use actions::store_password;
+pub(crate) use handlers::set_deleted;
+
 use crate::AppState;
 use axum::Router;
 use axum::routing::{get, post, put};

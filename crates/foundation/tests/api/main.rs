@@ -10,6 +10,7 @@ mod bad_input;
 mod cache;
 mod commands;
 mod domains;
+mod employees;
 mod helpers;
 mod menus;
 mod openapi;
