@@ -323,8 +323,6 @@ pub async fn reset_password(
     Json(body): Json<ResetPassword>,
 ) -> ApiResult<Response> {
     let target = service::find(&state.db, caller.organization_id, id).await?;
-    password::check_policy("new_password", &body.new_password)?;
-    let hash = state.passwords.hash(&body.new_password).await?;
-    crate::users::store_password(&state, target.id, hash).await?;
+    crate::users::reset_to(&state, target.id, &body.new_password).await?;
     Ok(ok(()))
 }

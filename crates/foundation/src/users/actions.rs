@@ -113,10 +113,15 @@ pub async fn reset_password(
     Json(body): Json<ResetPassword>,
 ) -> ApiResult<Response> {
     let target = service::find_visible(&state.db, &caller, id, false).await?;
-    password::check_policy("new_password", &body.new_password)?;
-    let hash = state.passwords.hash(&body.new_password).await?;
-    store_password(&state, target.id, hash).await?;
+    reset_to(&state, target.id, &body.new_password).await?;
     Ok(ok(()))
+}
+
+/// An administrator's reset: the new password must meet the policy; every session ends.
+pub(crate) async fn reset_to(state: &AppState, id: Uuid, new_password: &str) -> ApiResult<()> {
+    password::check_policy("new_password", new_password)?;
+    let hash = state.passwords.hash(new_password).await?;
+    store_password(state, id, hash).await
 }
 
 /// Change one's own password
@@ -159,7 +164,7 @@ pub async fn change_password(
 }
 
 /// Saves a new hash and ends every existing session of the account.
-pub(crate) async fn store_password(state: &AppState, id: Uuid, hash: String) -> ApiResult<()> {
+async fn store_password(state: &AppState, id: Uuid, hash: String) -> ApiResult<()> {
     user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(hash))
         .col_expr(user::Column::UpdatedAt, Expr::value(Utc::now()))

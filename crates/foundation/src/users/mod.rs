@@ -6,7 +6,7 @@ mod handlers;
 pub mod model;
 pub mod service;
 
-pub(crate) use actions::store_password;
+pub(crate) use actions::reset_to;
 pub(crate) use handlers::set_deleted;
 
 use crate::AppState;
