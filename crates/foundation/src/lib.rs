@@ -18,6 +18,7 @@ pub mod permissions;
 pub mod positions;
 pub mod roles;
 pub mod seed;
+pub mod tasks;
 pub mod tree;
 pub mod users;
 pub mod worklogs;
@@ -137,6 +138,7 @@ pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
         .nest("/auth", auth::routes())
         .merge(users::routes())
         .merge(employees::routes())
+        .merge(tasks::routes())
         .merge(organizations::routes())
         .merge(roles::routes())
         .merge(permissions::routes())

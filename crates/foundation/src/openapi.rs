@@ -6,7 +6,9 @@
 //! No `servers` are set: every path is absolute (`/api/foundation/…`), so the document is valid
 //! wherever it is served from, the service itself or the gateway.
 
-use crate::{audit, auth, domains, employees, menus, organizations, permissions, positions, roles, users, worklogs};
+use crate::{
+    audit, auth, domains, employees, menus, organizations, permissions, positions, roles, tasks, users, worklogs,
+};
 use axum::body::Bytes;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -66,6 +68,7 @@ pub fn parts() -> Vec<utoipa::openapi::OpenApi> {
         domains::Api::openapi(),
         positions::Api::openapi(),
         worklogs::Api::openapi(),
+        tasks::Api::openapi(),
         audit::Api::openapi(),
     ]
 }

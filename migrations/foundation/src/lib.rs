@@ -5,12 +5,17 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20260101_000001_identity;
 mod m20260201_000002_administration;
+mod m20261203_000003_export_tasks;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20260101_000001_identity::Migration), Box::new(m20260201_000002_administration::Migration)]
+        vec![
+            Box::new(m20260101_000001_identity::Migration),
+            Box::new(m20260201_000002_administration::Migration),
+            Box::new(m20261203_000003_export_tasks::Migration),
+        ]
     }
 }

@@ -60,7 +60,7 @@ request_params\r\n";
 
 /// One CSV field: quoted when it holds a separator, quote or line break; a leading `=`, `+`, `-`
 /// or `@` is defused so spreadsheets do not run it as a formula.
-fn csv_field(out: &mut String, value: &str) {
+pub(crate) fn csv_field(out: &mut String, value: &str) {
     let defused = matches!(value.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r'));
     let needs_quotes = defused || value.contains([',', '"', '\n', '\r']);
     if !needs_quotes {

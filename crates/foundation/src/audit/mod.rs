@@ -2,7 +2,7 @@
 //! from foundation's own outbox), search, per-user and per-resource history, and export.
 
 mod dto;
-mod export;
+pub(crate) mod export;
 mod handlers;
 pub mod model;
 pub mod service;

@@ -11,10 +11,7 @@ use crm_common::api::{Envelope, Json, Page, PageParams, Path, Query, ok};
 use crm_common::auth::{Authorized, CurrentUser};
 use crm_common::http::audit::with_before;
 use crm_common::{ApiError, ApiResult};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel, PaginatorTrait, QueryOrder};
 use uuid::Uuid;
 
 /// Log a day's work
@@ -79,25 +76,14 @@ pub async fn list(
     Query(q): Query<ListWorkLogs>,
 ) -> ApiResult<Response> {
     let (page, size) = PageParams { page: q.page, size: q.size, page_size: q.page_size }.resolve(20, 100)?;
-    crm_common::api::validate::Validator::new()
-        .one_of("completion_status", q.completion_status.as_deref(), super::dto::STATUSES)
-        .finish()?;
-    let mut query = work_log::Entity::find().filter(work_log::Column::OrganizationId.eq(caller.organization_id));
-    if !service::supervises(&state.db, &caller).await? {
-        query = query.filter(work_log::Column::UserId.eq(caller.user_id));
-    }
-    if let Some(author) = q.employee_id {
-        query = query.filter(work_log::Column::UserId.eq(author));
-    }
-    if let Some(from) = q.start_date {
-        query = query.filter(work_log::Column::WorkDate.gte(from));
-    }
-    if let Some(to) = q.end_date {
-        query = query.filter(work_log::Column::WorkDate.lte(to));
-    }
-    if let Some(s) = q.completion_status.as_deref() {
-        query = query.filter(work_log::Column::CompletionStatus.eq(s));
-    }
+    let filter = service::Filter {
+        employee_id: q.employee_id,
+        start_date: q.start_date,
+        end_date: q.end_date,
+        completion_status: q.completion_status,
+    };
+    filter.validate()?;
+    let query = filter.query(&state.db, &caller).await?;
     let paginator = query
         .order_by_desc(work_log::Column::WorkDate)
         .order_by_desc(work_log::Column::CreatedAt)

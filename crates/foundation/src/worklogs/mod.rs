@@ -2,6 +2,7 @@
 //! organization's managers (or holders of `worklog.rate`) add a supervisor rating.
 
 mod dto;
+mod export;
 mod handlers;
 pub mod model;
 pub mod service;
@@ -14,10 +15,11 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/worklogs", post(handlers::create).get(handlers::list))
         .route("/worklogs/{worklog_id}", get(handlers::get).put(handlers::update))
+        .route("/worklogs/export", post(export::export))
         .route("/worklogs/{worklog_id}/rate", post(handlers::rate))
 }
 
 /// The operations [`routes`] mounts, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(handlers::create, handlers::list, handlers::get, handlers::update, handlers::rate))]
+#[openapi(paths(handlers::create, handlers::list, handlers::get, handlers::update, handlers::rate, export::export))]
 pub struct Api;

@@ -10,7 +10,7 @@ use crate::users::model::user;
 use crm_common::auth::Principal;
 use crm_common::{ApiError, ApiResult};
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select};
 use serde::Serialize;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -29,6 +29,47 @@ pub async fn is_manager(db: &impl ConnectionTrait, user_id: Uuid, org: Uuid) -> 
 /// Whether the caller may see (and rate) every work log of their acting organization.
 pub async fn supervises(db: &impl ConnectionTrait, caller: &Principal) -> ApiResult<bool> {
     Ok(caller.has(WORKLOG_RATE) || is_manager(db, caller.user_id, caller.organization_id).await?)
+}
+
+/// Which work logs a list or an export covers.
+pub struct Filter {
+    pub employee_id: Option<Uuid>,
+    pub start_date: Option<chrono::NaiveDate>,
+    pub end_date: Option<chrono::NaiveDate>,
+    pub completion_status: Option<String>,
+}
+
+impl Filter {
+    /// Checks the values; an empty date range is refused rather than answered with nothing.
+    pub fn validate(&self) -> ApiResult<()> {
+        let mut v = crm_common::api::validate::Validator::new();
+        v.one_of("completion_status", self.completion_status.as_deref(), super::dto::STATUSES);
+        if let (Some(from), Some(to)) = (self.start_date, self.end_date) {
+            v.check(from <= to, "end_date", "must not be before start_date");
+        }
+        v.finish()
+    }
+
+    /// The matching logs the caller may see: their own, or the organization's when they supervise.
+    pub async fn query(&self, db: &impl ConnectionTrait, caller: &Principal) -> ApiResult<Select<work_log::Entity>> {
+        let mut query = work_log::Entity::find().filter(work_log::Column::OrganizationId.eq(caller.organization_id));
+        if !supervises(db, caller).await? {
+            query = query.filter(work_log::Column::UserId.eq(caller.user_id));
+        }
+        if let Some(author) = self.employee_id {
+            query = query.filter(work_log::Column::UserId.eq(author));
+        }
+        if let Some(from) = self.start_date {
+            query = query.filter(work_log::Column::WorkDate.gte(from));
+        }
+        if let Some(to) = self.end_date {
+            query = query.filter(work_log::Column::WorkDate.lte(to));
+        }
+        if let Some(s) = self.completion_status.as_deref() {
+            query = query.filter(work_log::Column::CompletionStatus.eq(s));
+        }
+        Ok(query)
+    }
 }
 
 /// The log if it is in the caller's organization and the caller wrote it or supervises.

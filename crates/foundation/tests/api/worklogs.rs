@@ -132,3 +132,110 @@ db_test!(
         assert_eq!(fresh.data()["avg_self_rating"], Value::Null);
     }
 );
+
+/// Polls the export task until it is no longer running.
+async fn finished_task(app: &TestApp, token: &str, task: Uuid) -> Value {
+    for _ in 0..100 {
+        let r = app.get(&format!("/tasks/{task}"), Some(token)).await;
+        r.expect(200);
+        if r.data()["status"] != "running" {
+            return r.data().clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("export task {task} still running");
+}
+
+async fn export(app: &TestApp, token: &str, body: Value) -> (Value, String) {
+    let r = app.post("/worklogs/export", Some(token), body).await;
+    r.expect(200);
+    let task = uuid(&r.data()["task_id"]);
+    let done = finished_task(app, token, task).await;
+    assert_eq!((done["status"].as_str(), done["progress"].as_i64()), (Some("completed"), Some(100)), "{done}");
+    let url = done["file_url"].as_str().unwrap().strip_prefix("/api/foundation").unwrap().to_owned();
+    let file = app.get(&url, Some(token)).await;
+    assert_eq!(file.status, 200, "{}", file.text);
+    assert_eq!(file.header("content-type"), Some("text/csv"));
+    assert!(file.header("content-disposition").unwrap().starts_with("attachment; filename=\"work-logs-"));
+    (done, file.text.clone())
+}
+
+db_test!(
+    async fn exports_run_as_tasks_for_their_requester(backend) {
+        let app = TestApp::spawn(backend).await;
+        let (org, manager) = app.org_with_admin("Export Agent").await;
+        let (a_id, a) = app.user_with_token(org, "a@export.test", &["SALES"]).await;
+        let (b_id, b) = app.user_with_token(org, "b@export.test", &["SALES"]).await;
+        log(&app, &a, "2026-02-02", "completed", 4).await;
+        log(&app, &a, "2026-02-01", "in_progress", 3).await;
+        let tricky = json!({"work_date": "2026-02-03", "content": "=SUM(A1), \"quoted\"\nsecond line", "completion_status": "completed"});
+        app.post("/worklogs", Some(&a), tricky).await.expect(200);
+        log(&app, &b, "2026-02-02", "completed", 5).await;
+
+        // An author exports their own logs only, oldest first, fields escaped.
+        let (task, csv) = export(&app, &a, json!({})).await;
+        assert_eq!(task["rows"], 3);
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert_eq!(lines[0], "id,work_date,employee_id,employee_name,completion_status,self_rating,supervisor_rating,supervisor_comment,rated_at,content,created_at");
+        assert!(lines[1].contains(",2026-02-01,") && lines[1].contains(",in_progress,3,"), "{}", lines[1]);
+        assert!(lines[2].contains(",2026-02-02,") && lines[2].contains(&a_id.to_string()));
+        assert!(csv.contains("\"'=SUM(A1), \"\"quoted\"\"\nsecond line\""), "{csv}");
+        assert!(!csv.contains(&b_id.to_string()) && lines.len() == 5, "only a's three logs: {csv}");
+
+        // A supervisor exports the organization's, filtered.
+        let (all, _) = export(&app, &manager, json!({})).await;
+        assert_eq!(all["rows"], 4);
+        let (day, csv) = export(&app, &manager, json!({"start_date": "2026-02-02", "end_date": "2026-02-02"})).await;
+        assert_eq!(day["rows"], 2);
+        assert!(!csv.contains("2026-02-01"));
+        let (mine, _) = export(&app, &manager, json!({"employee_id": a_id, "completion_status": "in_progress"})).await;
+        assert_eq!(mine["rows"], 1);
+
+        // Tasks are their requester's alone.
+        let theirs = task["task_id"].as_str().unwrap();
+        app.get(&format!("/tasks/{theirs}"), Some(&b)).await.expect(404);
+        app.get(&format!("/tasks/{theirs}/file"), Some(&b)).await.expect(404);
+        app.get(&format!("/tasks/{theirs}"), Some(&manager)).await.expect(404);
+        app.get(&format!("/tasks/{theirs}"), None).await.expect(401);
+        app.get(&format!("/tasks/{}", Uuid::now_v7()), Some(&a)).await.expect(404);
+
+        // A task left running by a stopped replica is reported failed, and has no file.
+        use sea_orm::EntityTrait;
+        let stuck = Uuid::now_v7();
+        crm_foundation::tasks::model::Entity::insert(crm_foundation::tasks::model::ActiveModel::from(crm_foundation::tasks::model::Model {
+            id: stuck,
+            organization_id: org,
+            user_id: a_id,
+            kind: "work_logs".into(),
+            status: "running".into(),
+            progress: 40,
+            file_name: None,
+            mime_type: None,
+            content: None,
+            rows: None,
+            error: None,
+            created_at: chrono::Utc::now() - chrono::Duration::minutes(11),
+            finished_at: None,
+        }))
+        .exec_without_returning(&app.state.db)
+        .await
+        .unwrap();
+        let failed = app.get(&format!("/tasks/{stuck}"), Some(&a)).await;
+        failed.expect(200);
+        assert_eq!((failed.data()["status"].as_str(), failed.data()["file_url"].as_str()), (Some("failed"), None));
+        assert!(failed.data()["error"].as_str().unwrap().contains("interrupted"));
+        app.get(&format!("/tasks/{stuck}/file"), Some(&a)).await.expect(409);
+
+        // Bad filters start nothing.
+        for (body, field) in [
+            (json!({"start_date": "2026-02-03", "end_date": "2026-02-01"}), "end_date"),
+            (json!({"completion_status": "done"}), "completion_status"),
+        ] {
+            let r = app.post("/worklogs/export", Some(&a), body).await;
+            r.expect(400);
+            assert_eq!(r.data()[0]["field"], field);
+        }
+        app.post("/worklogs/export", Some(&a), json!({"start_date": "yesterday"})).await.expect(400);
+        app.get("/worklogs?start_date=2026-02-03&end_date=2026-02-01", Some(&a)).await.expect(400);
+    }
+);
