@@ -77,10 +77,12 @@ pub async fn export(
         )));
     }
     let task_id = tasks::start(&state.db, &caller, "work_logs").await?;
-    let db = state.db.clone();
+    let (db, max_bytes) = (state.db.clone(), state.config.export_max_bytes);
     tokio::spawn(async move {
-        let outcome = match write(&db, task_id, query, total).await {
+        let outcome = match write(&db, task_id, query, total, max_bytes).await {
             Ok(file) => tasks::complete(&db, task_id, file).await,
+            // Said to the requester as it is: a file too large for one export.
+            Err(ApiError::BadRequest(why)) => tasks::fail(&db, task_id, &why).await,
             Err(err) => {
                 tracing::warn!(%task_id, error = %err, "work-log export failed");
                 tasks::fail(&db, task_id, "the export failed; try again").await
@@ -93,12 +95,14 @@ pub async fn export(
     Ok(ok(ExportStarted { task_id }))
 }
 
-/// The CSV, a page at a time, with the task's progress after each page.
+/// The CSV, a page at a time, with the task's progress after each page; refused once it grows
+/// past `max_bytes` (a log's content may be long).
 async fn write(
     db: &DatabaseConnection,
     task_id: Uuid,
     query: Select<work_log::Entity>,
     total: u64,
+    max_bytes: usize,
 ) -> ApiResult<Finished> {
     let mut out = String::from(COLUMNS);
     let mut pages = query
@@ -111,6 +115,11 @@ async fn write(
         done += rows.len() as u64;
         for log in service::views(db, rows).await? {
             row(&mut out, &log);
+        }
+        if out.len() > max_bytes {
+            return Err(ApiError::bad_request(format!(
+                "the export would exceed {max_bytes} bytes; narrow the dates or the employee"
+            )));
         }
         // Below 100 until the file is stored.
         let progress = i16::try_from(done * 99 / total.max(1)).unwrap_or(99).min(99);

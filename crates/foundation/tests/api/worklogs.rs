@@ -239,3 +239,24 @@ db_test!(
         app.get("/worklogs?start_date=2026-02-03&end_date=2026-02-01", Some(&a)).await.expect(400);
     }
 );
+
+db_test!(
+    async fn an_export_larger_than_the_cap_fails_with_a_reason(backend) {
+        let app = TestApp::spawn_with(backend, |cfg| cfg.export_max_bytes = 600).await;
+        let (org, _) = app.org_with_admin("Big Export Agent").await;
+        let (_, a) = app.user_with_token(org, "big@export.test", &["SALES"]).await;
+        let small = app.post("/worklogs/export", Some(&a), json!({})).await;
+        small.expect(200);
+        let done = finished_task(&app, &a, uuid(&small.data()["task_id"])).await;
+        assert_eq!(done["status"], "completed", "the header alone fits: {done}");
+        let long = "x".repeat(700);
+        app.post("/worklogs", Some(&a), json!({"work_date": "2026-03-01", "content": long})).await.expect(200);
+        let big = app.post("/worklogs/export", Some(&a), json!({})).await;
+        big.expect(200);
+        let task = uuid(&big.data()["task_id"]);
+        let done = finished_task(&app, &a, task).await;
+        assert_eq!((done["status"].as_str(), done["file_url"].as_str()), (Some("failed"), None), "{done}");
+        assert!(done["error"].as_str().unwrap().contains("narrow the dates"), "{done}");
+        app.get(&format!("/tasks/{task}/file"), Some(&a)).await.expect(409);
+    }
+);
