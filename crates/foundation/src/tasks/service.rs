@@ -1,6 +1,6 @@
 //! Rules for export tasks: a task is its requester's alone; it runs on the replica that took the
 //! request, and one that has not finished within [`STALE_AFTER`] (its replica stopped, say) is
-//! reported failed rather than running forever.
+//! reported failed rather than running forever. Tasks are kept for [`KEPT_FOR`].
 
 use super::model as task;
 use chrono::{Duration, Utc};
@@ -17,6 +17,8 @@ pub const COMPLETED: &str = "completed";
 pub const FAILED: &str = "failed";
 /// Longer than any export should take.
 pub const STALE_AFTER: Duration = Duration::minutes(10);
+/// How long a task and its file are kept.
+pub const KEPT_FOR: Duration = Duration::days(7);
 
 /// Seed 002's task object.
 #[derive(Debug, Serialize, ToSchema)]
@@ -54,8 +56,10 @@ impl TaskView {
     }
 }
 
-/// A new running task of `kind` for the caller.
+/// A new running task of `kind` for the caller. Tasks older than [`KEPT_FOR`] go first, so old
+/// files do not pile up in the database.
 pub async fn start(db: &impl ConnectionTrait, caller: &Principal, kind: &str) -> ApiResult<Uuid> {
+    task::Entity::delete_many().filter(task::Column::CreatedAt.lt(Utc::now() - KEPT_FOR)).exec(db).await?;
     let id = Uuid::now_v7();
     task::Entity::insert(task::ActiveModel::from(task::Model {
         id,

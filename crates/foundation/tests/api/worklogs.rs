@@ -133,6 +133,30 @@ db_test!(
     }
 );
 
+/// A running export task of `user` created `age` ago, as a stopped replica would leave it.
+async fn old_task(app: &TestApp, org: Uuid, user: Uuid, age: chrono::Duration) -> Uuid {
+    use crm_foundation::tasks::model as task;
+    use sea_orm::EntityTrait;
+    let id = Uuid::now_v7();
+    let row = task::Model {
+        id,
+        organization_id: org,
+        user_id: user,
+        kind: "work_logs".into(),
+        status: "running".into(),
+        progress: 40,
+        file_name: None,
+        mime_type: None,
+        content: None,
+        rows: None,
+        error: None,
+        created_at: chrono::Utc::now() - age,
+        finished_at: None,
+    };
+    task::Entity::insert(task::ActiveModel::from(row)).exec_without_returning(&app.state.db).await.unwrap();
+    id
+}
+
 /// Polls the export task until it is no longer running.
 async fn finished_task(app: &TestApp, token: &str, task: Uuid) -> Value {
     for _ in 0..100 {
@@ -200,31 +224,19 @@ db_test!(
         app.get(&format!("/tasks/{}", Uuid::now_v7()), Some(&a)).await.expect(404);
 
         // A task left running by a stopped replica is reported failed, and has no file.
-        use sea_orm::EntityTrait;
-        let stuck = Uuid::now_v7();
-        crm_foundation::tasks::model::Entity::insert(crm_foundation::tasks::model::ActiveModel::from(crm_foundation::tasks::model::Model {
-            id: stuck,
-            organization_id: org,
-            user_id: a_id,
-            kind: "work_logs".into(),
-            status: "running".into(),
-            progress: 40,
-            file_name: None,
-            mime_type: None,
-            content: None,
-            rows: None,
-            error: None,
-            created_at: chrono::Utc::now() - chrono::Duration::minutes(11),
-            finished_at: None,
-        }))
-        .exec_without_returning(&app.state.db)
-        .await
-        .unwrap();
+        let stuck = old_task(&app, org, a_id, chrono::Duration::minutes(11)).await;
         let failed = app.get(&format!("/tasks/{stuck}"), Some(&a)).await;
         failed.expect(200);
         assert_eq!((failed.data()["status"].as_str(), failed.data()["file_url"].as_str()), (Some("failed"), None));
         assert!(failed.data()["error"].as_str().unwrap().contains("interrupted"));
         app.get(&format!("/tasks/{stuck}/file"), Some(&a)).await.expect(409);
+
+        // Tasks older than a week are removed when the next one starts.
+        let ancient = old_task(&app, org, a_id, chrono::Duration::days(8)).await;
+        app.get(&format!("/tasks/{ancient}"), Some(&a)).await.expect(200);
+        export(&app, &a, json!({})).await;
+        app.get(&format!("/tasks/{ancient}"), Some(&a)).await.expect(404);
+        app.get(&format!("/tasks/{stuck}"), Some(&a)).await.expect(200);
 
         // Bad filters start nothing.
         for (body, field) in [
