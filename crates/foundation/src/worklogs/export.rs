@@ -77,22 +77,24 @@ pub async fn export(
         )));
     }
     let task_id = tasks::start(&state.db, &caller, "work_logs").await?;
-    let (db, max_bytes) = (state.db.clone(), state.config.export_max_bytes);
-    tokio::spawn(async move {
-        let outcome = match write(&db, task_id, query, total, max_bytes).await {
-            Ok(file) => tasks::complete(&db, task_id, file).await,
-            // Said to the requester as it is: a file too large for one export.
-            Err(ApiError::BadRequest(why)) => tasks::fail(&db, task_id, &why).await,
-            Err(err) => {
-                tracing::warn!(%task_id, error = %err, "work-log export failed");
-                tasks::fail(&db, task_id, "the export failed; try again").await
-            }
-        };
-        if let Err(err) = outcome {
-            tracing::error!(%task_id, error = %err, "could not record the end of an export task");
-        }
-    });
+    tokio::spawn(run(state.db.clone(), task_id, query, total, state.config.export_max_bytes));
     Ok(ok(ExportStarted { task_id }))
+}
+
+/// The background half: writes the file and records how the task ended.
+async fn run(db: DatabaseConnection, task_id: Uuid, query: Select<work_log::Entity>, total: u64, max_bytes: usize) {
+    let outcome = match write(&db, task_id, query, total, max_bytes).await {
+        Ok(file) => tasks::complete(&db, task_id, file).await,
+        // Said to the requester as it is: a file too large for one export.
+        Err(ApiError::BadRequest(why)) => tasks::fail(&db, task_id, &why).await,
+        Err(err) => {
+            tracing::warn!(%task_id, error = %err, "work-log export failed");
+            tasks::fail(&db, task_id, "the export failed; try again").await
+        }
+    };
+    if let Err(err) = outcome {
+        tracing::error!(%task_id, error = %err, "could not record the end of an export task");
+    }
 }
 
 /// The CSV, a page at a time, with the task's progress after each page; refused once it grows
