@@ -451,6 +451,8 @@ pub async fn create_admin(
             role_ids: vec![admin_role.id],
             is_manager: true,
             position: Some("administrator".into()),
+            position_id: None,
+            is_active: true,
             created_by: None,
         },
     )

@@ -263,6 +263,8 @@ pub async fn register(State(state): State<AppState>, Json(body): Json<RegisterRe
             role_ids: Vec::new(),
             is_manager: false,
             position: None,
+            position_id: None,
+            is_active: true,
             created_by: None,
         },
     )

@@ -8,7 +8,7 @@ use crate::organizations::model::employee;
 use crate::organizations::service as orgs;
 use crate::perm::{UserCreate, UserDelete, UserList, UserUpdate, UserView};
 use crate::users::dto::ResetPassword;
-use crate::users::model::{user, user_role};
+use crate::users::model::user;
 use crate::users::service::{self as users, NewAccount};
 use axum::extract::State;
 use axum::response::Response;
@@ -20,7 +20,7 @@ use crm_common::auth::Authorized;
 use crm_common::http::audit::with_before;
 use crm_common::{ApiError, ApiResult};
 use sea_orm::sea_query::{Expr, ExprTrait, Query as Select};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 /// Create an employee
@@ -72,22 +72,13 @@ pub async fn create(
             role_ids: vec![body.role_id],
             is_manager: false,
             position: None,
+            position_id: body.position_id,
+            is_active: body.status.is_none_or(Status::is_active),
             created_by: Some(caller.user_id),
         },
     )
     .await?;
-    if body.position_id.is_some() {
-        service::place(&txn, org, created.id, body.position_id).await?;
-    }
-    if body.status == Some(Status::Inactive) {
-        user::Entity::update_many()
-            .col_expr(user::Column::IsActive, Expr::value(false))
-            .filter(user::Column::Id.eq(created.id))
-            .exec(&txn)
-            .await?;
-    }
     txn.commit().await?;
-    let created = service::find(&state.db, org, created.id).await?;
     Ok(ok(service::view(&state.db, org, created).await?))
 }
 
@@ -117,23 +108,13 @@ pub async fn list(
         .filter(user::Column::Id.in_subquery(users::members_of(org)))
         .filter(user::Column::DeletedAt.is_null());
     if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        query = query.filter(
-            Condition::any()
-                .add(crm_common::db::contains_ci(user::Column::Username, search))
-                .add(crm_common::db::contains_ci(user::Column::DisplayName, search))
-                .add(crm_common::db::contains_ci(user::Column::Email, search)),
-        );
+        query = query.filter(users::matching(search));
     }
     if let Some(status) = q.status {
         query = query.filter(user::Column::IsActive.eq(status.is_active()));
     }
     if let Some(role_id) = q.role_id {
-        let holders = Select::select()
-            .column(user_role::Column::UserId)
-            .from(user_role::Entity)
-            .and_where(user_role::Column::RoleId.eq(role_id))
-            .to_owned();
-        query = query.filter(user::Column::Id.in_subquery(holders));
+        query = query.filter(user::Column::Id.in_subquery(users::holders_of(role_id)));
     }
     if let Some(position_id) = q.position_id {
         let holders = Select::select()

@@ -37,9 +37,7 @@ pub async fn ensure_position(db: &impl ConnectionTrait, org: Uuid, position_id: 
 
 /// Checks that `role_id` exists and that `caller` may grant it.
 pub async fn ensure_role(db: &impl ConnectionTrait, caller: &Principal, role_id: Uuid) -> ApiResult<()> {
-    if crate::roles::model::Entity::find_by_id(role_id).one(db).await?.is_none() {
-        return Err(ApiError::field("role_id", "role not found"));
-    }
+    users::ensure_roles_exist(db, "role_id", &[role_id]).await?;
     users::ensure_can_grant(db, caller, &[role_id]).await
 }
 

@@ -143,6 +143,8 @@ pub async fn create_admin(
             role_ids: vec![admin_role],
             is_manager: true,
             position: Some("administrator".into()),
+            position_id: None,
+            is_active: true,
             created_by: Some(created_by),
         },
     )

@@ -89,6 +89,16 @@ pub struct Finished {
     pub rows: i64,
 }
 
+/// Records how far a running task has got (0–100).
+pub async fn progress(db: &impl ConnectionTrait, id: Uuid, progress: i16) -> ApiResult<()> {
+    task::Entity::update_many()
+        .col_expr(task::Column::Progress, Expr::value(progress))
+        .filter(task::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn complete(db: &impl ConnectionTrait, id: Uuid, file: Finished) -> ApiResult<()> {
     finish(db, id, COMPLETED, |u| {
         u.col_expr(task::Column::FileName, Expr::value(file.file_name))

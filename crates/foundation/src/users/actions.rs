@@ -328,7 +328,7 @@ pub async fn grant_role(
     Path((id, role_id)): Path<(Uuid, Uuid)>,
 ) -> ApiResult<Response> {
     service::find_visible(&state.db, &caller, id, false).await?;
-    service::ensure_roles_exist(&state.db, &[role_id]).await?;
+    service::ensure_roles_exist(&state.db, "role_ids", &[role_id]).await?;
     service::ensure_can_grant(&state.db, &caller, &[role_id]).await?;
     let exists = user_role::Entity::find_by_id((id, role_id)).one(&state.db).await?.is_some();
     if !exists {

@@ -56,7 +56,7 @@ pub async fn create(
     password::check_policy("password", &body.password)?;
     let org = orgs::find_visible(&state.db, &caller, body.organization_id).await?;
     orgs::ensure_open(&org)?;
-    service::ensure_roles_exist(&state.db, &body.role_ids).await?;
+    service::ensure_roles_exist(&state.db, "role_ids", &body.role_ids).await?;
     service::ensure_can_grant(&state.db, &caller, &body.role_ids).await?;
     let password_hash = state.passwords.hash(&body.password).await?;
     let username = body.username.map(|u| u.trim().to_owned()).unwrap_or_else(|| service::default_username(&body.email));
@@ -74,6 +74,8 @@ pub async fn create(
             role_ids: body.role_ids,
             is_manager: false,
             position: None,
+            position_id: None,
+            is_active: true,
             created_by: Some(caller.user_id),
         },
     )
@@ -113,12 +115,7 @@ pub async fn list(
         query = query.filter(user::Column::Email.eq(email.trim().to_lowercase()));
     }
     if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        query = query.filter(
-            sea_orm::Condition::any()
-                .add(crm_common::db::contains_ci(user::Column::Username, search))
-                .add(crm_common::db::contains_ci(user::Column::Email, search))
-                .add(crm_common::db::contains_ci(user::Column::DisplayName, search)),
-        );
+        query = query.filter(service::matching(search));
     }
     if let Some(active) = q.is_active {
         query = query.filter(user::Column::IsActive.eq(active));
@@ -127,12 +124,7 @@ pub async fn list(
         query = query.filter(user::Column::IsLocked.eq(locked));
     }
     if let Some(role_id) = q.role_id {
-        let holders = sea_orm::sea_query::Query::select()
-            .column(super::model::user_role::Column::UserId)
-            .from(super::model::user_role::Entity)
-            .and_where(super::model::user_role::Column::RoleId.eq(role_id))
-            .to_owned();
-        query = query.filter(user::Column::Id.in_subquery(holders));
+        query = query.filter(user::Column::Id.in_subquery(service::holders_of(role_id)));
     }
     if !q.include_deleted {
         query = query.filter(user::Column::DeletedAt.is_null());
@@ -231,7 +223,7 @@ pub async fn update(
         return Err(ApiError::conflict("e-mail already exists"));
     }
     if let Some(roles) = &body.role_ids {
-        service::ensure_roles_exist(&state.db, roles).await?;
+        service::ensure_roles_exist(&state.db, "role_ids", roles).await?;
         service::ensure_can_grant(&state.db, &caller, roles).await?;
     }
     let expected = body.version.unwrap_or(found.version);

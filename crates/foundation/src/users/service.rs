@@ -24,6 +24,23 @@ pub fn members_of(org: Uuid) -> sea_orm::sea_query::SelectStatement {
         .to_owned()
 }
 
+/// Users who hold `role_id`.
+pub fn holders_of(role_id: Uuid) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(user_role::Column::UserId)
+        .from(user_role::Entity)
+        .and_where(user_role::Column::RoleId.eq(role_id))
+        .to_owned()
+}
+
+/// Users whose username, e-mail or display name contains `search`, case-insensitively.
+pub fn matching(search: &str) -> sea_orm::Condition {
+    sea_orm::Condition::any()
+        .add(crm_common::db::contains_ci(user::Column::Username, search))
+        .add(crm_common::db::contains_ci(user::Column::Email, search))
+        .add(crm_common::db::contains_ci(user::Column::DisplayName, search))
+}
+
 /// The user if the caller may see it: themself, a member of the caller's organization, or anyone
 /// for a platform admin. Anything else is "not found", never "forbidden", so ids do not leak.
 pub async fn find_visible(
@@ -118,11 +135,11 @@ pub async fn view(db: &impl ConnectionTrait, user: user::Model) -> ApiResult<Use
     views(db, vec![user]).await?.pop().ok_or_else(|| ApiError::internal("view of one user was empty"))
 }
 
-/// 400 naming the first id that is not a role.
-pub async fn ensure_roles_exist(db: &impl ConnectionTrait, role_ids: &[Uuid]) -> ApiResult<()> {
+/// 400 on `field` when any of `role_ids` is not a role.
+pub async fn ensure_roles_exist(db: &impl ConnectionTrait, field: &str, role_ids: &[Uuid]) -> ApiResult<()> {
     let found = role::Entity::find().filter(role::Column::Id.is_in(role_ids.to_vec())).count(db).await?;
     if found as usize != dedup(role_ids).len() {
-        return Err(ApiError::field("role_ids", "role not found"));
+        return Err(ApiError::field(field, "role not found"));
     }
     Ok(())
 }
@@ -180,6 +197,9 @@ pub struct NewAccount {
     pub role_ids: Vec<Uuid>,
     pub is_manager: bool,
     pub position: Option<String>,
+    /// The membership's place in the organization's hierarchy.
+    pub position_id: Option<Uuid>,
+    pub is_active: bool,
     pub created_by: Option<Uuid>,
 }
 
@@ -205,7 +225,7 @@ pub async fn insert_account(db: &impl ConnectionTrait, new: NewAccount) -> ApiRe
         address: None,
         gender: new.gender,
         password_hash: new.password_hash,
-        is_active: true,
+        is_active: new.is_active,
         is_locked: false,
         last_login_at: None,
         deleted_at: None,
@@ -224,7 +244,7 @@ pub async fn insert_account(db: &impl ConnectionTrait, new: NewAccount) -> ApiRe
         email: Set(None),
         phone: Set(None),
         position: Set(new.position),
-        position_id: Set(None),
+        position_id: Set(new.position_id),
         department: Set(None),
         employee_number: Set(None),
         is_primary: Set(true),

@@ -14,8 +14,7 @@ use crm_common::api::openapi::{BadRequest, Forbidden};
 use crm_common::api::{Envelope, Json, ok};
 use crm_common::auth::Authorized;
 use crm_common::{ApiError, ApiResult};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Select};
+use sea_orm::{DatabaseConnection, PaginatorTrait, QueryOrder, Select};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -125,11 +124,7 @@ async fn write(
         }
         // Below 100 until the file is stored.
         let progress = i16::try_from(done * 99 / total.max(1)).unwrap_or(99).min(99);
-        crate::tasks::model::Entity::update_many()
-            .col_expr(crate::tasks::model::Column::Progress, Expr::value(progress))
-            .filter(crate::tasks::model::Column::Id.eq(task_id))
-            .exec(db)
-            .await?;
+        tasks::progress(db, task_id, progress).await?;
     }
     let rows = i64::try_from(done).unwrap_or(i64::MAX);
     Ok(Finished {
