@@ -20,6 +20,7 @@ pub mod roles;
 pub mod seed;
 pub mod tasks;
 pub mod tree;
+pub mod uploads;
 pub mod users;
 pub mod worklogs;
 
@@ -146,6 +147,7 @@ pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
         .merge(domains::routes())
         .merge(positions::routes())
         .merge(worklogs::routes())
+        .merge(uploads::routes())
         .merge(audit::routes())
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .with_state(state);

@@ -7,7 +7,8 @@
 //! wherever it is served from, the service itself or the gateway.
 
 use crate::{
-    audit, auth, domains, employees, menus, organizations, permissions, positions, roles, tasks, users, worklogs,
+    audit, auth, domains, employees, menus, organizations, permissions, positions, roles, tasks, uploads, users,
+    worklogs,
 };
 use axum::body::Bytes;
 use axum::http::header;
@@ -45,6 +46,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
             each organization works in."),
         (name = "positions", description = "An organization's job hierarchy."),
         (name = "worklogs", description = "Members' daily work logs, with self and supervisor ratings."),
+        (name = "uploads", description = "Files members upload for their organization: avatars, documents \
+            and exports."),
         (name = "audit-logs", description = "The audit log every service writes to: search, histories, export \
             and ingest."),
         (name = "docs", description = "This document."),
@@ -69,6 +72,7 @@ pub fn parts() -> Vec<utoipa::openapi::OpenApi> {
         positions::Api::openapi(),
         worklogs::Api::openapi(),
         tasks::Api::openapi(),
+        uploads::Api::openapi(),
         audit::Api::openapi(),
     ]
 }

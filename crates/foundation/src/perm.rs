@@ -34,6 +34,8 @@ permissions! {
     WorklogCreate => "worklog.create",
     WorklogView => "worklog.view",
     WorklogUpdate => "worklog.update",
+    FileUpload => "file.upload",
+    FileView => "file.view",
     AuditView => "audit.view",
     AuditExport => "audit.export",
 }
@@ -96,6 +98,7 @@ pub const SEEDED: &[SeedPermission] = seed! {
     "organization_domain.view" => ALL, "organization_domain.manage" => ADMIN,
     "position.create" => ADMIN, "position.view" => ALL, "position.update" => ADMIN, "position.delete" => ADMIN,
     "worklog.create" => ALL, "worklog.view" => ALL, "worklog.update" => ALL, "worklog.rate" => ADMIN,
+    "file.upload" => ALL, "file.view" => ALL,
 };
 
 /// `("finance.receivable", "view")` from `finance.receivable.view`.

@@ -73,7 +73,7 @@ impl Cors {
 pub fn check_length(parts: &Parts, limit: usize) -> Result<(), ApiError> {
     let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok());
     match declared.map(|v| v.trim().parse::<u64>()) {
-        Some(Ok(n)) if n > limit as u64 => Err(ApiError::PayloadTooLarge),
+        Some(Ok(n)) if n > limit as u64 => Err(ApiError::payload_too_large()),
         Some(Err(_)) => Err(ApiError::bad_request("invalid content-length")),
         _ => Ok(()),
     }

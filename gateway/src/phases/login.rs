@@ -84,12 +84,12 @@ where
 {
     let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX)) {
-        return Err(("body_too_large", ApiError::PayloadTooLarge));
+        return Err(("body_too_large", ApiError::payload_too_large()));
     }
     match tokio::time::timeout(LOGIN_BODY_TIMEOUT, Limited::new(body, limit).collect()).await {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            Err(("body_too_large", ApiError::PayloadTooLarge))
+            Err(("body_too_large", ApiError::payload_too_large()))
         }
         Ok(Err(_)) => Err(("client_body", ApiError::bad_request("request body incomplete"))),
         Err(_) => Err(("client_body", ApiError::bad_request("request body not received in time"))),
@@ -182,10 +182,10 @@ mod tests {
         let small = Full::new(Bytes::from_static(b"{}"));
         assert_eq!(read(&parts(&[]), small, 8).await.unwrap(), Bytes::from_static(b"{}"));
         let large = Full::new(Bytes::from(vec![b' '; 9]));
-        assert!(matches!(read(&parts(&[]), large, 8).await, Err((_, ApiError::PayloadTooLarge))));
+        assert!(matches!(read(&parts(&[]), large, 8).await, Err((_, ApiError::PayloadTooLarge(_)))));
         // The declared length alone is enough to refuse.
         let declared = parts(&[("content-length", "9000")]);
         let empty = Full::new(Bytes::new());
-        assert!(matches!(read(&declared, empty, 8192).await, Err((_, ApiError::PayloadTooLarge))));
+        assert!(matches!(read(&declared, empty, 8192).await, Err((_, ApiError::PayloadTooLarge(_)))));
     }
 }

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20260101_000001_identity;
 mod m20260201_000002_administration;
 mod m20261203_000003_export_tasks;
+mod m20261203_000004_uploads;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000001_identity::Migration),
             Box::new(m20260201_000002_administration::Migration),
             Box::new(m20261203_000003_export_tasks::Migration),
+            Box::new(m20261203_000004_uploads::Migration),
         ]
     }
 }

@@ -44,10 +44,10 @@ pub enum ApiError {
     Conflict { message: String, current: Option<serde_json::Value> },
     #[error("{0}")]
     Gone(String),
-    #[error("request body too large")]
-    PayloadTooLarge,
-    #[error("unsupported media type: send application/json")]
-    UnsupportedMediaType,
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("{message}")]
     TooManyRequests { message: String, retry_after_secs: u64 },
     #[error("{0}")]
@@ -82,6 +82,14 @@ impl ApiError {
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, message)])
     }
+    /// The request body is over the service's limit.
+    pub fn payload_too_large() -> Self {
+        Self::PayloadTooLarge("request body too large".into())
+    }
+    /// A body that is not JSON where JSON is expected.
+    pub fn unsupported_media_type() -> Self {
+        Self::UnsupportedMediaType("unsupported media type: send application/json".into())
+    }
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         Self::Internal(cause.to_string())
     }
@@ -94,8 +102,8 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Gone(_) => StatusCode::GONE,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,

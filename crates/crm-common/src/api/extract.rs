@@ -19,7 +19,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
         if let Some(ct) = req.headers().get(CONTENT_TYPE) {
             let ct = ct.to_str().unwrap_or_default().to_ascii_lowercase();
             if !(ct.starts_with("application/json") || ct.contains("+json")) {
-                return Err(ApiError::UnsupportedMediaType);
+                return Err(ApiError::unsupported_media_type());
             }
         }
         let bytes = Bytes::from_request(req, state).await.map_err(bytes_rejection)?;
@@ -48,7 +48,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 
 fn bytes_rejection(rejection: BytesRejection) -> ApiError {
     if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::PayloadTooLarge
+        ApiError::payload_too_large()
     } else {
         ApiError::bad_request("could not read the request body")
     }

@@ -62,8 +62,8 @@ pub(super) async fn ensure_envelope(req: Request, next: Next) -> Response {
         return response;
     }
     let error = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::payload_too_large(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::unsupported_media_type(),
         StatusCode::NOT_FOUND => ApiError::NotFound("not found".into()),
         StatusCode::METHOD_NOT_ALLOWED => {
             let mut r = crate::api::Envelope::new(status, "method not allowed", ()).into_response_with(status);

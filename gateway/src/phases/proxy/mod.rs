@@ -201,7 +201,7 @@ impl Proxy {
         let (kind, error) = match failure {
             Failure::TooLarge => {
                 ctx.fail("body_too_large");
-                return ApiError::PayloadTooLarge;
+                return ApiError::payload_too_large();
             }
             Failure::ClientBody(reason) => {
                 tracing::info!(upstream = %upstream.name, request_id = %ctx.request_id, reason, "client body failed");

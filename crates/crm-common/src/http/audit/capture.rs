@@ -173,7 +173,9 @@ async fn audit(State(capture): State<AuditCapture>, mut req: Request, next: Next
         b.get("email").or_else(|| b.get("username"))?.as_str().map(|s| s.chars().take(255).collect())
     });
     let new_id = || {
-        let id = body.as_ref().filter(|_| !failed)?.get("data")?.get("id")?;
+        let data = body.as_ref().filter(|_| !failed)?.get("data")?;
+        // Seed 002's upload answers `file_id`.
+        let id = data.get("id").or_else(|| data.get("file_id"))?;
         id.as_str().map(str::to_owned).or_else(|| id.as_u64().map(|n| n.to_string()))
     };
     let resource_id =
