@@ -200,6 +200,8 @@ pub async fn download(
         // The content behind an id never changes.
         (header::CACHE_CONTROL, "private, max-age=86400, immutable".to_owned()),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        // Opened in a tab, a file runs nothing and loads nothing.
+        (header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox".to_owned()),
     ];
     Ok((headers, file.content).into_response())
 }

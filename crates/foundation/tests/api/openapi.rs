@@ -379,6 +379,9 @@ db_test!(
         let log = app.post("/worklogs", admin, json!({"work_date": "2026-01-05", "content": "docs"})).await;
         assert_documented(&doc, "post", "/api/foundation/worklogs", &log);
         let log_id = uuid(&log.data()["id"]);
+        let file = crate::uploads::upload(&app, admin.unwrap(), &[("file", Some("docs.txt"), b"docs")]).await;
+        assert_documented(&doc, "post", "/api/foundation/upload", &file);
+        let file_id = uuid(&file.data()["file_id"]);
         let role_id = app.role_id("SALES").await;
         let member = app.post(&format!("/organizations/{org}/members"), admin, json!({"user_id": me})).await;
         assert_documented(&doc, "post", "/api/foundation/organizations/{organization_id}/members", &member);
@@ -409,6 +412,8 @@ db_test!(
             ("/positions/{position_id}", format!("/positions/{top_id}")),
             ("/worklogs", "/worklogs".to_owned()),
             ("/worklogs/{worklog_id}", format!("/worklogs/{log_id}")),
+            ("/uploads", "/uploads".to_owned()),
+            ("/uploads/{file_id}", format!("/uploads/{file_id}")),
             ("/audit-logs", "/audit-logs".to_owned()),
             ("/auth/jwks.json", "/auth/jwks.json".to_owned()),
         ];

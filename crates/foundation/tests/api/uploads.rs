@@ -8,7 +8,7 @@ const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n";
 const BOUNDARY: &str = "crm-test-boundary-7d1f";
 
 /// A form part: field name, file name, content.
-type Part<'a> = (&'a str, Option<&'a str>, &'a [u8]);
+pub type Part<'a> = (&'a str, Option<&'a str>, &'a [u8]);
 
 /// A `multipart/form-data` body of `(name, file name, content)` parts.
 fn form(parts: &[Part<'_>]) -> Vec<u8> {
@@ -33,7 +33,7 @@ async fn send_upload(app: &TestApp, token: Option<&str>, content_type: &str, bod
     app.client.send(req.header("content-type", content_type).body(body)).await
 }
 
-async fn upload(app: &TestApp, token: &str, parts: &[Part<'_>]) -> TestResponse {
+pub async fn upload(app: &TestApp, token: &str, parts: &[Part<'_>]) -> TestResponse {
     send_upload(app, Some(token), &format!("multipart/form-data; boundary={BOUNDARY}"), form(parts)).await
 }
 
@@ -83,6 +83,7 @@ db_test!(
             assert_eq!(headers["content-type"], "image/png");
             assert_eq!(headers["content-disposition"], "inline; filename=\"file.png\"");
             assert_eq!(headers["x-content-type-options"], "nosniff");
+            assert_eq!(headers["content-security-policy"], "default-src 'none'; sandbox");
         }
         let (status, headers, bytes) = download(&app, Some(&bob), &report_url).await;
         assert_eq!((status, bytes.as_slice()), (200, PDF));

@@ -36,5 +36,14 @@ db_test!(
         app.post("/users", t, json!({"organization_id": org_id, "email": "x@visajaya.id", "password": PASSWORD, "role_ids": [role_id]})).await.expect(403);
         app.get("/roles", t).await.expect(403);
         app.get(&format!("/users/{}", app.admin_id), t).await.expect(404);
+
+        // A file for the administrator's organization, which the viewer may not fetch.
+        let csv: &[u8] = b"name,visa\nAmy,B211A\n";
+        let uploaded = crate::uploads::upload(&app, app.admin().unwrap(), &[("file", Some("visas.csv"), csv)]).await;
+        uploaded.expect(200);
+        let url = uploaded.data()["url"].as_str().unwrap().to_owned();
+        let back = app.client.get(&url, app.admin()).await;
+        assert_eq!((back.status, back.text.as_bytes()), (200, csv));
+        app.client.get(&url, t).await.expect(403);
     }
 );
