@@ -13,6 +13,7 @@ permissions! {
     OrganizationCreate => "organization.create",
     OrganizationUpdate => "organization.update",
     OrganizationLock => "organization.lock",
+    OrganizationDelete => "organization.delete",
     OrganizationView => "organization.view",
     OrganizationList => "organization.list",
     RoleCreate => "role.create",

@@ -6,12 +6,14 @@ use super::service;
 use crate::AppState;
 use crate::access::require_platform_admin;
 use crate::auth::password;
-use crate::perm::{OrganizationCreate, OrganizationList, OrganizationLock, OrganizationUpdate, OrganizationView};
+use crate::perm::{
+    OrganizationCreate, OrganizationDelete, OrganizationList, OrganizationLock, OrganizationUpdate, OrganizationView,
+};
 use crate::roles::model as role;
 use axum::extract::State;
 use axum::response::Response;
 use chrono::Utc;
-use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NotFound};
+use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NoData, NotFound};
 use crm_common::api::validate::Validator;
 use crm_common::api::{Envelope, Json, PageParams, Path, Query, RecordsPage, ok};
 use crm_common::auth::Authorized;
@@ -352,14 +354,89 @@ async fn set_locked(
         service::ensure_not_bantu(&org)?;
     }
     let before = service::view(&state.db, org).await?;
-    organization::Entity::update_many()
+    set_state(state, id, locked, None).await?;
+    let org = service::find_visible(&state.db, caller, id).await?;
+    Ok(with_before(ok(service::view(&state.db, org).await?), &before))
+}
+
+/// Sets the lock (and, given, the active flag) and drops every cached permission set, since
+/// either cuts the members off or lets them back.
+async fn set_state(state: &AppState, id: Uuid, locked: bool, active: Option<bool>) -> ApiResult<()> {
+    let mut update = organization::Entity::update_many()
         .col_expr(organization::Column::IsLocked, Expr::value(locked))
         .col_expr(organization::Column::UpdatedAt, Expr::value(Utc::now()))
-        .col_expr(organization::Column::Version, Expr::col(organization::Column::Version).add(1))
-        .filter(organization::Column::Id.eq(id))
-        .exec(&state.db)
-        .await?;
+        .col_expr(organization::Column::Version, Expr::col(organization::Column::Version).add(1));
+    if let Some(active) = active {
+        update = update.col_expr(organization::Column::IsActive, Expr::value(active));
+    }
+    update.filter(organization::Column::Id.eq(id)).exec(&state.db).await?;
     crate::authz::invalidate_all(&state.cache).await;
-    let org = service::find_visible(&state.db, caller, id).await?;
+    Ok(())
+}
+
+/// Delete an organization
+///
+/// Platform administrators only. The organization is locked and deactivated: every member is cut
+/// off at once, and its data is kept; `PUT …/restore` brings it back.
+#[utoipa::path(
+    delete,
+    path = "/api/foundation/organizations/{organization_id}",
+    tag = "organizations",
+    params(("organization_id" = Uuid, Path, description = "The organization's id")),
+    responses(
+        (status = 200, description = "Deleted", body = Envelope<NoData>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Authorized<OrganizationDelete>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Response> {
+    require_platform_admin(&caller, "delete organizations")?;
+    let org = service::find_visible(&state.db, &caller, id).await?;
+    service::ensure_not_bantu(&org)?;
+    if !org.is_active && org.is_locked {
+        return Err(ApiError::conflict("the organization is already deleted"));
+    }
+    let before = service::view(&state.db, org).await?;
+    set_state(&state, id, true, Some(false)).await?;
+    Ok(with_before(ok(()), &before))
+}
+
+/// Restore a deleted organization
+///
+/// Platform administrators only: unlocked and active again, its members can log in again.
+#[utoipa::path(
+    put,
+    path = "/api/foundation/organizations/{organization_id}/restore",
+    tag = "organizations",
+    params(("organization_id" = Uuid, Path, description = "The organization's id")),
+    responses(
+        (status = 200, description = "The restored organization", body = Envelope<OrgView>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore(
+    State(state): State<AppState>,
+    caller: Authorized<OrganizationDelete>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Response> {
+    require_platform_admin(&caller, "restore organizations")?;
+    let org = service::find_visible(&state.db, &caller, id).await?;
+    if org.is_active {
+        return Err(ApiError::conflict("the organization is not deleted (to lift only a lock, unlock it)"));
+    }
+    let before = service::view(&state.db, org).await?;
+    set_state(&state, id, false, Some(true)).await?;
+    let org = service::find_visible(&state.db, &caller, id).await?;
     Ok(with_before(ok(service::view(&state.db, org).await?), &before))
 }

@@ -433,6 +433,50 @@ pub async fn remove(
     end(&state, &caller, row).await
 }
 
+/// Restore an ended membership
+///
+/// Active again from today, with `left_at` cleared; it does not become primary again. The
+/// account itself must not be deleted (`PUT /users/{user_id}/restore` first).
+#[utoipa::path(
+    put,
+    path = "/api/foundation/organizations/{organization_id}/employees/{employee_id}/restore",
+    operation_id = "restore_employee",
+    tag = "organizations",
+    params(("organization_id" = Uuid, Path, description = "The organization's id"), ("employee_id" = Uuid, Path, description = "The membership's id")),
+    responses(
+        (status = 200, description = "The membership", body = Envelope<MemberView>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn restore(
+    State(state): State<AppState>,
+    caller: Authorized<OrganizationUpdate>,
+    Path((org_id, id)): Path<(Uuid, Uuid)>,
+) -> ApiResult<Response> {
+    let org = service::find_visible(&state.db, &caller, org_id).await?;
+    service::ensure_open(&org)?;
+    let row = find_member(&state.db, &caller, org_id, id).await?;
+    if row.is_active {
+        return Err(ApiError::conflict("the membership is active"));
+    }
+    let account = user::Entity::find_by_id(row.user_id).one(&state.db).await?;
+    if account.is_none_or(|a| a.deleted_at.is_some()) {
+        return Err(ApiError::conflict("the account is deleted; restore it first with PUT /users/{user_id}/restore"));
+    }
+    let before = views(&state.db, vec![row.clone()]).await?.pop();
+    let mut m = row.into_active_model();
+    m.is_active = Set(true);
+    m.left_at = Set(None);
+    m.updated_at = Set(Utc::now());
+    let saved = m.update(&state.db).await?;
+    crate::authz::invalidate_user(&state.cache, saved.user_id).await;
+    Ok(with_before(ok(views(&state.db, vec![saved]).await?.pop()), &before))
+}
+
 /// End a user's membership
 ///
 /// The same as `DELETE …/employees/{employee_id}`, by the member's user id.

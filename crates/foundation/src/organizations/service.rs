@@ -46,7 +46,7 @@ pub fn ensure_open(org: &organization::Model) -> ApiResult<()> {
 
 pub fn ensure_not_bantu(org: &organization::Model) -> ApiResult<()> {
     if org.id == BANTU_ORG_ID || crate::access::is_bantu(org) {
-        return Err(ApiError::bad_request("cannot lock the BANTU internal organization"));
+        return Err(ApiError::bad_request("cannot lock or delete the BANTU internal organization"));
     }
     Ok(())
 }

@@ -66,7 +66,7 @@ db_test!(
         let app = TestApp::spawn(backend).await;
         let r = app.post(&format!("/organizations/{BANTU}/lock"), app.admin(), json!({})).await;
         r.expect(400);
-        assert_eq!(r.body["message"], "cannot lock the BANTU internal organization");
+        assert_eq!(r.body["message"], "cannot lock or delete the BANTU internal organization");
         app.put(&format!("/organizations/{BANTU}"), app.admin(), json!({"is_locked": true})).await.expect(400);
         let (org, org_admin) = app.org_with_admin("Cut Off").await;
         // An organization's own admin cannot unlock it.
@@ -125,5 +125,71 @@ db_test!(
         assert_eq!(all.data()["total"], 2);
         app.delete(&format!("/organizations/{org}/employees/{member_id}"), app.admin()).await.expect(200);
         app.delete(&format!("/organizations/{org}/employees/{}", uuid::Uuid::now_v7()), app.admin()).await.expect(404);
+    }
+);
+
+db_test!(
+    async fn deleting_and_restoring_organizations_and_memberships(backend) {
+        let app = TestApp::spawn(backend).await;
+        let r = app.delete(&format!("/organizations/{BANTU}"), app.admin()).await;
+        r.expect(400);
+        assert_eq!(r.body["message"], "cannot lock or delete the BANTU internal organization");
+        let (org, org_admin) = app.org_with_admin("Closing Co").await;
+        let (_, staff) = app.user_with_token(org, "staff@closing.test", &["SALES"]).await;
+        // The organization's own admin holds organization.delete through ADMIN, but is not BANTU's.
+        app.delete(&format!("/organizations/{org}"), Some(&org_admin)).await.expect(403);
+        app.delete(&format!("/organizations/{}", uuid::Uuid::now_v7()), app.admin()).await.expect(404);
+        app.put(&format!("/organizations/{org}/restore"), app.admin(), json!({})).await.expect(409);
+
+        let deleted = app.delete(&format!("/organizations/{org}"), app.admin()).await;
+        deleted.expect(200);
+        assert_eq!(deleted.data(), &serde_json::Value::Null);
+        let shown = app.get(&format!("/organizations/{org}"), app.admin()).await;
+        assert_eq!((shown.data()["is_active"].clone(), shown.data()["is_locked"].clone()), (json!(false), json!(true)));
+        // Every member is cut off: live tokens and new logins.
+        assert_eq!(app.get("/auth/me", Some(&staff)).await.status / 100, 4);
+        app.login("staff@closing.test", PASSWORD).await.expect(403);
+        app.delete(&format!("/organizations/{org}"), app.admin()).await.expect(409);
+
+        assert_ne!(app.put(&format!("/organizations/{org}/restore"), Some(&org_admin), json!({})).await.status, 200);
+        let restored = app.put(&format!("/organizations/{org}/restore"), app.admin(), json!({})).await;
+        restored.expect(200);
+        assert_eq!((restored.data()["is_active"].clone(), restored.data()["is_locked"].clone()), (json!(true), json!(false)));
+        app.login("staff@closing.test", PASSWORD).await.expect(200);
+        app.put(&format!("/organizations/{org}/restore"), app.admin(), json!({})).await.expect(409);
+
+        let rows = app
+            .audit_until("organization delete", |rows| {
+                rows.iter().any(|r| r.action == "DELETE" && r.resource_type.as_deref() == Some("organization") && r.status_code == 200)
+            })
+            .await;
+        let row = rows.iter().find(|r| r.action == "DELETE" && r.status_code == 200).unwrap();
+        assert_eq!(row.resource_id.as_deref(), Some(org.to_string().as_str()));
+        assert_eq!(row.old_values.as_ref().unwrap()["is_active"], true);
+
+        // A membership ended, then restored; not while the account is deleted.
+        let person = app.create_user(BANTU, "roving@bantu.test", &["SALES"]).await;
+        let pid = uuid(&person["id"]);
+        let added = app.post(&format!("/organizations/{org}/employees"), app.admin(), json!({"user_id": pid})).await;
+        let member = uuid(&added.data()["id"]);
+        let path = format!("/organizations/{org}/employees/{member}/restore");
+        app.put(&path, app.admin(), json!({})).await.expect(409);
+        app.delete(&format!("/organizations/{org}/employees/{member}"), app.admin()).await.expect(200);
+        let back = app.put(&path, app.admin(), json!({})).await;
+        back.expect(200);
+        assert_eq!((back.data()["is_active"].clone(), back.data()["left_at"].clone()), (json!(true), serde_json::Value::Null));
+        let login = app.login("roving@bantu.test", PASSWORD).await;
+        assert_eq!(login.data()["user"]["organization_ids"].as_array().unwrap().len(), 2);
+        app.delete(&format!("/organizations/{org}/employees/{member}"), app.admin()).await.expect(200);
+        app.delete(&format!("/users/{pid}"), app.admin()).await.expect(200);
+        let refused = app.put(&path, app.admin(), json!({})).await;
+        refused.expect(409);
+        assert!(refused.body["message"].as_str().unwrap().contains("account is deleted"), "{}", refused.text);
+        // Not in a locked organization, nor by someone who cannot see it.
+        app.put(&format!("/users/{pid}/restore"), app.admin(), json!({})).await.expect(200);
+        app.post(&format!("/organizations/{org}/lock"), app.admin(), json!({})).await.expect(200);
+        app.put(&path, app.admin(), json!({})).await.expect(400);
+        let (_, stranger) = app.org_with_admin("Stranger Co").await;
+        app.put(&path, Some(&stranger), json!({})).await.expect(404);
     }
 );
