@@ -395,16 +395,28 @@ async fn end(state: &AppState, caller: &Principal, row: employee::Model) -> ApiR
     if row.user_id == caller.user_id {
         return Err(ApiError::bad_request("you cannot remove yourself from an organization"));
     }
-    let user_id = row.user_id;
+    let (before, _) = set_active(state, row, false).await?;
+    Ok(with_before(ok(()), &before))
+}
+
+/// Reopens or ends a membership (an ended one is no longer primary, and records the day it
+/// ended); returns it as it was and as it is.
+async fn set_active(
+    state: &AppState,
+    row: employee::Model,
+    active: bool,
+) -> ApiResult<(Option<MemberView>, employee::Model)> {
     let before = views(&state.db, vec![row.clone()]).await?.pop();
     let mut m = row.into_active_model();
-    m.is_active = Set(false);
-    m.is_primary = Set(false);
-    m.left_at = Set(Some(Utc::now().date_naive()));
+    m.is_active = Set(active);
+    m.left_at = Set((!active).then(|| Utc::now().date_naive()));
+    if !active {
+        m.is_primary = Set(false);
+    }
     m.updated_at = Set(Utc::now());
-    m.update(&state.db).await?;
-    crate::authz::invalidate_user(&state.cache, user_id).await;
-    Ok(with_before(ok(()), &before))
+    let saved = m.update(&state.db).await?;
+    crate::authz::invalidate_user(&state.cache, saved.user_id).await;
+    Ok((before, saved))
 }
 
 /// End a membership
@@ -467,13 +479,7 @@ pub async fn restore(
     if account.is_none_or(|a| a.deleted_at.is_some()) {
         return Err(ApiError::conflict("the account is deleted; restore it first with PUT /users/{user_id}/restore"));
     }
-    let before = views(&state.db, vec![row.clone()]).await?.pop();
-    let mut m = row.into_active_model();
-    m.is_active = Set(true);
-    m.left_at = Set(None);
-    m.updated_at = Set(Utc::now());
-    let saved = m.update(&state.db).await?;
-    crate::authz::invalidate_user(&state.cache, saved.user_id).await;
+    let (before, saved) = set_active(&state, row, true).await?;
     Ok(with_before(ok(views(&state.db, vec![saved]).await?.pop()), &before))
 }
 
