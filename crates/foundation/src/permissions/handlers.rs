@@ -1,3 +1,4 @@
+use super::by_menu::{self, AssignByMenu, MenuGrant};
 use super::model::permission;
 use super::service;
 use crate::AppState;
@@ -339,6 +340,67 @@ pub async fn of_role(
     role::Entity::find_by_id(role_id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("role"))?;
     let mut grants = service::of_roles(&state.db, &[role_id]).await?;
     Ok(ok(grants.remove(&role_id).unwrap_or_default()))
+}
+
+/// Set a role's permissions by menu
+///
+/// Seed 002's form: for each listed menu, the role may afterwards do exactly the listed actions
+/// (`view` covers the menu's `view` and `list` permissions); menus not listed, and permissions
+/// with other actions, are left as they are. Platform administrators only. Answers the role's
+/// permissions by menu.
+#[utoipa::path(
+    post,
+    path = "/api/foundation/permissions/assign",
+    tag = "permissions",
+    request_body = AssignByMenu,
+    responses(
+        (status = 200, description = "The role's permissions by menu", body = Envelope<Vec<MenuGrant>>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn assign_by_menu(
+    State(state): State<AppState>,
+    caller: Authorized<PermissionManage>,
+    Json(body): Json<AssignByMenu>,
+) -> ApiResult<Response> {
+    require_platform_admin(&caller, "change permissions")?;
+    if role::Entity::find_by_id(body.role_id).one(&state.db).await?.is_none() {
+        return Err(ApiError::field("role_id", "role not found"));
+    }
+    let before = by_menu::of_role(&state.db, body.role_id).await?;
+    let txn = crm_common::db::begin_write(&state.db).await?;
+    by_menu::assign(&txn, &body).await?;
+    txn.commit().await?;
+    crate::authz::invalidate_all(&state.cache).await;
+    Ok(with_before(ok(by_menu::of_role(&state.db, body.role_id).await?), &before))
+}
+
+/// A role's permissions by menu
+///
+/// Seed 002's form of `GET /permissions/roles/{role_id}`: every menu that has permissions to
+/// grant, with the actions the role holds there.
+#[utoipa::path(
+    get,
+    path = "/api/foundation/permissions/role/{role_id}",
+    tag = "permissions",
+    params(("role_id" = Uuid, Path, description = "The role's id")),
+    responses(
+        (status = 200, description = "The role's permissions by menu", body = Envelope<Vec<MenuGrant>>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn of_role_by_menu(
+    State(state): State<AppState>,
+    _: Authorized<PermissionView>,
+    Path(role_id): Path<Uuid>,
+) -> ApiResult<Response> {
+    role::Entity::find_by_id(role_id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("role"))?;
+    Ok(ok(by_menu::of_role(&state.db, role_id).await?))
 }
 
 /// A user's effective permissions and menus

@@ -1,5 +1,6 @@
 //! Permission points (`resource.action`) and their grants to roles.
 
+pub mod by_menu;
 mod handlers;
 pub mod model;
 pub mod service;
@@ -14,6 +15,8 @@ pub fn routes() -> Router<AppState> {
         .route("/permissions/{permission_id}", get(handlers::get).put(handlers::update))
         .route("/permissions/roles/{role_id}/assign", post(handlers::assign))
         .route("/permissions/roles/{role_id}", get(handlers::of_role))
+        .route("/permissions/assign", post(handlers::assign_by_menu))
+        .route("/permissions/role/{role_id}", get(handlers::of_role_by_menu))
         .route("/permissions/users/{user_id}/info", get(handlers::user_info))
 }
 
@@ -26,6 +29,8 @@ pub fn routes() -> Router<AppState> {
     handlers::update,
     handlers::assign,
     handlers::of_role,
+    handlers::assign_by_menu,
+    handlers::of_role_by_menu,
     handlers::user_info,
 ))]
 pub struct Api;

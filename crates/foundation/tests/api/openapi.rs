@@ -402,6 +402,7 @@ db_test!(
             ("/roles/{role_id}", format!("/roles/{role_id}")),
             ("/permissions", "/permissions".to_owned()),
             ("/permissions/roles/{role_id}", format!("/permissions/roles/{role_id}")),
+            ("/permissions/role/{role_id}", format!("/permissions/role/{role_id}")),
             ("/permissions/users/{user_id}/info", format!("/permissions/users/{me}/info")),
             ("/menus/tree/list", "/menus/tree/list".to_owned()),
             ("/menus/user", "/menus/user".to_owned()),

@@ -105,3 +105,73 @@ db_test!(
         app.delete(&format!("/users/{uid}/roles/{finance}"), app.admin()).await.expect(400);
     }
 );
+
+db_test!(
+    async fn seed_002_permissions_by_menu_are_a_view_of_the_codes(backend) {
+        let app = TestApp::spawn(backend).await;
+        let perms = app.get("/permissions", app.admin()).await;
+        let code_id = |code: &str| {
+            perms.data().as_array().unwrap().iter().find(|p| p["code"] == code).map(|p| p["id"].clone()).unwrap()
+        };
+        let menu = app.post("/menus", app.admin(), json!({"code": "people", "name_zh": "人员", "name_id": "Orang", "display_order": 1})).await;
+        menu.expect(200);
+        let people = uuid(&menu.data()["id"]);
+        let linked: Vec<_> = ["user.view", "user.list", "user.create", "user.delete", "user.lock"].iter().map(|c| code_id(c)).collect();
+        app.post(&format!("/menus/{people}/permissions/assign"), app.admin(), json!({"permission_ids": linked})).await.expect(200);
+        let role = app.post("/roles", app.admin(), json!({"code": "CLERK", "name": "Clerk"})).await;
+        let clerk = uuid(&role.data()["id"]);
+        // A code seed 002 cannot express, granted the usual way; the menu view leaves it alone.
+        app.post(&format!("/permissions/roles/{clerk}/assign"), app.admin(), json!({"permission_ids": [code_id("user.lock")]})).await.expect(200);
+        let (org, org_admin) = app.org_with_admin("Menu Co").await;
+        let (_, token) = app.user_with_token(org, "clerk@menu.test", &["CLERK"]).await;
+        app.get("/users", Some(&token)).await.expect(403);
+
+        let row = |r: &crm_common::testing::TestResponse| {
+            r.data().as_array().unwrap().iter().find(|m| m["menu_code"] == "people").cloned().unwrap()
+        };
+        let before = app.get(&format!("/permissions/role/{clerk}"), app.admin()).await;
+        before.expect(200);
+        assert_eq!(row(&before)["actions"], json!([]));
+        assert_eq!(row(&before)["available"], json!(["view", "create", "delete"]));
+
+        let path = "/permissions/assign";
+        let assigned = app.post(path, app.admin(), json!({"role_id": clerk, "permissions": [{"menu_id": people, "actions": ["view", "create"]}]})).await;
+        assigned.expect(200);
+        assert_eq!(row(&assigned)["actions"], json!(["view", "create"]));
+        let codes = |r: &crm_common::testing::TestResponse| -> Vec<String> {
+            r.data().as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap().to_owned()).collect()
+        };
+        let held = app.get(&format!("/permissions/roles/{clerk}"), app.admin()).await;
+        assert_eq!(codes(&held), ["user.create", "user.list", "user.lock", "user.view"]);
+        // The same token now lists users: cached permissions were dropped.
+        app.get("/users", Some(&token)).await.expect(200);
+
+        app.post(path, app.admin(), json!({"role_id": clerk, "permissions": [{"menu_id": people, "actions": ["view"]}]})).await.expect(200);
+        let held = app.get(&format!("/permissions/roles/{clerk}"), app.admin()).await;
+        assert_eq!(codes(&held), ["user.list", "user.lock", "user.view"]);
+        assert_eq!(row(&app.get(&format!("/permissions/role/{clerk}"), app.admin()).await)["actions"], json!(["view"]));
+
+        // Every mistake at once, and nothing changed.
+        let bad = app
+            .post(path, app.admin(), json!({"role_id": clerk, "permissions": [{"menu_id": uuid::Uuid::now_v7(), "actions": []}, {"menu_id": people, "actions": ["approve", "update", "delete"]}]}))
+            .await;
+        bad.expect(400);
+        let fields: Vec<_> = bad.data().as_array().unwrap().iter().map(|e| (e["field"].as_str().unwrap().to_owned(), e["message"].as_str().unwrap().to_owned())).collect();
+        assert_eq!(
+            fields,
+            [
+                ("permissions[0].menu_id".to_owned(), "menu not found".to_owned()),
+                ("permissions[1].actions[0]".to_owned(), "must be one of view, create, update, delete".to_owned()),
+                ("permissions[1].actions[1]".to_owned(), "the menu has no update permission".to_owned()),
+            ]
+        );
+        assert_eq!(codes(&app.get(&format!("/permissions/roles/{clerk}"), app.admin()).await), ["user.list", "user.lock", "user.view"]);
+        let unknown = app.post(path, app.admin(), json!({"role_id": uuid::Uuid::now_v7(), "permissions": []})).await;
+        unknown.expect(400);
+        assert_eq!(unknown.data()[0]["field"], "role_id");
+        app.post(path, app.admin(), json!({"role_id": clerk})).await.expect(400);
+        app.post(path, Some(&org_admin), json!({"role_id": clerk, "permissions": []})).await.expect(403);
+        app.get(&format!("/permissions/role/{}", uuid::Uuid::now_v7()), app.admin()).await.expect(404);
+        app.get(&format!("/permissions/role/{clerk}"), Some(&token)).await.expect(403);
+    }
+);
