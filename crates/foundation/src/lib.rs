@@ -100,6 +100,7 @@ pub async fn prepare(mut config: Config) -> Result<(AppState, Option<seed::First
     let keyring = auth::keyring::load(&config.jwt_key_file, &config.jwt_retired_key_files)?;
     let passwords = Passwords::new().map_err(StartupError::Seed)?;
     let first_admin = seed::run(&db, &passwords, &config).await.map_err(StartupError::Seed)?;
+    auth::password::calibrate(&db, &passwords).await.map_err(StartupError::Seed)?;
     let settings =
         VerifierSettings { issuer: config.issuer.clone(), audience: config.audience.clone(), leeway_secs: 30 };
     let resolver = Arc::new(authz::Resolver { db: db.clone(), cache: cache.clone() });

@@ -5,16 +5,27 @@
 //! Accounts carried over from the original system keep their bcrypt hashes (`$2a$`, `$2b$`,
 //! `$2y$`), which verify here too; [`outdated`] tells the login to replace such a hash, or an
 //! argon2 one with other parameters, while it holds the password in clear.
+//!
+//! A bcrypt hash of the original's cost takes far longer than argon2 or the dummy, so a failed
+//! verification is held until the longest verification seen (the "floor", measured on the
+//! blocking thread, seeded at startup from the legacy hashes still stored): a wrong password for
+//! a legacy account, for a current one, and an unknown account all fail after the same time, and
+//! the failure time tells nothing about which kind an e-mail belongs to. The wait is a timer, not
+//! work, and holds no hashing permit.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
 use crm_common::ApiError;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 const M_COST: u32 = 19_456;
 const T_COST: u32 = 2;
 const P_COST: u32 = 1;
+/// The floor never exceeds this, whatever one slow verification took.
+const MAX_FLOOR: Duration = Duration::from_secs(1);
 
 fn argon2() -> Argon2<'static> {
     // The parameters are constants known to be valid; fall back to the crate's defaults (also
@@ -27,13 +38,45 @@ fn argon2() -> Argon2<'static> {
 pub struct Passwords {
     permits: Arc<Semaphore>,
     dummy_hash: Arc<String>,
+    /// The longest verification seen, in microseconds.
+    floor_micros: Arc<AtomicU64>,
 }
 
 impl Passwords {
     pub fn new() -> Result<Self, ApiError> {
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
         let dummy = hash_blocking("not-a-real-password-0")?;
-        Ok(Self { permits: Arc::new(Semaphore::new(workers * 2)), dummy_hash: Arc::new(dummy) })
+        Ok(Self {
+            permits: Arc::new(Semaphore::new(workers * 2)),
+            dummy_hash: Arc::new(dummy),
+            floor_micros: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// How long every failed verification takes at least.
+    pub fn floor(&self) -> Duration {
+        Duration::from_micros(self.floor_micros.load(Ordering::Relaxed))
+    }
+
+    fn raise_floor(&self, took: Duration) -> Duration {
+        let micros = u64::try_from(took.min(MAX_FLOOR).as_micros()).unwrap_or(u64::MAX);
+        Duration::from_micros(self.floor_micros.fetch_max(micros, Ordering::Relaxed).max(micros))
+    }
+
+    /// Raises the floor to what a legacy bcrypt hash of `cost` takes, so that the first failures
+    /// after a start are held as long as later ones.
+    pub async fn calibrate_bcrypt(&self, cost: u32) -> Result<(), ApiError> {
+        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
+        let took = tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
+            // Hashing does the same work as verifying at that cost.
+            bcrypt::hash("not-a-real-password-0", cost).map(|_| started.elapsed())
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+        self.raise_floor(took);
+        Ok(())
     }
 
     pub async fn hash(&self, password: &str) -> Result<String, ApiError> {
@@ -45,14 +88,48 @@ impl Passwords {
     /// `true` when `password` matches `hash`; with no hash (unknown account) it spends the same
     /// work on a dummy and answers `false`.
     pub async fn verify(&self, hash: Option<&str>, password: &str) -> Result<bool, ApiError> {
-        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
+        let permit = self.permits.acquire().await.map_err(ApiError::internal)?;
         let known = hash.is_some();
         let hash = hash.unwrap_or(&self.dummy_hash).to_owned();
         let password = password.to_owned();
-        let matched =
-            tokio::task::spawn_blocking(move || verify_blocking(&hash, &password)).await.map_err(ApiError::internal)?;
-        Ok(known && matched)
+        let (matched, took) = tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
+            (verify_blocking(&hash, &password), started.elapsed())
+        })
+        .await
+        .map_err(ApiError::internal)?;
+        drop(permit);
+        let floor = self.raise_floor(took);
+        let ok = known && matched;
+        if !ok && let Some(rest) = floor.checked_sub(took) {
+            tokio::time::sleep(rest).await;
+        }
+        Ok(ok)
     }
+}
+
+/// Seeds the failure floor from the costliest legacy bcrypt hash still stored, if any.
+pub async fn calibrate(db: &impl sea_orm::ConnectionTrait, passwords: &Passwords) -> Result<(), ApiError> {
+    use crate::users::model::user;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    let hashes: Vec<String> = user::Entity::find()
+        .select_only()
+        .column(user::Column::PasswordHash)
+        .filter(user::Column::PasswordHash.like("$2%"))
+        .limit(1000)
+        .into_tuple()
+        .all(db)
+        .await?;
+    match hashes.iter().filter_map(|h| bcrypt_cost(h)).max() {
+        Some(cost) => passwords.calibrate_bcrypt(cost).await,
+        None => Ok(()),
+    }
+}
+
+/// The cost of a bcrypt hash (`$2b$12$…` → 12), within what bcrypt accepts.
+fn bcrypt_cost(hash: &str) -> Option<u32> {
+    let cost: u32 = hash.get(4..6)?.parse().ok()?;
+    (is_bcrypt(hash) && (4..=31).contains(&cost)).then_some(cost)
 }
 
 /// Hashes on the calling thread; async callers use [`Passwords::hash`].
@@ -143,6 +220,32 @@ mod tests {
         assert!(verify_blocking(&weaker, "Secret123"));
         assert!(outdated(&weaker));
         assert!(outdated("garbage"));
+        assert_eq!(bcrypt_cost(&old), Some(4));
+        assert_eq!(bcrypt_cost("$2y$12$abc"), Some(12));
+        assert_eq!(bcrypt_cost("$2b$xx$abc"), None);
+        assert_eq!(bcrypt_cost("$argon2id$v=19"), None);
+    }
+
+    #[tokio::test]
+    async fn every_failure_takes_as_long_as_the_slowest_verification() {
+        let p = Passwords::new().unwrap();
+        let legacy = bcrypt::hash("Secret123", 11).unwrap();
+        let current = p.hash("Secret123").await.unwrap();
+        assert!(!p.verify(Some(&legacy), "Secret124").await.unwrap());
+        let floor = p.floor();
+        assert!(floor > Duration::ZERO);
+        for hash in [None, Some(current.as_str())] {
+            let started = Instant::now();
+            assert!(!p.verify(hash, "Secret124").await.unwrap());
+            assert!(started.elapsed() >= floor, "a failure answered before the floor");
+        }
+        // A start with legacy hashes stored sets the floor before any of them is tried.
+        let fresh = Passwords::new().unwrap();
+        fresh.calibrate_bcrypt(11).await.unwrap();
+        assert!(fresh.floor() > Duration::ZERO);
+        let started = Instant::now();
+        assert!(!fresh.verify(None, "Secret124").await.unwrap());
+        assert!(started.elapsed() >= fresh.floor());
     }
 
     #[test]

@@ -196,3 +196,30 @@ db_test!(
         app.login("carried@over.io", "Wrong0ne11").await.expect(401);
     }
 );
+
+db_test!(
+    async fn with_legacy_hashes_stored_every_failed_login_takes_as_long(backend) {
+        let db = crm_common::testing::TestDatabase::create(backend).await;
+        let cfg = config(&db, db.data_dir());
+        let first = TestApp::start(db, cfg.clone()).await;
+        let (org, _) = first.org_with_admin("Legacy Co").await;
+        let id = uuid(&first.create_user(org, "legacy@old.io", &["AGENT"]).await["id"]);
+        user::Entity::update_many()
+            .col_expr(user::Column::PasswordHash, Expr::value(bcrypt::hash("Carried0ver", 11).unwrap()))
+            .filter(user::Column::Id.eq(id))
+            .exec(&first.state.db)
+            .await
+            .unwrap();
+        // A replica started after: its floor comes from the stored hash, before anyone logs in.
+        let mut cfg_b = cfg.clone();
+        cfg_b.common.database_url = first.db.url.clone();
+        let second = TestApp::start(crm_common::testing::TestDatabase::create(backend).await, cfg_b).await;
+        let floor = second.state.passwords.floor();
+        assert!(floor > std::time::Duration::ZERO, "no floor from the legacy hash");
+        for email in ["nobody@old.io", "legacy@old.io", ADMIN_EMAIL] {
+            let started = std::time::Instant::now();
+            second.login(email, "Wrong0ne11").await.expect(401);
+            assert!(started.elapsed() >= floor, "{email}: answered before the floor");
+        }
+    }
+);
