@@ -28,6 +28,8 @@ pub struct Config {
     pub login_failure_window_secs: u64,
     /// Largest file a work-log export may make; a larger one fails with a message to narrow it.
     pub export_max_bytes: usize,
+    /// Bytes of uploaded files an organization may keep; an upload past it is refused.
+    pub upload_quota_bytes: u64,
     /// Audit capture of foundation's own requests, and the secret other services' ingest calls
     /// must present (`CRM_AUDIT_INGEST_TOKEN`; ingest is refused while it is unset).
     pub audit: AuditSettings,
@@ -59,6 +61,7 @@ impl Config {
             login_max_failures_per_ip: parse_env("CRM_LOGIN_MAX_FAILURES_PER_IP", 50)?,
             login_failure_window_secs: parse_env("CRM_LOGIN_FAILURE_WINDOW_SECS", 900)?,
             export_max_bytes: parse_env("CRM_EXPORT_MAX_BYTES", 64 * 1024 * 1024)?,
+            upload_quota_bytes: parse_env("CRM_UPLOAD_QUOTA_BYTES", 1024 * 1024 * 1024)?,
             audit: AuditSettings::from_env("foundation", &common.data_dir)?,
             common,
         })
@@ -92,4 +95,5 @@ pub const ENV_HELP: &str = "  CRM_ADMIN_EMAIL          first administrator's e-m
   CRM_LOGIN_MAX_FAILURES_PER_IP  failed logins per address per window (default 50)
   CRM_LOGIN_FAILURE_WINDOW_SECS  the window (default 900)
   CRM_EXPORT_MAX_BYTES     largest work-log export file (default 67108864, 64 MiB)
+  CRM_UPLOAD_QUOTA_BYTES   uploaded files an organization may keep (default 1073741824, 1 GiB)
 ";

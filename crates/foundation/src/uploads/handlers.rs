@@ -6,7 +6,9 @@ use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
 use axum::extract::{Multipart, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use crm_common::api::openapi::{BadRequest, Forbidden, NoData, NotFound, PayloadTooLarge, UnsupportedMediaType};
+use crm_common::api::openapi::{
+    BadRequest, Conflict, Forbidden, NoData, NotFound, PayloadTooLarge, UnsupportedMediaType,
+};
 use crm_common::api::{Envelope, Page, PageParams, Path, Query, ok};
 use crm_common::auth::Authorized;
 use crm_common::http::audit::with_before;
@@ -31,7 +33,8 @@ pub struct UploadForm {
 ///
 /// For the caller's organization: its members with `file.view` may download it, its uploader may
 /// delete it.
-/// Accepted: .pdf .jpg .jpeg .png .webp .doc .docx .xls .xlsx .csv .txt, at most 10,000,000 bytes.
+/// Accepted: .pdf .jpg .jpeg .png .webp .doc .docx .xls .xlsx .csv .txt, at most 10,000,000 bytes;
+/// 409 when the organization's files would exceed its quota (`CRM_UPLOAD_QUOTA_BYTES`).
 #[utoipa::path(
     post,
     path = "/api/foundation/upload",
@@ -41,6 +44,7 @@ pub struct UploadForm {
         (status = 200, description = "The stored file", body = Envelope<UploadView>),
         (status = 400, response = BadRequest),
         (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
     ),
@@ -55,7 +59,7 @@ pub async fn upload(
         ApiError::UnsupportedMediaType("send the file as multipart/form-data, in a field named file".into())
     })?;
     let incoming = read_form(form).await?;
-    Ok(ok(service::store(&state.db, &caller, incoming).await?))
+    Ok(ok(service::store(&state.db, &caller, incoming, state.config.upload_quota_bytes).await?))
 }
 
 /// The `file` and `category` fields; any other field is read and ignored.

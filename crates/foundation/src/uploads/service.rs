@@ -7,8 +7,10 @@ use super::model as upload;
 use chrono::{DateTime, SubsecRound, Utc};
 use crm_common::auth::Principal;
 use crm_common::{ApiError, ApiResult};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DerivePartialModel, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -68,10 +70,18 @@ impl From<Meta> for UploadView {
     }
 }
 
-/// Checks `file` and keeps it for the caller's organization.
-pub async fn store(db: &impl ConnectionTrait, caller: &Principal, file: Incoming) -> ApiResult<UploadView> {
+/// Checks `file` and keeps it for the caller's organization, within the organization's `quota`
+/// of stored bytes. Two uploads at the same moment may both pass a nearly full quota; the
+/// overshoot is at most one file each.
+pub async fn store(db: &impl ConnectionTrait, caller: &Principal, file: Incoming, quota: u64) -> ApiResult<UploadView> {
     let original_name = kinds::original_name(&file.name)?;
     let kind = kinds::check(file.category, &original_name, &file.content)?;
+    let used = stored_bytes(db, caller.organization_id).await?;
+    if used.saturating_add(file.content.len() as u64) > quota {
+        return Err(ApiError::conflict(format!(
+            "the organization's files would exceed its quota of {quota} bytes ({used} used); delete some first"
+        )));
+    }
     let meta = Meta {
         id: Uuid::now_v7(),
         uploaded_by: caller.user_id,
@@ -98,6 +108,19 @@ pub async fn store(db: &impl ConnectionTrait, caller: &Principal, file: Incoming
     .exec_without_returning(db)
     .await?;
     Ok(meta.into())
+}
+
+/// The bytes of files an organization keeps.
+async fn stored_bytes(db: &impl ConnectionTrait, organization_id: Uuid) -> ApiResult<u64> {
+    // PostgreSQL sums a bigint column as numeric: cast back, the same on SQLite.
+    let total: Option<i64> = upload::Entity::find()
+        .select_only()
+        .column_as(Expr::cust("CAST(COALESCE(SUM(size), 0) AS BIGINT)"), "total")
+        .filter(upload::Column::OrganizationId.eq(organization_id))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(total.and_then(|t| u64::try_from(t).ok()).unwrap_or(0))
 }
 
 fn in_organization(caller: &Principal) -> sea_orm::Select<upload::Entity> {

@@ -53,6 +53,7 @@ pub fn config(db: &TestDatabase, data_dir: PathBuf) -> Config {
         login_max_failures_per_ip: 50,
         login_failure_window_secs: 900,
         export_max_bytes: 64 * 1024 * 1024,
+        upload_quota_bytes: 1024 * 1024 * 1024,
         audit: AuditSettings {
             record_reads: false,
             ingest_url: String::new(),

@@ -187,6 +187,19 @@ db_test!(
         kept.expect(200);
         assert_eq!(kept.data()["size"], 10_000_000);
 
+        // An organization's files stay within its quota; deleting makes room.
+        let small = TestApp::spawn_with(backend, |cfg| cfg.upload_quota_bytes = 100).await;
+        let (org, _) = small.org_with_admin("Quota Agent").await;
+        let (_, bea) = small.user_with_token(org, "bea@quota.test", &["SALES"]).await;
+        let first = upload(&small, &bea, &[("file", Some("a.txt"), &[b'a'; 60])]).await;
+        first.expect(200);
+        let full = upload(&small, &bea, &[("file", Some("b.txt"), &[b'b'; 41])]).await;
+        full.expect(409);
+        assert_eq!(full.body["message"], "the organization's files would exceed its quota of 100 bytes (60 used); delete some first");
+        upload(&small, &bea, &[("file", Some("c.txt"), &[b'c'; 40])]).await.expect(200);
+        small.delete(&format!("/uploads/{}", first.data()["file_id"].as_str().unwrap()), Some(&bea)).await.expect(200);
+        upload(&small, &bea, &[("file", Some("b.txt"), &[b'b'; 41])]).await.expect(200);
+
         // Only that one was kept.
         let mine = app.get("/uploads", Some(&amy)).await;
         assert_eq!(mine.data()["total"], 1, "{}", mine.text);
