@@ -118,4 +118,25 @@ async fn in_front_of_foundation() {
 
     client.get("/api/foundation/auth/me", None).await.expect_envelope(401);
     client.get("/api/foundation/users", Some("not.a.token")).await.expect_envelope(401);
+
+    // Uploads through the gateway, a small one (read whole) and one past the direct path's
+    // 64 KiB (streamed), come back byte for byte.
+    let auth = format!("Bearer {token}");
+    let boundary = "gw-upload-boundary";
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    for size in [300, 300_000] {
+        let content: Vec<u8> = (0..size).map(|i| b'a' + (i % 26) as u8).collect();
+        let mut body =
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"notes.txt\"\r\n\r\n")
+                .into_bytes();
+        body.extend_from_slice(&content);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let headers = [("authorization", auth.as_str()), ("content-type", content_type.as_str())];
+        let r = client.request(Method::POST, "/api/foundation/upload", &headers, body.into()).await;
+        let uploaded = r.expect_envelope(200);
+        assert_eq!(uploaded["data"]["size"], size);
+        let back = client.get(uploaded["data"]["url"].as_str().unwrap(), Some(&token)).await;
+        assert_eq!((back.status.as_u16(), back.body.as_ref()), (200, content.as_slice()));
+        assert_eq!(back.header("content-disposition"), Some("attachment; filename=\"notes.txt\""));
+    }
 }
