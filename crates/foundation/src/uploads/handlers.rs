@@ -71,10 +71,16 @@ async fn read_form(mut form: Multipart) -> ApiResult<Incoming> {
             Some("file") if file.is_some() => return Err(ApiError::field("file", "send one file per request")),
             Some("file") => {
                 let name = field.file_name().unwrap_or_default().to_owned();
-                file = Some((name, read_field(&mut field, kinds::MAX_FILE_BYTES, "file").await?));
+                let too_big = || {
+                    ApiError::PayloadTooLarge(format!(
+                        "the file is larger than {} bytes (10 MB)",
+                        kinds::MAX_FILE_BYTES
+                    ))
+                };
+                file = Some((name, read_field(&mut field, kinds::MAX_FILE_BYTES, too_big).await?));
             }
             Some("category") => {
-                let raw = read_field(&mut field, 32, "category").await?;
+                let raw = read_field(&mut field, 32, || ApiError::field("category", "at most 32 bytes")).await?;
                 category = Some(Category::parse(std::str::from_utf8(&raw).unwrap_or_default().trim())?);
             }
             _ => while field.chunk().await.map_err(malformed)?.is_some() {},
@@ -86,16 +92,12 @@ async fn read_form(mut form: Multipart) -> ApiResult<Incoming> {
     Ok(Incoming { category: category.unwrap_or(Category::Document), name, content })
 }
 
-/// A field's bytes, refused once past `limit` without reading the rest.
-async fn read_field(field: &mut Field<'_>, limit: usize, name: &str) -> ApiResult<Vec<u8>> {
+/// A field's bytes; past `limit`, `too_big` without reading the rest.
+async fn read_field(field: &mut Field<'_>, limit: usize, too_big: impl FnOnce() -> ApiError) -> ApiResult<Vec<u8>> {
     let mut bytes = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(malformed)? {
         if bytes.len() + chunk.len() > limit {
-            return Err(if name == "file" {
-                ApiError::PayloadTooLarge(format!("the file is larger than {limit} bytes (10 MB)"))
-            } else {
-                ApiError::field(name, format!("at most {limit} bytes"))
-            });
+            return Err(too_big());
         }
         bytes.extend_from_slice(&chunk);
     }
