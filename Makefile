@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run run-release build test test-unit lint fmt boundaries bench k8s-validate docker clean-data ci
+.PHONY: run run-release build test test-unit lint fmt boundaries bench k8s-validate docker clean-data ci fuzz
 
 run: build ## the whole system with embedded defaults (SQLite under ./data, in-process cache)
 	@scripts/run-local.sh
@@ -39,6 +39,9 @@ k8s-validate: ## render every k8s/ overlay and check it offline against the Kube
 docker: ## one image per service (deploy/Dockerfile); needs a Docker daemon
 	docker build -f deploy/Dockerfile --build-arg PACKAGE=crm-foundation -t bantu/crm-foundation:dev .
 	docker build -f deploy/Dockerfile --build-arg PACKAGE=crm-gateway -t bantu/crm-gateway:dev .
+
+fuzz: ## property-based fuzzing of foundation's API from its OpenAPI document; fails on any 5xx
+	@scripts/fuzz-api.sh
 
 bench: ## benchmarks against running binaries; see docs/BENCHMARKS.md
 	@scripts/bench.sh
