@@ -121,7 +121,6 @@ pub struct EmployeeView {
 pub struct EmployeeDetail {
     #[serde(flatten)]
     pub employee: EmployeeView,
-    pub work_logs_count: u64,
-    pub avg_self_rating: Option<f64>,
-    pub avg_supervisor_rating: Option<f64>,
+    #[serde(flatten)]
+    pub work_logs: crate::worklogs::service::Stats,
 }

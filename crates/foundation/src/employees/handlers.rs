@@ -164,13 +164,7 @@ pub async fn get(
     let org = caller.organization_id;
     let found = service::find(&state.db, org, id).await?;
     let employee = service::view(&state.db, org, found).await?;
-    let stats = crate::worklogs::service::stats(&state.db, id).await?;
-    Ok(ok(EmployeeDetail {
-        employee,
-        work_logs_count: stats.work_logs_count,
-        avg_self_rating: stats.avg_self_rating,
-        avg_supervisor_rating: stats.avg_supervisor_rating,
-    }))
+    Ok(ok(EmployeeDetail { employee, work_logs: crate::worklogs::service::stats(&state.db, id).await? }))
 }
 
 /// Update an employee

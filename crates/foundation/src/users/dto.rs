@@ -151,9 +151,8 @@ pub struct BatchResult {
 pub struct UserDetail {
     #[serde(flatten)]
     pub user: UserView,
-    pub work_logs_count: u64,
-    pub avg_self_rating: Option<f64>,
-    pub avg_supervisor_rating: Option<f64>,
+    #[serde(flatten)]
+    pub work_logs: crate::worklogs::service::Stats,
 }
 
 /// A role the user holds, and since when.

@@ -158,13 +158,7 @@ pub async fn get(
 ) -> ApiResult<Response> {
     let found = service::find_visible(&state.db, &caller, id, false).await?;
     let user = service::view(&state.db, found).await?;
-    let stats = crate::worklogs::service::stats(&state.db, id).await?;
-    Ok(ok(UserDetail {
-        user,
-        work_logs_count: stats.work_logs_count,
-        avg_self_rating: stats.avg_self_rating,
-        avg_supervisor_rating: stats.avg_supervisor_rating,
-    }))
+    Ok(ok(UserDetail { user, work_logs: crate::worklogs::service::stats(&state.db, id).await? }))
 }
 
 /// Update a user

@@ -104,8 +104,8 @@ pub async fn view(db: &impl ConnectionTrait, row: work_log::Model) -> ApiResult<
     views(db, vec![row]).await?.pop().ok_or_else(|| ApiError::internal("view of one work log was empty"))
 }
 
-/// What a user's detail shows about their work logs.
-#[derive(Debug, Serialize)]
+/// What a user's (and an employee's) detail shows about their work logs.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Stats {
     pub work_logs_count: u64,
     pub avg_self_rating: Option<f64>,
