@@ -19,7 +19,6 @@ use crm_common::api::{Envelope, Json, PageParams, Path, Query, RecordsPage, ok};
 use crm_common::auth::Authorized;
 use crm_common::http::audit::with_before;
 use crm_common::{ApiError, ApiResult};
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
@@ -362,14 +361,7 @@ async fn set_locked(
 /// Sets the lock (and, given, the active flag) and drops every cached permission set, since
 /// either cuts the members off or lets them back.
 async fn set_state(state: &AppState, id: Uuid, locked: bool, active: Option<bool>) -> ApiResult<()> {
-    let mut update = organization::Entity::update_many()
-        .col_expr(organization::Column::IsLocked, Expr::value(locked))
-        .col_expr(organization::Column::UpdatedAt, Expr::value(Utc::now()))
-        .col_expr(organization::Column::Version, Expr::col(organization::Column::Version).add(1));
-    if let Some(active) = active {
-        update = update.col_expr(organization::Column::IsActive, Expr::value(active));
-    }
-    update.filter(organization::Column::Id.eq(id)).exec(&state.db).await?;
+    service::set_state(&state.db, id, locked, active).await?;
     crate::authz::invalidate_all(&state.cache).await;
     Ok(())
 }
@@ -399,10 +391,7 @@ pub async fn delete(
 ) -> ApiResult<Response> {
     require_platform_admin(&caller, "delete organizations")?;
     let org = service::find_visible(&state.db, &caller, id).await?;
-    service::ensure_not_bantu(&org)?;
-    if !org.is_active && org.is_locked {
-        return Err(ApiError::conflict("the organization is already deleted"));
-    }
+    service::ensure_deletable(&org)?;
     let before = service::view(&state.db, org).await?;
     set_state(&state, id, true, Some(false)).await?;
     Ok(with_before(ok(()), &before))
@@ -432,9 +421,7 @@ pub async fn restore(
 ) -> ApiResult<Response> {
     require_platform_admin(&caller, "restore organizations")?;
     let org = service::find_visible(&state.db, &caller, id).await?;
-    if org.is_active {
-        return Err(ApiError::conflict("the organization is not deleted (to lift only a lock, unlock it)"));
-    }
+    service::ensure_deleted(&org)?;
     let before = service::view(&state.db, org).await?;
     set_state(&state, id, false, Some(true)).await?;
     let org = service::find_visible(&state.db, &caller, id).await?;

@@ -51,6 +51,38 @@ pub fn ensure_not_bantu(org: &organization::Model) -> ApiResult<()> {
     Ok(())
 }
 
+/// An organization may be deleted unless it is BANTU's or already deleted.
+pub fn ensure_deletable(org: &organization::Model) -> ApiResult<()> {
+    ensure_not_bantu(org)?;
+    if !org.is_active && org.is_locked {
+        return Err(ApiError::conflict("the organization is already deleted"));
+    }
+    Ok(())
+}
+
+/// Only a deleted (inactive) organization is restored; a lock alone is lifted by unlocking.
+pub fn ensure_deleted(org: &organization::Model) -> ApiResult<()> {
+    if org.is_active {
+        return Err(ApiError::conflict("the organization is not deleted (to lift only a lock, unlock it)"));
+    }
+    Ok(())
+}
+
+/// Sets the lock and, given, the active flag (a new version).
+pub async fn set_state(db: &impl ConnectionTrait, id: Uuid, locked: bool, active: Option<bool>) -> ApiResult<()> {
+    // In scope here only: its blanket `max` would shadow `Ord::max` in this module.
+    use sea_orm::sea_query::ExprTrait;
+    let mut update = organization::Entity::update_many()
+        .col_expr(organization::Column::IsLocked, Expr::value(locked))
+        .col_expr(organization::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(organization::Column::Version, Expr::col(organization::Column::Version).add(1));
+    if let Some(active) = active {
+        update = update.col_expr(organization::Column::IsActive, Expr::value(active));
+    }
+    update.filter(organization::Column::Id.eq(id)).exec(db).await?;
+    Ok(())
+}
+
 /// `{type}{NNN}{YYYYMMDD}`, NNN the per-type sequence; skips codes already taken.
 pub async fn generate_code(db: &impl ConnectionTrait, org_type: &str) -> ApiResult<String> {
     let existing =
