@@ -7,11 +7,13 @@
 //! argon2 one with other parameters, while it holds the password in clear.
 //!
 //! A bcrypt hash of the original's cost takes far longer than argon2 or the dummy, so a failed
-//! verification is held until the longest verification seen (the "floor", measured on the
-//! blocking thread, seeded at startup from the legacy hashes still stored): a wrong password for
-//! a legacy account, for a current one, and an unknown account all fail after the same time, and
-//! the failure time tells nothing about which kind an e-mail belongs to. The wait is a timer, not
-//! work, and holds no hashing permit.
+//! verification is held until a "floor" (measured on the blocking thread): the longest bcrypt
+//! verification seen (seeded at startup from the legacy hashes still stored), or the recent
+//! longest argon2 one, whichever is longer. A wrong password for a legacy account, for a current
+//! one, and an unknown account then all fail after the same time, and the failure time tells
+//! nothing about which kind an e-mail belongs to. The argon2 part decays, so that one slow moment
+//! (a loaded machine) does not slow every later failure. The wait is a timer, not work, and holds
+//! no hashing permit.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -38,8 +40,10 @@ fn argon2() -> Argon2<'static> {
 pub struct Passwords {
     permits: Arc<Semaphore>,
     dummy_hash: Arc<String>,
-    /// The longest verification seen, in microseconds.
-    floor_micros: Arc<AtomicU64>,
+    /// The longest bcrypt verification seen, in microseconds.
+    bcrypt_micros: Arc<AtomicU64>,
+    /// The recent longest argon2 verification, in microseconds (decaying).
+    argon2_micros: Arc<AtomicU64>,
 }
 
 impl Passwords {
@@ -49,18 +53,30 @@ impl Passwords {
         Ok(Self {
             permits: Arc::new(Semaphore::new(workers * 2)),
             dummy_hash: Arc::new(dummy),
-            floor_micros: Arc::new(AtomicU64::new(0)),
+            bcrypt_micros: Arc::new(AtomicU64::new(0)),
+            argon2_micros: Arc::new(AtomicU64::new(0)),
         })
     }
 
     /// How long every failed verification takes at least.
     pub fn floor(&self) -> Duration {
-        Duration::from_micros(self.floor_micros.load(Ordering::Relaxed))
+        let micros = self.bcrypt_micros.load(Ordering::Relaxed).max(self.argon2_micros.load(Ordering::Relaxed));
+        Duration::from_micros(micros)
     }
 
-    fn raise_floor(&self, took: Duration) -> Duration {
+    /// Records how long a verification of a `bcrypt` (or argon2) hash took; returns the floor.
+    fn observe(&self, bcrypt: bool, took: Duration) -> Duration {
         let micros = u64::try_from(took.min(MAX_FLOOR).as_micros()).unwrap_or(u64::MAX);
-        Duration::from_micros(self.floor_micros.fetch_max(micros, Ordering::Relaxed).max(micros))
+        if bcrypt {
+            self.bcrypt_micros.fetch_max(micros, Ordering::Relaxed);
+        } else {
+            // Each observation lets the old maximum fall by 1/64: a spike is forgotten within a
+            // few hundred verifications.
+            let _ = self
+                .argon2_micros
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| Some(micros.max(old - old / 64)));
+        }
+        self.floor()
     }
 
     /// Raises the floor to what a legacy bcrypt hash of `cost` takes, so that the first failures
@@ -75,7 +91,7 @@ impl Passwords {
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
-        self.raise_floor(took);
+        self.observe(true, took);
         Ok(())
     }
 
@@ -91,6 +107,7 @@ impl Passwords {
         let permit = self.permits.acquire().await.map_err(ApiError::internal)?;
         let known = hash.is_some();
         let hash = hash.unwrap_or(&self.dummy_hash).to_owned();
+        let bcrypt = is_bcrypt(&hash);
         let password = password.to_owned();
         let (matched, took) = tokio::task::spawn_blocking(move || {
             let started = Instant::now();
@@ -99,7 +116,7 @@ impl Passwords {
         .await
         .map_err(ApiError::internal)?;
         drop(permit);
-        let floor = self.raise_floor(took);
+        let floor = self.observe(bcrypt, took);
         let ok = known && matched;
         if !ok && let Some(rest) = floor.checked_sub(took) {
             tokio::time::sleep(rest).await;
@@ -246,6 +263,20 @@ mod tests {
         let started = Instant::now();
         assert!(!fresh.verify(None, "Secret124").await.unwrap());
         assert!(started.elapsed() >= fresh.floor());
+    }
+
+    #[test]
+    fn a_slow_argon2_moment_is_forgotten_but_bcrypt_is_not() {
+        let p = Passwords::new().unwrap();
+        p.observe(true, Duration::from_millis(200));
+        p.observe(false, Duration::from_millis(900));
+        assert_eq!(p.floor(), Duration::from_millis(900));
+        for _ in 0..500 {
+            p.observe(false, Duration::from_millis(20));
+        }
+        assert_eq!(p.floor(), Duration::from_millis(200), "the spike decays, the bcrypt cost stays");
+        p.observe(false, Duration::from_secs(5));
+        assert_eq!(p.floor(), MAX_FLOOR);
     }
 
     #[test]
