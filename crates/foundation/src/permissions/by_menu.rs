@@ -6,10 +6,9 @@
 
 use super::model::{permission, role_permission};
 use crate::menus::model::{menu, menu_permission};
-use chrono::Utc;
 use crm_common::api::FieldError;
 use crm_common::{ApiError, ApiResult};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use utoipa::ToSchema;
@@ -191,19 +190,7 @@ pub async fn assign(db: &impl ConnectionTrait, body: &AssignByMenu) -> ApiResult
             .exec(db)
             .await?;
     }
-    let now = Utc::now();
-    let rows: Vec<role_permission::ActiveModel> = grant
-        .into_iter()
-        .map(|pid| role_permission::ActiveModel {
-            role_id: Set(body.role_id),
-            permission_id: Set(pid),
-            created_at: Set(now),
-        })
-        .collect();
-    if !rows.is_empty() {
-        role_permission::Entity::insert_many(rows).exec_without_returning(db).await?;
-    }
-    Ok(())
+    super::service::grant(db, body.role_id, grant).await
 }
 
 #[cfg(test)]

@@ -79,8 +79,17 @@ pub async fn existing(db: &impl ConnectionTrait, permission_ids: &[Uuid]) -> Api
 pub async fn replace_grants(db: &impl ConnectionTrait, role_id: Uuid, permission_ids: &[Uuid]) -> ApiResult<()> {
     let ids = existing(db, permission_ids).await?;
     role_permission::Entity::delete_many().filter(role_permission::Column::RoleId.eq(role_id)).exec(db).await?;
+    grant(db, role_id, ids).await
+}
+
+/// Grants the role `permission_ids` (none of which it holds yet).
+pub async fn grant(
+    db: &impl ConnectionTrait,
+    role_id: Uuid,
+    permission_ids: impl IntoIterator<Item = Uuid>,
+) -> ApiResult<()> {
     let now = Utc::now();
-    let rows: Vec<role_permission::ActiveModel> = ids
+    let rows: Vec<role_permission::ActiveModel> = permission_ids
         .into_iter()
         .map(|pid| role_permission::ActiveModel {
             role_id: Set(role_id),
