@@ -343,6 +343,11 @@ async fn find_member(
     id: Uuid,
 ) -> ApiResult<employee::Model> {
     service::find_visible(db, caller, org_id).await?;
+    member_in(db, org_id, id).await
+}
+
+/// A membership of an organization already found visible.
+async fn member_in(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> ApiResult<employee::Model> {
     employee::Entity::find_by_id(id)
         .filter(employee::Column::OrganizationId.eq(org_id))
         .one(db)
@@ -471,7 +476,7 @@ pub async fn restore(
 ) -> ApiResult<Response> {
     let org = service::find_visible(&state.db, &caller, org_id).await?;
     service::ensure_open(&org)?;
-    let row = find_member(&state.db, &caller, org_id, id).await?;
+    let row = member_in(&state.db, org_id, id).await?;
     if row.is_active {
         return Err(ApiError::conflict("the membership is active"));
     }

@@ -130,14 +130,14 @@ pub async fn held(db: &impl ConnectionTrait, role_id: Uuid) -> ApiResult<HashSet
 }
 
 /// The role's row for every menu that has something to grant, in menu order.
-pub async fn of_role(db: &impl ConnectionTrait, role_id: Uuid) -> ApiResult<Vec<MenuGrant>> {
-    let (links, held) = (links(db).await?, held(db, role_id).await?);
+pub async fn of_role(db: &impl ConnectionTrait, links: &[Link], role_id: Uuid) -> ApiResult<Vec<MenuGrant>> {
+    let held = held(db, role_id).await?;
     let menus =
         menu::Entity::find().order_by_asc(menu::Column::DisplayOrder).order_by_asc(menu::Column::Code).all(db).await?;
     Ok(menus
         .into_iter()
         .filter_map(|m| {
-            let (actions, available) = actions_on(&links, &held, m.id);
+            let (actions, available) = actions_on(links, &held, m.id);
             (!available.is_empty()).then_some(MenuGrant {
                 menu_id: m.id,
                 menu_code: m.code,
@@ -150,9 +150,8 @@ pub async fn of_role(db: &impl ConnectionTrait, role_id: Uuid) -> ApiResult<Vec<
         .collect())
 }
 
-/// Checks the request against the menus (every error at once) and applies it.
-pub async fn assign(db: &impl ConnectionTrait, body: &AssignByMenu) -> ApiResult<()> {
-    let links = links(db).await?;
+/// Checks the request against the menus and their `links` (every error at once) and applies it.
+pub async fn assign(db: &impl ConnectionTrait, links: &[Link], body: &AssignByMenu) -> ApiResult<()> {
     let ids: Vec<Uuid> = body.permissions.iter().map(|p| p.menu_id).collect();
     let known: HashSet<Uuid> =
         menu::Entity::find().filter(menu::Column::Id.is_in(ids)).all(db).await?.into_iter().map(|m| m.id).collect();
@@ -163,7 +162,7 @@ pub async fn assign(db: &impl ConnectionTrait, body: &AssignByMenu) -> ApiResult
             errors.push(FieldError::new(format!("permissions[{i}].menu_id"), "menu not found"));
             continue;
         }
-        let (_, available) = actions_on(&links, &HashSet::new(), entry.menu_id);
+        let (_, available) = actions_on(links, &HashSet::new(), entry.menu_id);
         let mut actions = BTreeSet::new();
         for (j, action) in entry.actions.iter().enumerate() {
             let field = format!("permissions[{i}].actions[{j}]");
@@ -182,7 +181,7 @@ pub async fn assign(db: &impl ConnectionTrait, body: &AssignByMenu) -> ApiResult
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let (grant, revoke) = plan(&links, &held(db, body.role_id).await?, &requested);
+    let (grant, revoke) = plan(links, &held(db, body.role_id).await?, &requested);
     if !revoke.is_empty() {
         role_permission::Entity::delete_many()
             .filter(role_permission::Column::RoleId.eq(body.role_id))

@@ -369,12 +369,14 @@ pub async fn assign_by_menu(
     if role::Entity::find_by_id(body.role_id).one(&state.db).await?.is_none() {
         return Err(ApiError::field("role_id", "role not found"));
     }
-    let before = by_menu::of_role(&state.db, body.role_id).await?;
+    // The menus' links are read once: they are the same before, during and after.
+    let links = by_menu::links(&state.db).await?;
+    let before = by_menu::of_role(&state.db, &links, body.role_id).await?;
     let txn = crm_common::db::begin_write(&state.db).await?;
-    by_menu::assign(&txn, &body).await?;
+    by_menu::assign(&txn, &links, &body).await?;
     txn.commit().await?;
     crate::authz::invalidate_all(&state.cache).await;
-    Ok(with_before(ok(by_menu::of_role(&state.db, body.role_id).await?), &before))
+    Ok(with_before(ok(by_menu::of_role(&state.db, &links, body.role_id).await?), &before))
 }
 
 /// A role's permissions by menu
@@ -400,7 +402,7 @@ pub async fn of_role_by_menu(
     Path(role_id): Path<Uuid>,
 ) -> ApiResult<Response> {
     role::Entity::find_by_id(role_id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("role"))?;
-    Ok(ok(by_menu::of_role(&state.db, role_id).await?))
+    Ok(ok(by_menu::of_role(&state.db, &by_menu::links(&state.db).await?, role_id).await?))
 }
 
 /// A user's effective permissions and menus
