@@ -113,3 +113,47 @@ pub const COMMON_ENV_HELP: &str = "  CRM_BIND_ADDR            address:port to li
   CRM_LOG_SHIP_LEVEL       least severe level shipped to the log store (default info; off = none)
   RUST_LOG                 log filter (default info)
 ";
+
+/// What a service other than foundation needs to verify tokens and to reach its peers.
+#[derive(Debug, Clone)]
+pub struct PeerSettings {
+    /// foundation's root URL (`/api/foundation/…` is appended).
+    pub foundation_url: String,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    /// Least time between two JWKS fetches caused by unknown key ids.
+    pub jwks_min_refresh: std::time::Duration,
+    /// How long foundation's answer about a caller is reused (`CRM_PRINCIPAL_CACHE_SECS`).
+    pub principal_cache: std::time::Duration,
+    /// How long batched id → name lookups are reused.
+    pub lookup_cache: std::time::Duration,
+    pub connect_timeout: std::time::Duration,
+    pub timeout: std::time::Duration,
+}
+
+impl PeerSettings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        use std::time::Duration;
+        Ok(Self {
+            foundation_url: env("CRM_FOUNDATION_URL").unwrap_or_else(|| "http://127.0.0.1:8081".into()),
+            jwt_issuer: env("CRM_JWT_ISSUER").unwrap_or_else(|| "bantu-crm".into()),
+            jwt_audience: env("CRM_JWT_AUDIENCE").unwrap_or_else(|| "bantu-crm".into()),
+            jwks_min_refresh: Duration::from_secs(parse_env("CRM_JWKS_MIN_REFRESH_SECS", 10)?),
+            principal_cache: Duration::from_secs(parse_env("CRM_PRINCIPAL_CACHE_SECS", 30)?),
+            lookup_cache: Duration::from_secs(parse_env("CRM_LOOKUP_CACHE_SECS", 60)?),
+            connect_timeout: Duration::from_millis(parse_env("CRM_PEER_CONNECT_TIMEOUT_MS", 2000)?),
+            timeout: Duration::from_millis(parse_env("CRM_PEER_TIMEOUT_MS", 10_000)?),
+        })
+    }
+}
+
+/// The variables of [`PeerSettings`], for `--help`.
+pub const PEER_ENV_HELP: &str = "  CRM_FOUNDATION_URL       foundation's root URL (default http://127.0.0.1:8081)
+  CRM_JWT_ISSUER, CRM_JWT_AUDIENCE  expected token issuer and audience (default bantu-crm)
+  CRM_JWKS_MIN_REFRESH_SECS  least time between key-set fetches for unknown key ids (default 10)
+  CRM_PRINCIPAL_CACHE_SECS how long foundation's answer about a caller is reused (default 30); a user
+                           locked in foundation is refused here within this time
+  CRM_LOOKUP_CACHE_SECS    how long user and organization names from foundation are reused (default 60)
+  CRM_PEER_CONNECT_TIMEOUT_MS  connect timeout of calls to other services (default 2000)
+  CRM_PEER_TIMEOUT_MS      total timeout of calls to other services (default 10000)
+";

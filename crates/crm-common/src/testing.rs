@@ -265,3 +265,85 @@ mod tests {
         assert_eq!(claims.roles, ["SALES"]);
     }
 }
+
+/// A free loopback port (bound and released; a race with another process is unlikely in tests).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// A binary of this workspace that cargo built next to the running test executable
+/// (`target/<profile>/<name>`); `make test` builds every binary before the tests run.
+pub fn sibling_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target directory");
+    let path = dir.join(name);
+    assert!(path.exists(), "{} is missing: build it first (cargo build --bins)", path.display());
+    path
+}
+
+/// A service started as a real process, killed when dropped; its stderr goes to a log file.
+pub struct Process {
+    child: std::process::Child,
+    pub port: u16,
+    log: PathBuf,
+}
+
+impl Process {
+    /// Starts `binary` with `env` (plus `CRM_BIND_ADDR` on `port`), logging to `dir`.
+    pub fn start(binary: &std::path::Path, port: u16, dir: &std::path::Path, env: &[(&str, String)]) -> Self {
+        std::fs::create_dir_all(dir).expect("process directory");
+        let name = binary.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let log = dir.join(format!("{name}-{}.log", uuid::Uuid::now_v7().simple()));
+        let file = std::fs::File::create(&log).expect("log file");
+        let mut cmd = std::process::Command::new(binary);
+        cmd.env("CRM_BIND_ADDR", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .env_remove("REDIS_URL")
+            .env_remove("MONGODB_URL")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::from(file));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("start process");
+        Self { child, port, log }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits (up to 60 s) for `/health` to answer 200.
+    pub async fn healthy(mut self) -> Self {
+        let client = reqwest::Client::new();
+        for _ in 0..600 {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("process exited early ({status}):\n{}", self.log());
+            }
+            if let Ok(r) = client.get(format!("{}/health", self.url())).send().await
+                && r.status().is_success()
+            {
+                return self;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("process on port {} never became healthy:\n{}", self.port, self.log());
+    }
+
+    /// Ends the process abruptly (SIGKILL).
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

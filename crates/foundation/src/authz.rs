@@ -81,7 +81,7 @@ impl Resolver {
 }
 
 impl PermissionResolver for Resolver {
-    fn resolve<'a>(&'a self, claims: &'a Claims, organization: Option<Uuid>) -> ResolveFuture<'a> {
+    fn resolve<'a>(&'a self, claims: &'a Claims, _token: &'a str, organization: Option<Uuid>) -> ResolveFuture<'a> {
         Box::pin(async move {
             let s = self.snapshot(claims.sub).await?;
             let organization_id = match organization {

@@ -68,6 +68,53 @@ impl Config {
     }
 }
 
+impl Config {
+    /// A foundation on `database_url` keeping its files in `data_dir`, listening on a free
+    /// loopback port, with the documented defaults otherwise: what other crates' tests start
+    /// next to the service they test.
+    pub fn local(database_url: &str, data_dir: &std::path::Path, admin_email: &str, admin_password: &str) -> Self {
+        let common = ServiceConfig {
+            service: "foundation",
+            bind_addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: database_url.to_owned(),
+            redis_url: None,
+            cache_prefix: format!("foundation-{}:", uuid::Uuid::now_v7().simple()),
+            data_dir: data_dir.to_path_buf(),
+            jwks_url: String::new(),
+            body_limit_bytes: 10 * 1024 * 1024,
+            trusted_proxies: crm_common::net::Proxies::default(),
+        };
+        Self {
+            admin_email: admin_email.to_owned(),
+            admin_username: "admin".into(),
+            admin_password: Some(admin_password.to_owned()),
+            jwt_key_file: data_dir.join("jwt-ed25519.pem"),
+            jwt_retired_key_files: Vec::new(),
+            issuer: "bantu-crm".into(),
+            audience: "bantu-crm".into(),
+            access_ttl_secs: 900,
+            refresh_ttl_secs: 3600,
+            allow_registration: false,
+            registration_org_code: "BANTU".into(),
+            login_max_failures: 5,
+            login_max_failures_per_ip: 1000,
+            login_failure_window_secs: 900,
+            export_max_bytes: 64 * 1024 * 1024,
+            upload_quota_bytes: 1024 * 1024 * 1024,
+            audit: AuditSettings {
+                record_reads: false,
+                ingest_url: String::new(),
+                ingest_token: None,
+                token_file: data_dir.join("audit-ingest.token"),
+                outbox_dir: data_dir.join("audit-outbox"),
+                max_params_bytes: 16 * 1024,
+                retry_max: std::time::Duration::from_millis(200),
+            },
+            common,
+        }
+    }
+}
+
 pub const HELP: &str = "\
 crm-foundation — identity and administration service of BANTU CRM
 

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod config;
+pub mod directory;
 pub mod domains;
 pub mod employees;
 pub mod menus;
@@ -138,6 +139,7 @@ pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
     let trusted = TrustedProxies(Arc::new(state.config.common.trusted_proxies.clone()));
     let api = axum::Router::new()
         .nest("/auth", auth::routes())
+        .merge(directory::routes())
         .merge(users::routes())
         .merge(employees::routes())
         .merge(tasks::routes())

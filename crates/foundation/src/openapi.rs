@@ -7,8 +7,8 @@
 //! wherever it is served from, the service itself or the gateway.
 
 use crate::{
-    audit, auth, domains, employees, menus, organizations, permissions, positions, roles, tasks, uploads, users,
-    worklogs,
+    audit, auth, directory, domains, employees, menus, organizations, permissions, positions, roles, tasks, uploads,
+    users, worklogs,
 };
 use axum::body::Bytes;
 use axum::http::header;
@@ -62,6 +62,7 @@ const AUDIT_TOKEN: &str = "audit_token";
 pub fn parts() -> Vec<utoipa::openapi::OpenApi> {
     vec![
         auth::Api::openapi(),
+        directory::Api::openapi(),
         users::Api::openapi(),
         employees::Api::openapi(),
         organizations::Api::openapi(),

@@ -100,6 +100,11 @@ pub const SEEDED: &[SeedPermission] = seed! {
     "position.create" => ADMIN, "position.view" => ALL, "position.update" => ADMIN, "position.delete" => ADMIN,
     "worklog.create" => ALL, "worklog.view" => ALL, "worklog.update" => ALL, "worklog.rate" => ADMIN,
     "file.upload" => ALL, "file.view" => ALL,
+    // service-management's catalogue: the BANTU company's, managed by its administrators and read
+    // by everyone; vendor offers and vendor prices managed by each vendor's administrators.
+    "catalog.view" => ALL, "catalog.manage" => ADMIN,
+    "vendor_product.view" => ALL, "vendor_product.manage" => ADMIN,
+    "price.view" => ALL, "price.manage" => ADMIN, "price.approve" => ADMIN,
 };
 
 /// `("finance.receivable", "view")` from `finance.receivable.view`.

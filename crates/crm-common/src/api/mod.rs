@@ -4,9 +4,11 @@
 mod envelope;
 mod error;
 mod extract;
+pub mod money;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 mod pagination;
+pub mod patch;
 pub mod validate;
 
 pub use envelope::{Envelope, created, in_request, ok, ok_message, request_id, with_request_id};

@@ -5,6 +5,7 @@
 mod jwt;
 mod keys;
 mod principal;
+pub mod remote;
 
 pub use jwt::{Claims, JwtError, Signer, TokenType, Verifier, VerifierSettings};
 pub use keys::{Jwk, Jwks, KeySet, KeySource, key_id};

@@ -72,9 +72,10 @@ fn forbidden(code: &str) -> ApiError {
 pub type ResolveFuture<'a> = Pin<Box<dyn Future<Output = Result<Principal, ApiError>> + Send + 'a>>;
 
 /// Turns verified claims into a [`Principal`]: the service decides how roles map to permissions
-/// and whether the account is still allowed in (and caches that).
+/// and whether the account is still allowed in (and caches that). `token` is the verified bearer
+/// token itself, for resolvers that ask foundation on the caller's behalf.
 pub trait PermissionResolver: Send + Sync {
-    fn resolve<'a>(&'a self, claims: &'a Claims, organization: Option<Uuid>) -> ResolveFuture<'a>;
+    fn resolve<'a>(&'a self, claims: &'a Claims, token: &'a str, organization: Option<Uuid>) -> ResolveFuture<'a>;
 }
 
 pub struct AuthContext {
@@ -138,7 +139,7 @@ impl<S: HasAuth + Send + Sync> FromRequestParts<S> for CurrentUser {
             _ => ApiError::unauthorized("invalid token"),
         })?;
         let org = requested_org(parts)?;
-        let principal = auth.resolver.resolve(&claims, org).await?;
+        let principal = auth.resolver.resolve(&claims, token, org).await?;
         let user = CurrentUser(Arc::new(principal));
         parts.extensions.insert(user.clone());
         if let Some(slot) = parts.extensions.get::<crate::http::audit::AuditSlot>() {

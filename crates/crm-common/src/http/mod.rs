@@ -6,6 +6,7 @@ pub mod audit;
 mod health;
 pub mod metrics;
 mod middleware;
+pub mod peer;
 
 pub use health::{Probe, ProbeFuture, health_router};
 pub use metrics::Metrics;

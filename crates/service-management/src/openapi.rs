@@ -1,0 +1,105 @@
+//! service-management's OpenAPI 3.1 document, generated from the code like foundation's: each
+//! resource's `Api` lists the handlers its `routes()` mounts. Served without authentication at
+//! `GET /api/service-management/openapi.json`.
+
+use crate::{categories, dependencies, prices, products, service_types, vendors};
+use axum::body::Bytes;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use crm_common::ApiError;
+use std::sync::LazyLock;
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "BANTU CRM service-management",
+        description = "The service catalogue: categories, service types, products with prices in IDR and CNY, \
+            vendor offers (suppliers), time-bounded prices with their history, and product dependencies. Every \
+            JSON response is the envelope `{code, message, data, timestamp, request_id}`. Authenticate with \
+            `Authorization: Bearer <access token>` from foundation's login. Amounts are JSON numbers with their \
+            exact decimal digits."
+    ),
+    paths(serve),
+    tags(
+        (name = "categories", description = "Product categories, multi-level, and the category tree."),
+        (name = "service-types", description = "Kinds of service (landing visa, business visa, …)."),
+        (name = "products", description = "Sellable services with their four price levels in two currencies."),
+        (name = "suppliers", description = "Vendor organizations' offers: which products each supplies, at what cost."),
+        (name = "prices", description = "Time-bounded prices, generic or vendor-specific, and the price history."),
+        (name = "product-dependencies", description = "Which products require or recommend others \
+            (served at the original's path under /api/order-workflow)."),
+        (name = "docs", description = "This document."),
+    )
+)]
+struct Root;
+
+pub fn parts() -> Vec<utoipa::openapi::OpenApi> {
+    vec![
+        categories::Api::openapi(),
+        service_types::Api::openapi(),
+        products::Api::openapi(),
+        vendors::Api::openapi(),
+        prices::Api::openapi(),
+        dependencies::Api::openapi(),
+    ]
+}
+
+pub fn generated() -> utoipa::openapi::OpenApi {
+    let mut doc = Root::openapi();
+    for part in parts() {
+        doc.merge(part);
+    }
+    doc
+}
+
+pub fn document() -> Result<serde_json::Value, serde_json::Error> {
+    crm_common::api::openapi::finish(generated())
+}
+
+static DOCUMENT: LazyLock<Result<Bytes, String>> =
+    LazyLock::new(|| document().and_then(|doc| serde_json::to_vec(&doc)).map(Bytes::from).map_err(|e| e.to_string()));
+
+/// This OpenAPI document
+#[utoipa::path(
+    get,
+    path = "/api/service-management/openapi.json",
+    tag = "docs",
+    responses((status = 200, description = "OpenAPI 3.1, not in the envelope", body = Object))
+)]
+pub async fn serve() -> Response {
+    match &*DOCUMENT {
+        Ok(bytes) => (
+            [(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "public, max-age=300")],
+            bytes.clone(),
+        )
+            .into_response(),
+        Err(cause) => ApiError::internal(format!("OpenAPI document: {cause}")).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `merge` keeps the first of two schemas with one name: two different types under one name
+    /// would silently document one of them wrongly.
+    #[test]
+    fn schema_names_do_not_clash() {
+        let mut seen: std::collections::BTreeMap<String, (usize, String)> = Default::default();
+        for (i, part) in parts().into_iter().enumerate() {
+            for (name, schema) in part.components.map(|c| c.schemas).unwrap_or_default() {
+                let json = serde_json::to_string(&schema).unwrap_or_default();
+                if let Some((other, earlier)) = seen.get(&name) {
+                    assert_eq!(earlier, &json, "schema {name} differs between parts {other} and {i}");
+                }
+                seen.insert(name, (i, json));
+            }
+        }
+    }
+
+    #[test]
+    fn the_document_is_built() {
+        assert!(document().is_ok());
+    }
+}

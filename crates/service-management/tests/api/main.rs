@@ -1,0 +1,8 @@
+//! service-management's integration tests: one binary; every test runs on SQLite and on
+//! PostgreSQL, against a real foundation (in process, over real HTTP) for identity and names.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod categories;
+mod helpers;
+mod identity;
