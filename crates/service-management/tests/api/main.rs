@@ -4,5 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod categories;
+mod gateway;
 mod helpers;
 mod identity;
