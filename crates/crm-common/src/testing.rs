@@ -251,21 +251,6 @@ pub fn backend_from_env() -> Backend {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn minted_tokens_verify_against_the_key_set() {
-        let keys = TestKeys::default();
-        let verifier = crate::auth::Verifier::new(keys.key_set(), crate::auth::VerifierSettings::default());
-        let user = uuid::Uuid::now_v7();
-        let claims = verifier.verify(&keys.token(user, uuid::Uuid::now_v7(), &["SALES"])).await.unwrap();
-        assert_eq!(claims.sub, user);
-        assert_eq!(claims.roles, ["SALES"]);
-    }
-}
-
 /// A free loopback port (bound and released; a race with another process is unlikely in tests).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
@@ -345,5 +330,20 @@ impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn minted_tokens_verify_against_the_key_set() {
+        let keys = TestKeys::default();
+        let verifier = crate::auth::Verifier::new(keys.key_set(), crate::auth::VerifierSettings::default());
+        let user = uuid::Uuid::now_v7();
+        let claims = verifier.verify(&keys.token(user, uuid::Uuid::now_v7(), &["SALES"])).await.unwrap();
+        assert_eq!(claims.sub, user);
+        assert_eq!(claims.roles, ["SALES"]);
     }
 }

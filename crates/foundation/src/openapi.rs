@@ -10,12 +10,9 @@ use crate::{
     audit, auth, directory, domains, employees, menus, organizations, permissions, positions, roles, tasks, uploads,
     users, worklogs,
 };
-use axum::body::Bytes;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
-use crm_common::ApiError;
+use axum::response::Response;
+use crm_common::api::openapi::{Served, render};
 use crm_common::contracts::AUDIT_TOKEN_HEADER;
-use std::sync::LazyLock;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 
@@ -99,9 +96,7 @@ pub fn document() -> Result<serde_json::Value, serde_json::Error> {
     crm_common::api::openapi::finish(generated())
 }
 
-/// Built once: the document only changes with the code.
-static DOCUMENT: LazyLock<Result<Bytes, String>> =
-    LazyLock::new(|| document().and_then(|doc| serde_json::to_vec(&doc)).map(Bytes::from).map_err(|e| e.to_string()));
+static DOCUMENT: Served = Served::new(|| render(generated()));
 
 /// This OpenAPI document
 #[utoipa::path(
@@ -111,34 +106,16 @@ static DOCUMENT: LazyLock<Result<Bytes, String>> =
     responses((status = 200, description = "OpenAPI 3.1, not in the envelope", body = Object))
 )]
 pub async fn serve() -> Response {
-    match &*DOCUMENT {
-        Ok(bytes) => (
-            [(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "public, max-age=300")],
-            bytes.clone(),
-        )
-            .into_response(),
-        Err(cause) => ApiError::internal(format!("OpenAPI document: {cause}")).into_response(),
-    }
+    DOCUMENT.response()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// `merge` keeps the first of two schemas with one name: two different types under one name
-    /// would silently document one of them wrongly.
     #[test]
     fn schema_names_do_not_clash() {
-        let mut seen: std::collections::BTreeMap<String, (usize, String)> = Default::default();
-        for (i, part) in parts().into_iter().enumerate() {
-            for (name, schema) in part.components.map(|c| c.schemas).unwrap_or_default() {
-                let json = serde_json::to_string(&schema).unwrap_or_default();
-                if let Some((other, earlier)) = seen.get(&name) {
-                    assert_eq!(earlier, &json, "schema {name} differs between parts {other} and {i}");
-                }
-                seen.insert(name, (i, json));
-            }
-        }
+        crm_common::api::openapi::assert_schema_names_do_not_clash(parts());
     }
 
     #[test]

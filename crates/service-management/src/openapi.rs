@@ -3,11 +3,8 @@
 //! `GET /api/service-management/openapi.json`.
 
 use crate::{categories, dependencies, prices, products, service_types, vendors};
-use axum::body::Bytes;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
-use crm_common::ApiError;
-use std::sync::LazyLock;
+use axum::response::Response;
+use crm_common::api::openapi::{Served, render};
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -57,8 +54,7 @@ pub fn document() -> Result<serde_json::Value, serde_json::Error> {
     crm_common::api::openapi::finish(generated())
 }
 
-static DOCUMENT: LazyLock<Result<Bytes, String>> =
-    LazyLock::new(|| document().and_then(|doc| serde_json::to_vec(&doc)).map(Bytes::from).map_err(|e| e.to_string()));
+static DOCUMENT: Served = Served::new(|| render(generated()));
 
 /// This OpenAPI document
 #[utoipa::path(
@@ -68,34 +64,16 @@ static DOCUMENT: LazyLock<Result<Bytes, String>> =
     responses((status = 200, description = "OpenAPI 3.1, not in the envelope", body = Object))
 )]
 pub async fn serve() -> Response {
-    match &*DOCUMENT {
-        Ok(bytes) => (
-            [(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "public, max-age=300")],
-            bytes.clone(),
-        )
-            .into_response(),
-        Err(cause) => ApiError::internal(format!("OpenAPI document: {cause}")).into_response(),
-    }
+    DOCUMENT.response()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// `merge` keeps the first of two schemas with one name: two different types under one name
-    /// would silently document one of them wrongly.
     #[test]
     fn schema_names_do_not_clash() {
-        let mut seen: std::collections::BTreeMap<String, (usize, String)> = Default::default();
-        for (i, part) in parts().into_iter().enumerate() {
-            for (name, schema) in part.components.map(|c| c.schemas).unwrap_or_default() {
-                let json = serde_json::to_string(&schema).unwrap_or_default();
-                if let Some((other, earlier)) = seen.get(&name) {
-                    assert_eq!(earlier, &json, "schema {name} differs between parts {other} and {i}");
-                }
-                seen.insert(name, (i, json));
-            }
-        }
+        crm_common::api::openapi::assert_schema_names_do_not_clash(parts());
     }
 
     #[test]

@@ -150,6 +150,52 @@ fn error_response(schema: &str, retry_after: bool, description: &str) -> Respons
     response.build()
 }
 
+/// A service's finished document as the bytes it serves, built once on first use (the document
+/// only changes with the code): `static DOC: Served = Served::new(generated);`.
+pub struct Served(std::sync::LazyLock<Result<axum::body::Bytes, String>>);
+
+impl Served {
+    pub const fn new(build: fn() -> Result<axum::body::Bytes, String>) -> Self {
+        Self(std::sync::LazyLock::new(build))
+    }
+
+    /// The document with its caching headers, or a 500 envelope when it could not be built.
+    pub fn response(&self) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        match &*self.0 {
+            Ok(bytes) => (
+                [
+                    (axum::http::header::CONTENT_TYPE, "application/json"),
+                    (axum::http::header::CACHE_CONTROL, "public, max-age=300"),
+                ],
+                bytes.clone(),
+            )
+                .into_response(),
+            Err(cause) => super::ApiError::internal(format!("OpenAPI document: {cause}")).into_response(),
+        }
+    }
+}
+
+/// [`finish`]ed and serialized, for [`Served::new`].
+pub fn render(doc: OpenApi) -> Result<axum::body::Bytes, String> {
+    finish(doc).and_then(|d| serde_json::to_vec(&d)).map(axum::body::Bytes::from).map_err(|e| e.to_string())
+}
+
+/// Panics when two parts of a document define one schema name differently: `merge` keeps the
+/// first, so the second type would silently be documented wrongly. For each service's tests.
+pub fn assert_schema_names_do_not_clash(parts: Vec<OpenApi>) {
+    let mut seen: std::collections::BTreeMap<String, (usize, String)> = Default::default();
+    for (i, part) in parts.into_iter().enumerate() {
+        for (name, schema) in part.components.map(|c| c.schemas).unwrap_or_default() {
+            let json = serde_json::to_string(&schema).unwrap_or_default();
+            if let Some((other, earlier)) = seen.get(&name) {
+                assert_eq!(earlier, &json, "schema {name} differs between parts {other} and {i}");
+            }
+            seen.insert(name, (i, json));
+        }
+    }
+}
+
 /// Completes a service's generated document and returns it as JSON: the error envelopes and
 /// responses, the bearer scheme, 500 on every operation and 401 on every authenticated one,
 /// operation ids made unique as `<tag>.<function>`, and inline copies of named schemas (utoipa

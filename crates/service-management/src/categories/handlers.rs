@@ -29,6 +29,9 @@ async fn item(state: &AppState, c: category::Model) -> ApiResult<CategoryItem> {
     Ok(CategoryItem::new(c, parent))
 }
 
+/// `(category_id, id, name, code, enterprise_service_code)` of a product in the tree.
+type TreeRow = (Option<Uuid>, Uuid, String, Option<String>, Option<String>);
+
 /// Create a category
 #[utoipa::path(
     post,
@@ -171,8 +174,7 @@ pub async fn tree(
         products = products.filter(product::Column::IsActive.eq(true));
     }
     let categories = categories.all(&state.db).await?;
-    let rows: Vec<(Option<Uuid>, Uuid, String, Option<String>, Option<String>)> =
-        products.order_by_asc(product::Column::Name).into_tuple().all(&state.db).await?;
+    let rows: Vec<TreeRow> = products.order_by_asc(product::Column::Name).into_tuple().all(&state.db).await?;
     let products = rows
         .into_iter()
         .filter_map(|(category_id, id, name, code, enterprise_service_code)| {
