@@ -4,6 +4,9 @@
 //! so tests run concurrently), a typed HTTP client, and a macro that runs one test body on both
 //! backends.
 
+#[path = "testing_openapi.rs"]
+pub mod openapi;
+
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::Value;
 use std::path::PathBuf;

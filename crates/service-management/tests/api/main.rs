@@ -7,3 +7,4 @@ mod categories;
 mod gateway;
 mod helpers;
 mod identity;
+mod openapi;
