@@ -69,6 +69,7 @@ const SELLERS: &[&str] = &["ADMIN", "SALES", "AGENT"];
 const OPERATORS: &[&str] = &["ADMIN", "OPERATION"];
 const ORDER_READERS: &[&str] = &["ADMIN", "OPERATION", "FINANCE"];
 const FINANCE: &[&str] = &["ADMIN", "FINANCE"];
+const SELLERS_AND_OPERATORS: &[&str] = &["ADMIN", "SALES", "AGENT", "OPERATION"];
 
 macro_rules! seed {
     ($($code:literal => $roles:expr),* $(,)?) => {
@@ -105,6 +106,11 @@ pub const SEEDED: &[SeedPermission] = seed! {
     "catalog.view" => ALL, "catalog.manage" => ADMIN,
     "vendor_product.view" => ALL, "vendor_product.manage" => ADMIN,
     "price.view" => ALL, "price.manage" => ADMIN, "price.approve" => ADMIN,
+    // service-management's customer side. Who sees which customers is decided per record
+    // (owner, organization, ADMIN); `customer.pii` shows contact details unmasked.
+    "customer.view" => ALL, "customer.create" => SELLERS, "customer.update" => SELLERS,
+    "customer.delete" => ADMIN, "customer.pii" => ADMIN,
+    "service_record.view" => ALL, "service_record.manage" => SELLERS_AND_OPERATORS,
 };
 
 /// `("finance.receivable", "view")` from `finance.receivable.view`.

@@ -11,11 +11,14 @@ pub mod access;
 pub mod categories;
 pub mod config;
 pub mod dependencies;
+pub mod legacy;
 pub mod openapi;
 pub mod perm;
 pub mod prices;
 pub mod products;
+pub mod reference;
 pub mod service_types;
+pub mod sync;
 pub mod vendors;
 
 use config::Config;
@@ -69,6 +72,8 @@ pub enum StartupError {
     Database(#[from] sea_orm::DbErr),
     #[error("cache: {0}")]
     Cache(String),
+    #[error("seeding: {0}")]
+    Seed(crm_common::ApiError),
     #[error("peer client: {0}")]
     Peer(String),
     #[error("listen: {0}")]
@@ -79,6 +84,7 @@ pub enum StartupError {
 pub async fn prepare(config: Config) -> Result<AppState, StartupError> {
     let db = crm_common::db::connect(&config.common.database_url).await?;
     crm_common::db::migrate::<service_management_migration::Migrator>(&db).await?;
+    reference::seed::run(&db).await.map_err(StartupError::Seed)?;
     let cache = Cache::from_url(&config.common.cache_prefix, config.common.redis_url.as_deref())
         .map_err(StartupError::Cache)?;
     let peers = &config.peers;
@@ -115,11 +121,12 @@ pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
         .merge(products::routes())
         .merge(vendors::routes())
         .merge(prices::routes())
+        .merge(reference::routes())
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .with_state(state.clone());
     // The original served product dependencies under order-workflow's prefix; the gateway's
     // prefix override sends that path here, and the service answers it at the same full path.
-    let legacy = axum::Router::new().merge(dependencies::routes()).with_state(state);
+    let legacy = axum::Router::new().merge(dependencies::routes()).merge(legacy::routes()).with_state(state);
     let app = axum::Router::new()
         .nest("/api/service-management", api)
         .nest("/api/order-workflow", legacy)

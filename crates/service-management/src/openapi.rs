@@ -2,7 +2,7 @@
 //! resource's `Api` lists the handlers its `routes()` mounts. Served without authentication at
 //! `GET /api/service-management/openapi.json`.
 
-use crate::{categories, dependencies, prices, products, service_types, vendors};
+use crate::{categories, dependencies, prices, products, reference, service_types, vendors};
 use axum::response::Response;
 use crm_common::api::openapi::{Served, render};
 use utoipa::OpenApi;
@@ -26,6 +26,8 @@ use utoipa::OpenApi;
         (name = "prices", description = "Time-bounded prices, generic or vendor-specific, and the price history."),
         (name = "product-dependencies", description = "Which products require or recommend others \
             (served at the original's path under /api/order-workflow)."),
+        (name = "reference", description = "Industries, customer sources, customer levels and follow-up statuses, \
+            in Chinese or Indonesian (`lang`)."),
         (name = "docs", description = "This document."),
     )
 )]
@@ -39,6 +41,7 @@ pub fn parts() -> Vec<utoipa::openapi::OpenApi> {
         vendors::Api::openapi(),
         prices::Api::openapi(),
         dependencies::Api::openapi(),
+        reference::Api::openapi(),
     ]
 }
 

@@ -15,4 +15,14 @@ permissions! {
     PriceView => "price.view",
     PriceManage => "price.manage",
     PriceApprove => "price.approve",
+    CustomerView => "customer.view",
+    CustomerCreate => "customer.create",
+    CustomerUpdate => "customer.update",
+    CustomerDelete => "customer.delete",
+    ServiceRecordView => "service_record.view",
+    ServiceRecordManage => "service_record.manage",
 }
+
+/// Sees customers' and contacts' phones, e-mails, WeChat ids and passport numbers unmasked
+/// (besides the record's owner).
+pub const CUSTOMER_PII: &str = "customer.pii";

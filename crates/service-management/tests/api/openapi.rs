@@ -12,6 +12,7 @@ use std::path::Path;
 fn prefix(module: &str) -> String {
     match module {
         "dependencies" => "/api/order-workflow".into(),
+        "legacy.rs" => "/api/order-workflow".into(),
         _ => PREFIX.into(),
     }
 }
