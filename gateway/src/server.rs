@@ -168,6 +168,9 @@ async fn serve<S>(stream: S, info: Connection, gateway: Arc<Gateway>, shutdown: 
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    // Both paths write through the send timeout, so a client that stops reading cannot hold a
+    // response, and the service slot it holds, for good.
+    let stream = crate::client_io::SendTimeout::new(stream, gateway.send_timeout);
     let direct = gateway.direct_connection(info.scheme);
     let help = "Client connections accepted, by the path they started on (direct, or general: hyper's).";
     gateway.metrics.inc("gateway_connections_total", help, &[("path", if direct { "direct" } else { "general" })], 1);

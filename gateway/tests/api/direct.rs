@@ -154,8 +154,9 @@ async fn pipelined_requests_and_a_handover_mid_connection() {
 
     // A client asking to close gets its answer and then the end of the connection.
     let mut tcp = TcpStream::connect(("127.0.0.1", gw.port)).await.unwrap();
-    let close =
-        format!("GET /api/order-workflow/e HTTP/1.1\r\nauthorization: Bearer {token}\r\nconnection: close\r\n\r\n");
+    let close = format!(
+        "GET /api/order-workflow/e HTTP/1.1\r\nhost: gw\r\nauthorization: Bearer {token}\r\nconnection: close\r\n\r\n"
+    );
     tcp.write_all(close.as_bytes()).await.unwrap();
     let mut pending = Vec::new();
     let answer = read_response(&mut tcp, &mut pending, false).await.unwrap();
