@@ -195,7 +195,7 @@ where
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
-        .serve_connection(TokioIo::new(stream), service)
+        .serve_connection(TokioIo::new(crate::h1::strict::StrictRequests::new(stream)), service)
         .with_upgrades();
     tokio::pin!(conn);
     let result = tokio::select! {
