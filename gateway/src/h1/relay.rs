@@ -211,7 +211,7 @@ pub async fn body<S: AsyncWrite + Unpin>(
             },
             // The size line goes out as plain hex, without the service's extensions: the client
             // gets one spelling of the framing, the one the general path (hyper) writes too.
-            State::ChunkLine => match wire::chunk_line(&conn.buf) {
+            State::ChunkLine => match wire::response_chunk_line(&conn.buf) {
                 wire::Line::Size { len, size } => {
                     conn.buf.advance(len);
                     put_chunk_size(out, size);

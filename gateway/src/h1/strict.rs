@@ -233,7 +233,8 @@ mod tests {
         (delivered, false)
     }
 
-    const GOOD: &[u8] = b"\r\nPOST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;x=1\r\nhello\r\n0\r\nT: 1\r\n\r\n\
+    const GOOD: &[u8] =
+        b"\r\nPOST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;x=1\r\nhello\r\n0\r\nT: 1\r\n\r\n\
         POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n5 \r\nGET /c HTTP/1.1\r\nHost: x\r\n\r\n";
 
     #[test]

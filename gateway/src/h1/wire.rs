@@ -359,10 +359,25 @@ const MAX_LINE: usize = 4096;
 /// a sign or prefix is refused, since parsers that differ over those lines could frame the same
 /// bytes differently.
 pub fn chunk_line(bytes: &[u8]) -> Line {
+    size_line(bytes, false)
+}
+
+/// A chunk-size line of a service's response: as [`chunk_line`], but whitespace before the CRLF
+/// is tolerated, as hyper's client (the general path) tolerates it. The line is not relayed as
+/// it came: the client gets the size alone, the same on both paths.
+pub fn response_chunk_line(bytes: &[u8]) -> Line {
+    size_line(bytes, true)
+}
+
+fn size_line(bytes: &[u8], trailing_space: bool) -> Line {
     let Some(eol) = find_crlf(bytes) else {
         return if bytes.len() > MAX_LINE { Line::Invalid } else { Line::More };
     };
     let line = &bytes[..eol];
+    let line = match trailing_space {
+        true => &line[..line.iter().rposition(|b| !matches!(b, b' ' | b'\t')).map_or(0, |i| i + 1)],
+        false => line,
+    };
     let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
     let (size, rest) = line.split_at(digits);
     if size.is_empty() || size.len() > 15 || rest.contains(&b'\n') {
@@ -513,6 +528,8 @@ mod tests {
             assert_eq!(chunk_line(bad), Line::Invalid, "{bad:?}");
         }
         assert_eq!(chunk_line(&[b'1'; 5000]), Line::Invalid);
+        assert_eq!(response_chunk_line(b"5 \t\r\n"), Line::Size { len: 5, size: 5 });
+        assert_eq!(response_chunk_line(b" 5\r\n"), Line::Invalid);
         assert_eq!(trailers(b"\r\nnext"), Line::Size { len: 2, size: 0 });
         assert_eq!(trailers(b"x-t: 1\r\n\r\n"), Line::Size { len: 10, size: 0 });
         assert_eq!(trailers(b"x-t: 1\r\n"), Line::More);
