@@ -74,11 +74,6 @@ pub fn hop_by_hop(name: &[u8]) -> bool {
     NAMES.iter().any(|h| name.eq_ignore_ascii_case(h.as_bytes()))
 }
 
-/// `Connection: upgrade` with an `Upgrade` header: a WebSocket (or other protocol) handshake.
-pub fn is_upgrade(headers: &HeaderMap) -> bool {
-    headers.contains_key(header::UPGRADE) && connection_tokens(headers).any(|t| t.eq_ignore_ascii_case("upgrade"))
-}
-
 fn connection_tokens(headers: &HeaderMap) -> impl Iterator<Item = &str> {
     headers
         .get_all(header::CONNECTION)
@@ -295,9 +290,67 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
         h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-        assert!(is_upgrade(&h));
         strip_hop_by_hop(&mut h, true);
         assert_eq!(h.get(header::UPGRADE).unwrap(), "websocket");
         assert_eq!(h.get(header::CONNECTION).unwrap(), "upgrade");
+    }
+
+    #[test]
+    fn only_websocket_with_get_under_an_allowed_path_upgrades() {
+        let allowed = vec!["/api/a/ws".to_owned()];
+        let request = |method: &str, path: &str, upgrade: &str| {
+            Request::builder()
+                .method(method)
+                .uri(path)
+                .header(header::CONNECTION, "keep-alive, Upgrade")
+                .header(header::UPGRADE, upgrade)
+                .body(())
+                .unwrap()
+        };
+        assert!(websocket_upgrade(&request("GET", "/api/a/ws/feed", "WebSocket"), &allowed));
+        assert!(!websocket_upgrade(&request("GET", "/api/a/other", "websocket"), &allowed));
+        assert!(!websocket_upgrade(&request("GET", "/api/a/ws", "h2c"), &allowed));
+        assert!(!websocket_upgrade(&request("GET", "/api/a/ws", "websocket, h2c"), &allowed));
+        assert!(!websocket_upgrade(&request("POST", "/api/a/ws", "websocket"), &allowed));
+        assert!(!websocket_upgrade(&request("GET", "/api/a/ws", "websocket"), &[]));
+    }
+
+    #[test]
+    fn the_gateways_own_headers_survive_connection() {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONNECTION, HeaderValue::from_static("X-Request-ID, traceparent, x-other"));
+        h.insert("x-request-id", HeaderValue::from_static("abc"));
+        h.insert("traceparent", HeaderValue::from_static("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+        h.insert("x-other", HeaderValue::from_static("1"));
+        strip_hop_by_hop(&mut h, false);
+        assert!(h.contains_key("x-request-id") && h.contains_key("traceparent"));
+        assert!(!h.contains_key("x-other"));
+    }
+
+    #[test]
+    fn response_framing_headers_are_normalised() {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("007"));
+        from_upstream(&mut h, StatusCode::OK);
+        assert_eq!(h[header::CONTENT_LENGTH], "7");
+        from_upstream(&mut h, StatusCode::NO_CONTENT);
+        assert!(!h.contains_key(header::CONTENT_LENGTH));
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("3"));
+        h.insert(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        from_upstream(&mut h, StatusCode::OK);
+        assert!(h.is_empty(), "{h:?}");
+
+        let response = |status: u16, headers: &[(&str, &str)]| {
+            let mut builder = Response::builder().status(status);
+            for (k, v) in headers {
+                builder = builder.header(*k, *v);
+            }
+            builder.body(()).unwrap()
+        };
+        assert!(check_response(&response(200, &[("transfer-encoding", "chunked")]), false).is_ok());
+        assert!(check_response(&response(200, &[("transfer-encoding", "gzip, chunked")]), false).is_err());
+        assert!(check_response(&response(101, &[("upgrade", "websocket")]), false).is_err());
+        assert!(check_response(&response(101, &[("upgrade", "h2c")]), true).is_err());
+        assert!(check_response(&response(101, &[("upgrade", "websocket")]), true).is_ok());
     }
 }

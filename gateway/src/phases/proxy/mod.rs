@@ -1,10 +1,12 @@
 //! Phase 5 — proxy: send the request to the chosen upstream and stream the answer back.
 //!
-//! Failures map to the envelope: upstream unreachable, circuit open or saturated → 503, no
-//! answer in time → 504, anything that is not a valid response → 502. Only bodiless GET, HEAD
-//! and OPTIONS are retried, only on connect errors, and only within the upstream's retry budget.
-//! The response timeout counts from the last request-body byte the client sent, so a slow large
-//! upload is not cut off while it is still moving.
+//! Failures map to the envelope: upstream unreachable, circuit open or saturated → 503, the
+//! client's address holding its share of the service already → 429, no answer in time → 504,
+//! anything that is not a valid response (an unrequested `101`, a transfer coding other than
+//! `chunked`) → 502. Only bodiless GET, HEAD and OPTIONS are retried, only on connect errors, and
+//! only within the upstream's retry budget. The response timeout counts from the last
+//! request-body byte the client sent, so a slow large upload is not cut off while it is still
+//! moving — as long as it keeps its [`Pace`] (400 otherwise).
 
 pub mod headers;
 mod upgrade;
@@ -32,7 +34,7 @@ pub struct Proxy {
     pub tunnel_idle: Duration,
     /// How fast a streamed request body must arrive.
     pub pace: Pace,
-    /// Path prefixes where a WebSocket upgrade may pass (see [`headers::Upgrade`]).
+    /// Path prefixes where a WebSocket upgrade may pass (see [`headers::websocket_upgrade`]).
     pub websocket_paths: Vec<String>,
 }
 
