@@ -245,8 +245,9 @@ fn relayed_head<'a>(
 }
 
 fn put_length(out: &mut BytesMut, length: u64) {
-    use std::fmt::Write;
-    let _ = write!(out, "content-length: {length}\r\n");
+    out.extend_from_slice(b"content-length: ");
+    wire::put_number(out, length, 10);
+    out.extend_from_slice(b"\r\n");
 }
 
 /// Writes an answer of the gateway's own (an error envelope, a redirect): whole, with its length.

@@ -262,8 +262,8 @@ pub async fn body<S: AsyncWrite + Unpin>(
 
 /// A chunk-size line: the size in hex and CRLF.
 fn put_chunk_size(out: &mut BytesMut, size: u64) {
-    use std::fmt::Write;
-    let _ = write!(out, "{size:x}\r\n");
+    wire::put_number(out, size, 16);
+    out.extend_from_slice(b"\r\n");
 }
 
 fn move_to(out: &mut BytesMut, from: &mut BytesMut, n: usize) {

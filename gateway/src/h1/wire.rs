@@ -331,6 +331,23 @@ pub fn put_field(out: &mut BytesMut, name: &[u8], value: &[u8]) {
     out.put_slice(b"\r\n");
 }
 
+/// Appends `n` in `radix` (10 or 16, lowercase) without the formatting machinery: the relay
+/// writes a length per response and a size per chunk.
+pub fn put_number(out: &mut BytesMut, mut n: u64, radix: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = DIGITS[(n % radix) as usize];
+        n /= radix;
+        if n == 0 {
+            break;
+        }
+    }
+    out.put_slice(&buf[at..]);
+}
+
 fn put_fields(out: &mut BytesMut, headers: &HeaderMap) {
     for (name, value) in headers {
         put_field(out, name.as_str().as_bytes(), value.as_bytes());
@@ -545,5 +562,10 @@ mod tests {
         out.clear();
         put_response(&mut out, StatusCode::NOT_FOUND, &headers, b"content-length: 0\r\n");
         assert_eq!(&out[..], b"HTTP/1.1 404 Not Found\r\nx-a: 1\r\ncontent-length: 0\r\n\r\n");
+        for (n, radix, text) in [(0, 10, "0"), (5, 10, "5"), (u64::MAX, 10, "18446744073709551615"), (255, 16, "ff")] {
+            out.clear();
+            put_number(&mut out, n, radix);
+            assert_eq!(&out[..], text.as_bytes());
+        }
     }
 }
