@@ -164,7 +164,7 @@ fn assemble(config: &Config, redirect_to: Option<u16>) -> Result<Gateway, Startu
                 grace: config.client.body_grace,
                 min_rate: config.client.body_min_rate,
             },
-            websocket_paths: config.websocket_paths.clone(),
+            websocket_paths: config.websocket_paths.clone().into(),
         },
         send_timeout: config.client.send_timeout,
         cors: Cors::new(&config.cors_origins),

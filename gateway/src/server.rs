@@ -186,6 +186,7 @@ pub(crate) async fn general<S>(stream: S, info: Connection, gateway: Arc<Gateway
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let stream = crate::h1::strict::StrictRequests::new(stream, gateway.proxy.websocket_paths.clone());
     let service = service_fn(move |request| {
         // Built outside the `async` block, which then holds only the handler's future and not
         // also the request and the handles the future already holds.
@@ -195,7 +196,7 @@ where
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
-        .serve_connection(TokioIo::new(crate::h1::strict::StrictRequests::new(stream)), service)
+        .serve_connection(TokioIo::new(stream), service)
         .with_upgrades();
     tokio::pin!(conn);
     let result = tokio::select! {

@@ -12,12 +12,16 @@
 //! the request body, and the proxy answers 400 (the response is still written; the connection is
 //! closed after it).
 //!
-//! What the reader cannot follow — a head hyper itself will refuse, an upgrade (after a `101` the
-//! bytes are no longer HTTP) — ends its checking for the rest of the connection.
+//! What the reader cannot follow — a head hyper itself will refuse, a WebSocket handshake the
+//! gateway would tunnel (after a `101` the bytes are no longer HTTP), `CONNECT` — ends its
+//! checking for the rest of the connection. Other upgrades are never tunnelled, so the requests
+//! after them are followed as usual.
 
 use super::wire;
+use crate::phases::proxy::headers;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
@@ -47,11 +51,13 @@ pub struct StrictRequests<S> {
     state: State,
     /// The part of a head or line read so far.
     pending: Vec<u8>,
+    /// Where WebSocket upgrades are tunnelled (`CRM_WEBSOCKET_PATHS`).
+    websocket_paths: Arc<[String]>,
 }
 
 impl<S> StrictRequests<S> {
-    pub fn new(inner: S) -> Self {
-        Self { inner, state: State::Head, pending: Vec::new() }
+    pub fn new(inner: S, websocket_paths: Arc<[String]>) -> Self {
+        Self { inner, state: State::Head, pending: Vec::new(), websocket_paths }
     }
 
     /// Follows `input`; `Err(n)` when it breaks the framing, `n` being how many of its bytes come
@@ -135,11 +141,23 @@ impl<S> StrictRequests<S> {
         if request.method == Some("CONNECT") {
             return (Some(len), State::Off);
         }
+        let named = |name: &'static str| {
+            request.headers.iter().filter(move |h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value)
+        };
+        let path = request.path.unwrap_or_default();
+        let tunnel = headers::websocket_handshake(
+            request.method == Some("GET"),
+            path.split('?').next().unwrap_or_default(),
+            named("upgrade"),
+            named("connection"),
+            &self.websocket_paths,
+        );
+        if tunnel {
+            return (Some(len), State::Off);
+        }
         let (mut chunked, mut coded, mut length) = (false, false, None);
         for header in request.headers.iter() {
-            if header.name.eq_ignore_ascii_case("upgrade") {
-                return (Some(len), State::Off);
-            } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
+            if header.name.eq_ignore_ascii_case("transfer-encoding") {
                 coded = true;
                 let last = header.value.rsplit(|b| *b == b',').next().unwrap_or_default().trim_ascii();
                 chunked = last.eq_ignore_ascii_case(b"chunked");
@@ -222,7 +240,7 @@ mod tests {
     /// Feeds `stream` in pieces of `step` bytes; how many bytes were delivered, and whether the
     /// framing broke.
     fn follow(stream: &[u8], step: usize) -> (usize, bool) {
-        let mut reader = StrictRequests::new(());
+        let mut reader = StrictRequests::new((), Arc::from(vec!["/ws".to_owned()]));
         let mut delivered = 0;
         for piece in stream.chunks(step) {
             match reader.feed(piece) {
@@ -264,9 +282,16 @@ mod tests {
     }
 
     #[test]
-    fn upgrades_and_heads_hyper_refuses_end_the_checks() {
+    fn tunnels_and_heads_hyper_refuses_end_the_checks() {
         let upgrade = b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n5 \r\n";
         assert_eq!(follow(upgrade, 4096), (upgrade.len(), false));
+        // An upgrade the gateway does not tunnel goes as a plain request: what follows is checked.
+        let h2c = b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\nConnection: upgrade\r\n\r\n\
+            POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5 \r\n";
+        assert!(follow(h2c, 4096).1);
+        let elsewhere = b"GET /other HTTP/1.1\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n\
+            POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5 \r\n";
+        assert!(follow(elsewhere, 4096).1);
         let garbage = b"NOT HTTP\r\n\r\n5 \r\n";
         assert_eq!(follow(garbage, 3), (garbage.len(), false));
     }

@@ -46,15 +46,35 @@ pub fn underscored(name: &[u8]) -> bool {
 /// request, so no protocol switch can take bytes past routing and authentication.
 pub fn websocket_upgrade<B>(request: &Request<B>, allowed: &[String]) -> bool {
     let headers = request.headers();
-    let mut upgrade = headers.get_all(header::UPGRADE).iter();
+    websocket_handshake(
+        request.method() == Method::GET,
+        request.uri().path(),
+        headers.get_all(header::UPGRADE).iter().map(HeaderValue::as_bytes),
+        headers.get_all(header::CONNECTION).iter().map(HeaderValue::as_bytes),
+        allowed,
+    )
+}
+
+/// [`websocket_upgrade`] on a request's parts as they were read: whether it is `GET`, its path
+/// (without the query), its `Upgrade` and its `Connection` values. Shared with the reader that
+/// follows the general path's requests ([`crate::h1::strict`]), which stops where a tunnel
+/// would begin.
+pub fn websocket_handshake<'a>(
+    get: bool,
+    path: &str,
+    mut upgrade: impl Iterator<Item = &'a [u8]>,
+    connection: impl Iterator<Item = &'a [u8]>,
+    allowed: &[String],
+) -> bool {
     let websocket = match (upgrade.next(), upgrade.next()) {
-        (Some(value), None) => value.as_bytes().trim_ascii().eq_ignore_ascii_case(b"websocket"),
+        (Some(value), None) => value.trim_ascii().eq_ignore_ascii_case(b"websocket"),
         _ => false,
     };
+    let mut tokens = connection.flat_map(|v| v.split(|b| *b == b',')).map(<[u8]>::trim_ascii);
     websocket
-        && request.method() == Method::GET
-        && connection_tokens(headers).any(|t| t.eq_ignore_ascii_case("upgrade"))
-        && allowed.iter().any(|prefix| crate::phases::route::under(request.uri().path(), prefix))
+        && get
+        && tokens.any(|t| t.eq_ignore_ascii_case(b"upgrade"))
+        && allowed.iter().any(|prefix| crate::phases::route::under(path, prefix))
 }
 
 /// Whether a header called `name` (any case) never crosses a hop by itself: the fixed list, and

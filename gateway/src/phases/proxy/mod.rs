@@ -35,7 +35,7 @@ pub struct Proxy {
     /// How fast a streamed request body must arrive.
     pub pace: Pace,
     /// Path prefixes where a WebSocket upgrade may pass (see [`headers::websocket_upgrade`]).
-    pub websocket_paths: Vec<String>,
+    pub websocket_paths: Arc<[String]>,
 }
 
 pub enum Failure {
