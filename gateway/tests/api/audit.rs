@@ -117,7 +117,7 @@ async fn slow_uploads_do_not_starve_a_service() {
     // the pace is short, so that the test does not wait for the real one.
     let gateways = both(&[("foundation", up.url())], |c| {
         c.rate.enabled = false;
-        c.client.body_grace = Duration::from_millis(700);
+        c.client.body_grace = Duration::from_millis(1500);
         c.client.body_min_rate = 1000;
         c.client.body_timeout = Duration::from_secs(3);
     })
@@ -142,8 +142,8 @@ async fn slow_uploads_do_not_starve_a_service() {
         let cut: Vec<_> = outcomes.iter().filter(|(s, _)| *s == 400).collect();
         assert_eq!(cut.len(), 64, "{path}: {outcomes:?}");
         assert!(outcomes.iter().all(|(s, _)| matches!(s, 400 | 429 | 0)), "{path}: {outcomes:?}");
-        // Cut off once behind the pace: 700 ms of grace and 1 s for the first 1000 bytes.
-        assert!(cut.iter().all(|(_, took)| *took < Duration::from_millis(3000)), "{path}: {cut:?}");
+        // Cut off once behind the pace: 1.5 s of grace and 1 s for the first 1000 bytes.
+        assert!(cut.iter().all(|(_, took)| *took < Duration::from_millis(4000)), "{path}: {cut:?}");
 
         // Trickling from as many addresses as there are slots takes them all, but only until
         // the pace runs out; then the service is everyone's again.
@@ -157,7 +157,8 @@ async fn slow_uploads_do_not_starve_a_service() {
         let in_flight = async || {
             metric(&gw.metrics().await, r#"gateway_upstream_in_flight{upstream="foundation"}"#).unwrap_or_default()
         };
-        while in_flight().await < 256.0 && started.elapsed() < Duration::from_millis(1200) {
+        // (A handshake the listen queue dropped is retried after a second: allow for one.)
+        while in_flight().await < 256.0 && started.elapsed() < Duration::from_millis(2200) {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         assert_eq!(in_flight().await, 256.0, "{path}: every slot taken");
@@ -165,7 +166,7 @@ async fn slow_uploads_do_not_starve_a_service() {
         let outcomes: Vec<(u16, Duration)> =
             futures_util::future::join_all(slow).await.into_iter().map(Result::unwrap).collect();
         assert!(outcomes.iter().all(|(s, _)| *s == 400), "{path}: {outcomes:?}");
-        assert!(started.elapsed() < Duration::from_secs(4), "{path}: {:?}", started.elapsed());
+        assert!(started.elapsed() < Duration::from_secs(5), "{path}: {:?}", started.elapsed());
         assert_eq!(served(gw.port, 9).await, 200, "{path}");
         let text = gw.metrics().await;
         assert_eq!(metric(&text, r#"gateway_upstream_in_flight{upstream="foundation"}"#), Some(0.0), "{path}");
@@ -199,22 +200,27 @@ async fn clients_that_never_read_give_back_their_slots() {
         }
         // While their writes are stuck they hold the slots (8 of them; two got 503 at once);
         // once the send timeout has passed the slots are given back and others are served again.
+        let in_flight =
+            async || metric(&gw.metrics().await, r#"gateway_upstream_in_flight{upstream="svc"}"#).unwrap_or_default();
+        let waiting = Instant::now();
+        while in_flight().await < 8.0 && waiting.elapsed() < Duration::from_secs(2) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         let started = Instant::now();
-        tokio::time::sleep(Duration::from_millis(150)).await;
         let request = "GET /api/svc/x HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n";
         envelope(&one(gw.port, request).await, 503, path);
         let mut status = 0;
         while started.elapsed() < Duration::from_secs(4) {
             status = one(gw.port, request).await.status;
-            let in_flight =
-                metric(&gw.metrics().await, r#"gateway_upstream_in_flight{upstream="svc"}"#).unwrap_or_default();
-            if status == 200 && in_flight == 0.0 {
+            if status == 200 && in_flight().await == 0.0 {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         assert_eq!(status, 200, "{path}: others are served again");
-        assert!(started.elapsed() >= Duration::from_millis(800), "{path}: not before the send timeout");
+        // The slots were taken a moment before `started`; the timeout counts from the first
+        // write that could not go through, after that.
+        assert!(started.elapsed() >= Duration::from_millis(700), "{path}: not before the send timeout");
         let text = gw.metrics().await;
         assert_eq!(metric(&text, r#"gateway_upstream_in_flight{upstream="svc"}"#), Some(0.0), "{path}");
         // The silent clients were cut off: reading now ends (after what was in flight) instead of
