@@ -77,6 +77,25 @@ pub struct Upstreams {
     pub tunnel_idle: Duration,
     /// Upgraded connections open at once per service; the next upgrade is refused with 503.
     pub max_tunnels: usize,
+    /// Requests one client address may have in flight at one service (a share of
+    /// `max_concurrency`), so that a single client cannot take every slot.
+    pub max_per_client: usize,
+}
+
+/// How long the gateway waits on a client: for a streamed request body, and for a client that
+/// does not read its response.
+#[derive(Debug, Clone)]
+pub struct ClientLimits {
+    /// The longest a streamed request body may take from the first to the last byte.
+    pub body_timeout: Duration,
+    /// The least average rate (bytes per second) of a streamed request body once
+    /// `body_grace` has passed; a body below it is cut off.
+    pub body_min_rate: u64,
+    /// How long a streamed request body may take before its rate is checked.
+    pub body_grace: Duration,
+    /// The longest a write to the client may make no progress; the connection is then closed
+    /// and the service's slot given back.
+    pub send_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -102,6 +121,10 @@ pub struct Config {
     pub health_deadline: Duration,
     pub rate: RateLimits,
     pub upstream: Upstreams,
+    pub client: ClientLimits,
+    /// Path prefixes under which a WebSocket upgrade is passed through; an upgrade anywhere else
+    /// (and any other protocol anywhere) is forwarded as a plain request without it.
+    pub websocket_paths: Vec<String>,
     /// Where the gateway's server spans go. `None` = the process-wide exporter that
     /// `OTEL_EXPORTER_OTLP_ENDPOINT` starts (see `crm_common::telemetry`), if any.
     pub traces: Option<Tracer>,
@@ -206,7 +229,15 @@ impl Config {
                 probe_interval: millis("CRM_HEALTH_PROBE_INTERVAL_MS", 5000)?,
                 tunnel_idle: millis("CRM_TUNNEL_IDLE_MS", 300_000)?,
                 max_tunnels: parse_env("CRM_UPSTREAM_MAX_TUNNELS", 1024)?,
+                max_per_client: parse_env("CRM_UPSTREAM_MAX_PER_CLIENT", 64)?,
             },
+            client: ClientLimits {
+                body_timeout: millis("CRM_CLIENT_BODY_TIMEOUT_MS", 300_000)?,
+                body_min_rate: parse_env("CRM_CLIENT_BODY_MIN_RATE", 1024)?,
+                body_grace: millis("CRM_CLIENT_BODY_GRACE_MS", 10_000)?,
+                send_timeout: millis("CRM_CLIENT_SEND_TIMEOUT_MS", 60_000)?,
+            },
+            websocket_paths: list(&env("CRM_WEBSOCKET_PATHS").unwrap_or_default()).map(Into::into).collect(),
             traces: None,
             workers: parse_env("CRM_GATEWAY_WORKERS", default_workers())?.max(1),
             common,
@@ -261,7 +292,15 @@ impl Config {
                 probe_interval: Duration::from_secs(5),
                 tunnel_idle: Duration::from_secs(300),
                 max_tunnels: 1024,
+                max_per_client: 64,
             },
+            client: ClientLimits {
+                body_timeout: Duration::from_secs(300),
+                body_min_rate: 1024,
+                body_grace: Duration::from_secs(10),
+                send_timeout: Duration::from_secs(60),
+            },
+            websocket_paths: Vec::new(),
             traces: None,
             // More than one, so that tests exercise connections spread over workers.
             workers: 2,
@@ -330,6 +369,18 @@ ENVIRONMENT (a .env file in the working directory is read too):
   CRM_TUNNEL_IDLE_MS       an upgraded (WebSocket) connection idle both ways this long is
                            closed (default 300000)
   CRM_UPSTREAM_MAX_TUNNELS  upgraded connections open per service before 503 (default 1024)
+  CRM_UPSTREAM_MAX_PER_CLIENT  requests one client address may have in flight at one service
+                           before 503; addresses in CRM_TRUSTED_PROXIES are not bounded (default 64)
+  CRM_WEBSOCKET_PATHS      path prefixes where a WebSocket upgrade is passed through, comma-
+                           separated; elsewhere (and for any other protocol) the Upgrade header is
+                           dropped and the request forwarded plainly (default none)
+  CRM_CLIENT_BODY_TIMEOUT_MS  longest a streamed request body may take, first byte to last
+                           (default 300000)
+  CRM_CLIENT_BODY_MIN_RATE  least average rate of a streamed request body in bytes/s, checked
+                           after CRM_CLIENT_BODY_GRACE_MS (default 1024; 0 = no minimum)
+  CRM_CLIENT_BODY_GRACE_MS  how long a streamed body may take before its rate counts (default 10000)
+  CRM_CLIENT_SEND_TIMEOUT_MS  longest a write to a client may make no progress before the
+                           connection is closed and its service slot given back (default 60000)
   OTEL_EXPORTER_OTLP_ENDPOINT  export traces over OTLP/HTTP (JSON) to this http:// base URL; unset = no export
   OTEL_SERVICE_NAME        service.name reported with traces (default gateway)
   RUST_LOG                 log filter (default info)

@@ -6,6 +6,7 @@
 //! choose the upstream, proxy, log — carrying one [`context::RequestContext`]; see [`pipeline`].
 
 pub mod body;
+pub mod client_io;
 pub mod config;
 pub mod context;
 pub mod docs;
@@ -158,7 +159,14 @@ fn assemble(config: &Config, redirect_to: Option<u16>) -> Result<Gateway, Startu
             body_limit: config.common.body_limit_bytes,
             retries: config.upstream.retries,
             tunnel_idle: config.upstream.tunnel_idle,
+            pace: body::Pace {
+                timeout: config.client.body_timeout,
+                grace: config.client.body_grace,
+                min_rate: config.client.body_min_rate,
+            },
+            websocket_paths: config.websocket_paths.clone().into(),
         },
+        send_timeout: config.client.send_timeout,
         cors: Cors::new(&config.cors_origins),
         trusted: config.common.trusted_proxies.clone(),
         body_limit: config.common.body_limit_bytes,

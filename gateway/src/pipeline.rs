@@ -44,6 +44,8 @@ pub struct Gateway {
     pub(crate) cors: Cors,
     pub(crate) trusted: Proxies,
     pub(crate) body_limit: usize,
+    /// The longest a write to a client may make no progress ([`crate::client_io`]).
+    pub(crate) send_timeout: Duration,
     pub(crate) health_deadline: Duration,
     /// The merged OpenAPI document, kept for a short while.
     pub(crate) docs: Docs,
@@ -100,6 +102,10 @@ impl Gateway {
     pub(crate) async fn admit(&self, parts: &Parts, ctx: &mut RequestContext) -> Result<Admitted<'_>, ApiError> {
         if let Err(error) = identify::check_target(parts) {
             ctx.fail("bad_target");
+            return Err(error);
+        }
+        if let Err(error) = identify::check_host(parts) {
+            ctx.fail("bad_host");
             return Err(error);
         }
         if ctx.connection.scheme == Scheme::Http

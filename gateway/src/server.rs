@@ -168,6 +168,9 @@ async fn serve<S>(stream: S, info: Connection, gateway: Arc<Gateway>, shutdown: 
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    // Both paths write through the send timeout, so a client that stops reading cannot hold a
+    // response, and the service slot it holds, for good.
+    let stream = crate::client_io::SendTimeout::new(stream, gateway.send_timeout);
     let direct = gateway.direct_connection(info.scheme);
     let help = "Client connections accepted, by the path they started on (direct, or general: hyper's).";
     gateway.metrics.inc("gateway_connections_total", help, &[("path", if direct { "direct" } else { "general" })], 1);
@@ -183,6 +186,7 @@ pub(crate) async fn general<S>(stream: S, info: Connection, gateway: Arc<Gateway
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let stream = crate::h1::strict::StrictRequests::new(stream, gateway.proxy.websocket_paths.clone());
     let service = service_fn(move |request| {
         // Built outside the `async` block, which then holds only the handler's future and not
         // also the request and the handles the future already holds.

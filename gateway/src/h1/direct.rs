@@ -52,12 +52,13 @@ pub async fn serve<S: AsyncWrite + Unpin>(
     client: &mut S,
     scratch: &mut Scratch,
 ) -> bool {
-    let wire::Request { parts, close, .. } = request;
+    let wire::Request { parts, close, length_declared, .. } = request;
     let mut ctx = identify::begin(&parts, connection.clone(), &gateway.trusted);
     let method = parts.method.clone();
     // No request-id scope around the whole exchange (the general path's): on this path only an
     // error becomes an envelope, and it is made here.
-    let written = match respond(gateway, parts, body, &mut ctx, close, client, scratch).await {
+    let length = length_declared.then_some(body.len());
+    let written = match respond(gateway, parts, body, length, &mut ctx, close, client, scratch).await {
         Ok(written) => written,
         Err(error) => {
             let response = in_request(ctx.request_id.clone(), || error.into_response());
@@ -70,10 +71,12 @@ pub async fn serve<S: AsyncWrite + Unpin>(
 
 /// The phases, the exchange and the relay of the response. An error is returned only while
 /// nothing has been written to the client, so that it can still be answered with an envelope.
+#[allow(clippy::too_many_arguments)]
 async fn respond<S: AsyncWrite + Unpin>(
     gateway: &Gateway,
     parts: Parts,
     body: Bytes,
+    length: Option<usize>,
     ctx: &mut RequestContext,
     close: bool,
     client: &mut S,
@@ -90,7 +93,7 @@ async fn respond<S: AsyncWrite + Unpin>(
     let upstream = proxy.acquire(ctx, &**target.upstream)?;
     out.clear();
     let forwarded = Forwarded::new(&parts.headers, ctx, &proxy.trusted);
-    upstream_head(out, &parts, upstream.base_path(), upstream.host(), ctx, &forwarded);
+    upstream_head(out, &parts, length, upstream.base_path(), upstream.host(), ctx, &forwarded);
     out.extend_from_slice(&body);
     let may_retry = body.is_empty() && proxy::retryable_method(&parts.method);
 
@@ -139,6 +142,10 @@ async fn respond<S: AsyncWrite + Unpin>(
             ctx.fail("client_gone");
             Ok(Written { status, reusable: false })
         }
+        Err(RelayError::SendTimeout) => {
+            ctx.fail("send_timeout");
+            Ok(Written { status, reusable: false })
+        }
         Err(RelayError::Upstream(reason)) => {
             tracing::warn!(upstream = %upstream.name, request_id = %ctx.request_id, reason, "response body cut short");
             ctx.fail("upstream_body");
@@ -148,12 +155,14 @@ async fn respond<S: AsyncWrite + Unpin>(
 }
 
 /// The request head for the service: the client's headers less the hop-by-hop ones, its `Host`,
-/// and those the gateway sets (request id, trace context, `X-Forwarded-*`), then the gateway's.
-/// (`Connection` names no header here: [`wire::request`] leaves such a request to the general
-/// path.)
+/// and those the gateway sets (request id, trace context, `X-Forwarded-*`, `X-Real-IP`) or
+/// normalises (`Content-Length`, as the number `length`), then the gateway's. (`Connection` names
+/// no header here: [`wire::request`] leaves such a request to the general path; nor does any
+/// name have an underscore, which it dropped.)
 fn upstream_head(
     out: &mut BytesMut,
     parts: &Parts,
+    length: Option<usize>,
     base: &str,
     host: &[u8],
     ctx: &RequestContext,
@@ -163,10 +172,13 @@ fn upstream_head(
     wire::put_request_line(out, &parts.method, base, target, host);
     for (name, value) in &parts.headers {
         let name = name.as_str().as_bytes();
-        let set_here = name == b"x-request-id" || name == b"traceparent";
+        let set_here = name == b"x-request-id" || name == b"traceparent" || name == b"content-length";
         if !(set_here || headers::hop_by_hop(name) || headers::client_only(name) || forwarded.replaces(name)) {
             wire::put_field(out, name, value.as_bytes());
         }
+    }
+    if let Some(length) = length {
+        put_length(out, length as u64);
     }
     wire::put_field(out, b"x-request-id", ctx.request_id.as_bytes());
     wire::put_field(out, b"traceparent", ctx.traceparent.as_bytes());
@@ -220,12 +232,21 @@ fn relayed_head<'a>(
             Value::Number(n) => wire::put_field(out, name, n.to_string().as_bytes()),
         }
     });
+    if let Some(length) = head.length {
+        put_length(out, length);
+    }
     if head.framing == Framing::Chunked {
         out.extend_from_slice(b"transfer-encoding: chunked\r\n");
     }
     if ends {
         out.extend_from_slice(b"connection: close\r\n");
     }
+    out.extend_from_slice(b"\r\n");
+}
+
+fn put_length(out: &mut BytesMut, length: u64) {
+    out.extend_from_slice(b"content-length: ");
+    wire::put_number(out, length, 10);
     out.extend_from_slice(b"\r\n");
 }
 

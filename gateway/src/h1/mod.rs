@@ -19,6 +19,7 @@ pub mod deadline;
 pub mod direct;
 pub mod relay;
 pub mod rewind;
+pub mod strict;
 pub mod wire;
 
 use crate::context::Connection;

@@ -148,6 +148,9 @@ pub enum RelayError {
     Upstream(String),
     /// The client went away.
     Client,
+    /// The client stopped reading for longer than the send timeout
+    /// ([`crate::client_io::SendTimeout`]).
+    SendTimeout,
 }
 
 enum State {
@@ -206,18 +209,24 @@ pub async fn body<S: AsyncWrite + Unpin>(
                 Some(_) => return Err(RelayError::Upstream("malformed chunk".into())),
                 None => true,
             },
-            State::ChunkLine => match wire::chunk_line(&conn.buf) {
+            // The size line goes out as plain hex, without the service's extensions: the client
+            // gets one spelling of the framing, the one the general path (hyper) writes too.
+            State::ChunkLine => match wire::response_chunk_line(&conn.buf) {
                 wire::Line::Size { len, size } => {
-                    move_to(out, &mut conn.buf, len);
+                    conn.buf.advance(len);
+                    put_chunk_size(out, size);
                     state = if size == 0 { State::Trailers } else { State::Data { left: size, chunk: true } };
                     false
                 }
                 wire::Line::More => true,
                 wire::Line::Invalid => return Err(RelayError::Upstream("malformed chunk size".into())),
             },
+            // Trailers are read and dropped, as the general path drops them: a trailer field is
+            // one the client may merge into the head (a `Content-Length` arriving after the body).
             State::Trailers => match wire::trailers(&conn.buf) {
                 wire::Line::Size { len, .. } => {
-                    move_to(out, &mut conn.buf, len);
+                    conn.buf.advance(len);
+                    out.extend_from_slice(b"\r\n");
                     state = State::Done;
                     false
                 }
@@ -251,6 +260,12 @@ pub async fn body<S: AsyncWrite + Unpin>(
     }
 }
 
+/// A chunk-size line: the size in hex and CRLF.
+fn put_chunk_size(out: &mut BytesMut, size: u64) {
+    wire::put_number(out, size, 16);
+    out.extend_from_slice(b"\r\n");
+}
+
 fn move_to(out: &mut BytesMut, from: &mut BytesMut, n: usize) {
     out.extend_from_slice(&from[..n]);
     from.advance(n);
@@ -258,9 +273,13 @@ fn move_to(out: &mut BytesMut, from: &mut BytesMut, n: usize) {
 
 /// Writes out what `out` holds and empties it.
 pub async fn flush<S: AsyncWrite + Unpin>(client: &mut S, out: &mut BytesMut) -> Result<(), RelayError> {
+    let failed = |err: std::io::Error| match err.kind() {
+        std::io::ErrorKind::TimedOut => RelayError::SendTimeout,
+        _ => RelayError::Client,
+    };
     if !out.is_empty() {
-        client.write_all(out).await.map_err(|_| RelayError::Client)?;
+        client.write_all(out).await.map_err(failed)?;
         out.clear();
     }
-    client.flush().await.map_err(|_| RelayError::Client)
+    client.flush().await.map_err(failed)
 }

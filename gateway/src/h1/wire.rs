@@ -31,6 +31,8 @@ pub enum Head {
 pub struct Request {
     pub parts: Parts,
     pub content_length: u64,
+    /// The client sent a `Content-Length` (forwarded as the plain number, however it was spelled).
+    pub length_declared: bool,
     /// The client asked for the connection to end after this exchange.
     pub close: bool,
 }
@@ -63,10 +65,14 @@ pub fn request(buf: &mut BytesMut, max_body: u64, direct: impl FnOnce(&Method, &
             return Head::General;
         }
         if is(&header::CONTENT_LENGTH) {
-            match (content_length, digits(h.value)) {
+            match (content_length, self::content_length(h.value)) {
                 (None, Some(n)) => content_length = Some(n),
                 _ => return Head::General,
             }
+        }
+        // Dropped here as the general path drops them (see `headers::underscored`).
+        if crate::phases::proxy::headers::underscored(name) {
+            continue;
         }
         if is(&header::CONNECTION) {
             for token in h.value.split(|b| *b == b',').map(<[u8]>::trim_ascii).filter(|t| !t.is_empty()) {
@@ -79,6 +85,7 @@ pub fn request(buf: &mut BytesMut, max_body: u64, direct: impl FnOnce(&Method, &
         }
         fields.push(span(base, name), span(base, h.value));
     }
+    let length_declared = content_length.is_some();
     let content_length = content_length.unwrap_or(0);
     let bare = target.split('?').next().unwrap_or_default();
     if content_length > max_body || !direct(&method, bare) {
@@ -86,7 +93,7 @@ pub fn request(buf: &mut BytesMut, max_body: u64, direct: impl FnOnce(&Method, &
     }
     let head = buf.split_to(len).freeze();
     match parts(&head, method, path, &fields) {
-        Some(parts) => Head::Direct(Request { parts, content_length, close }),
+        Some(parts) => Head::Direct(Request { parts, content_length, length_declared, close }),
         None => {
             // Something the `http` types refuse that httparse let through: the general path
             // answers it, from the untouched bytes.
@@ -155,13 +162,21 @@ fn range((start, end): Span) -> std::ops::Range<usize> {
     start as usize..end as usize
 }
 
-/// A `Content-Length` value: digits only (no sign, no list), without overflow.
-fn digits(value: &[u8]) -> Option<u64> {
+/// A `Content-Length` value: digits only (no sign, no list), without overflow. Leading zeros
+/// are read as hyper reads them (the number is what is forwarded, never the spelling).
+pub fn content_length(value: &[u8]) -> Option<u64> {
     let value = value.trim_ascii();
-    if value.is_empty() || value.len() > 19 || !value.iter().all(u8::is_ascii_digit) {
+    if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    std::str::from_utf8(value).ok()?.parse().ok()
+    let significant = &value[value.iter().position(|b| *b != b'0').unwrap_or(value.len())..];
+    if significant.is_empty() {
+        return Some(0);
+    }
+    if significant.len() > 19 {
+        return None;
+    }
+    std::str::from_utf8(significant).ok()?.parse().ok()
 }
 
 /// How a response body is delimited.
@@ -178,21 +193,23 @@ pub enum Framing {
 pub struct Response {
     pub status: StatusCode,
     pub framing: Framing,
+    /// The `Content-Length` the service sent, as a number (relayed as one, whatever its
+    /// spelling; not for a 204, nor with chunked framing, which overrides it).
+    pub length: Option<u64>,
     /// The upstream will not take another request on this connection.
     pub close: bool,
     head: Bytes,
 }
 
 impl Response {
-    /// The header lines (name and value as received), without a `Content-Length` that chunked
-    /// framing overrides (RFC 9112 §6.3). `fields` are the ones [`response`] filled in with this
+    /// The header lines (name and value as received), without `Content-Length`, which is
+    /// written from [`Response::length`]. `fields` are the ones [`response`] filled in with this
     /// head.
     pub fn headers<'a>(&'a self, fields: &'a Fields) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + Clone {
-        let chunked = self.framing == Framing::Chunked;
         fields
             .iter()
             .map(|&(name, value)| (&self.head[range(name)], &self.head[range(value)]))
-            .filter(move |(name, _)| !(chunked && name.eq_ignore_ascii_case(b"content-length")))
+            .filter(move |(name, _)| !name.eq_ignore_ascii_case(b"content-length"))
     }
 }
 
@@ -237,7 +254,7 @@ pub fn response(buf: &mut BytesMut, method: &Method, fields: &mut Fields) -> Res
         let name = h.name.as_bytes();
         let is = |standard: &HeaderName| name.eq_ignore_ascii_case(standard.as_str().as_bytes());
         if is(&header::CONTENT_LENGTH) {
-            match (length, digits(h.value)) {
+            match (length, content_length(h.value)) {
                 (None, Some(n)) => length = Some(n),
                 (Some(a), Some(b)) if a == b => continue,
                 _ => return ResponseHead::Invalid("bad content-length"),
@@ -269,8 +286,10 @@ pub fn response(buf: &mut BytesMut, method: &Method, fields: &mut Fields) -> Res
             None => Framing::Close,
         }
     };
+    // RFC 9110 §8.6: no length with a 204; with chunked framing the length is overridden.
+    let length = length.filter(|_| !chunked && status != StatusCode::NO_CONTENT);
     let head = buf.split_to(len).freeze();
-    ResponseHead::Complete(Response { status, framing, close: close || framing == Framing::Close, head })
+    ResponseHead::Complete(Response { status, framing, length, close: close || framing == Framing::Close, head })
 }
 
 /// Appends a request line for the upstream, with origin-form `target` below the service's `base`
@@ -312,6 +331,23 @@ pub fn put_field(out: &mut BytesMut, name: &[u8], value: &[u8]) {
     out.put_slice(b"\r\n");
 }
 
+/// Appends `n` in `radix` (10 or 16, lowercase) without the formatting machinery: the relay
+/// writes a length per response and a size per chunk.
+pub fn put_number(out: &mut BytesMut, mut n: u64, radix: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = DIGITS[(n % radix) as usize];
+        n /= radix;
+        if n == 0 {
+            break;
+        }
+    }
+    out.put_slice(&buf[at..]);
+}
+
 fn put_fields(out: &mut BytesMut, headers: &HeaderMap) {
     for (name, value) in headers {
         put_field(out, name.as_str().as_bytes(), value.as_bytes());
@@ -335,13 +371,37 @@ pub enum Line {
 /// Longest chunk-size line (with extensions) or trailer section accepted.
 const MAX_LINE: usize = 4096;
 
-/// A chunk-size line: hex digits, then optional `;extensions`.
+/// A chunk-size line as RFC 9112 §7.1 has it: hex digits, then optional extensions, each
+/// `BWS ";" …`, then CRLF. Nothing else: whitespace before the CRLF (`5 \r\n`), a bare LF, or
+/// a sign or prefix is refused, since parsers that differ over those lines could frame the same
+/// bytes differently.
 pub fn chunk_line(bytes: &[u8]) -> Line {
+    size_line(bytes, false)
+}
+
+/// A chunk-size line of a service's response: as [`chunk_line`], but whitespace before the CRLF
+/// is tolerated, as hyper's client (the general path) tolerates it. The line is not relayed as
+/// it came: the client gets the size alone, the same on both paths.
+pub fn response_chunk_line(bytes: &[u8]) -> Line {
+    size_line(bytes, true)
+}
+
+fn size_line(bytes: &[u8], trailing_space: bool) -> Line {
     let Some(eol) = find_crlf(bytes) else {
         return if bytes.len() > MAX_LINE { Line::Invalid } else { Line::More };
     };
-    let size = bytes[..eol].split(|b| *b == b';').next().unwrap_or_default().trim_ascii();
-    if size.is_empty() || size.len() > 15 || !size.iter().all(u8::is_ascii_hexdigit) {
+    let line = &bytes[..eol];
+    let line = match trailing_space {
+        true => &line[..line.iter().rposition(|b| !matches!(b, b' ' | b'\t')).map_or(0, |i| i + 1)],
+        false => line,
+    };
+    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    let (size, rest) = line.split_at(digits);
+    if size.is_empty() || size.len() > 15 || rest.contains(&b'\n') {
+        return Line::Invalid;
+    }
+    let extensions = rest.trim_ascii_start();
+    if !(extensions.is_empty() && rest.is_empty() || extensions.first() == Some(&b';')) {
         return Line::Invalid;
     }
     match std::str::from_utf8(size).ok().and_then(|s| u64::from_str_radix(s, 16).ok()) {
@@ -469,11 +529,24 @@ mod tests {
     fn chunk_framing() {
         assert_eq!(chunk_line(b"5\r\nhello"), Line::Size { len: 3, size: 5 });
         assert_eq!(chunk_line(b"1F;ext=1\r\n"), Line::Size { len: 10, size: 31 });
+        assert_eq!(chunk_line(b"1F ;ext=1\r\n"), Line::Size { len: 11, size: 31 });
         assert_eq!(chunk_line(b"A"), Line::More);
-        for bad in [&b"zz\r\n"[..], b"-1\r\n", b"\r\n", b"1111111111111111\r\n"] {
+        for bad in [
+            &b"zz\r\n"[..],
+            b"-1\r\n",
+            b"\r\n",
+            b"1111111111111111\r\n",
+            b"5 \r\n",
+            b"5\t\r\n",
+            b" 5\r\n",
+            b"0x5\r\n",
+            b"5;a\nb\r\n",
+        ] {
             assert_eq!(chunk_line(bad), Line::Invalid, "{bad:?}");
         }
         assert_eq!(chunk_line(&[b'1'; 5000]), Line::Invalid);
+        assert_eq!(response_chunk_line(b"5 \t\r\n"), Line::Size { len: 5, size: 5 });
+        assert_eq!(response_chunk_line(b" 5\r\n"), Line::Invalid);
         assert_eq!(trailers(b"\r\nnext"), Line::Size { len: 2, size: 0 });
         assert_eq!(trailers(b"x-t: 1\r\n\r\n"), Line::Size { len: 10, size: 0 });
         assert_eq!(trailers(b"x-t: 1\r\n"), Line::More);
@@ -489,5 +562,10 @@ mod tests {
         out.clear();
         put_response(&mut out, StatusCode::NOT_FOUND, &headers, b"content-length: 0\r\n");
         assert_eq!(&out[..], b"HTTP/1.1 404 Not Found\r\nx-a: 1\r\ncontent-length: 0\r\n\r\n");
+        for (n, radix, text) in [(0, 10, "0"), (5, 10, "5"), (u64::MAX, 10, "18446744073709551615"), (255, 16, "ff")] {
+            out.clear();
+            put_number(&mut out, n, radix);
+            assert_eq!(&out[..], text.as_bytes());
+        }
     }
 }

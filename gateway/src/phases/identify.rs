@@ -133,10 +133,63 @@ pub fn check_target(parts: &Parts) -> Result<(), ApiError> {
     if !plain_path(path.as_bytes()) {
         return Err(ApiError::bad_request("invalid request path"));
     }
-    if path.split('/').any(|segment| segment == "." || segment == "..") {
+    // A segment's `;parameters` are no part of its name for servlet-style servers (`..;/x` is
+    // `../x` to them), so a dot segment with parameters is refused like a bare one.
+    let dots = |segment: &str| {
+        let name = segment.split(';').next().unwrap_or_default();
+        name == "." || name == ".."
+    };
+    if path.split('/').any(dots) {
         return Err(ApiError::bad_request("invalid request path"));
     }
     Ok(())
+}
+
+/// Refuses what RFC 9112 §3.2 says a server must answer with 400: an HTTP/1.1 request without
+/// `Host`, any request with more than one, or one whose value is not a valid `uri-host[:port]`.
+/// The gateway routes by path alone, but the host goes on (`X-Forwarded-Host`, redirects), and
+/// a server behind it that reads it must not see what the gateway would not have accepted.
+pub fn check_host(parts: &Parts) -> Result<(), ApiError> {
+    let mut hosts = parts.headers.get_all(header::HOST).iter();
+    match (hosts.next(), hosts.next()) {
+        (None, _) if parts.version == http::Version::HTTP_10 || parts.version == http::Version::HTTP_09 => Ok(()),
+        (None, _) => Err(ApiError::bad_request("a Host header is required")),
+        (Some(_), Some(_)) => Err(ApiError::bad_request("more than one Host header")),
+        (Some(host), None) if valid_host(host.as_bytes()) => Ok(()),
+        (Some(_), None) => Err(ApiError::bad_request("invalid Host header")),
+    }
+}
+
+/// `uri-host [":" port]` (RFC 3986): a registered name (unreserved, sub-delims and
+/// percent-encoded characters), an IPv4 address (a registered name's characters cover it) or a
+/// bracketed IPv6 literal, and an optional port of at most five digits.
+fn valid_host(value: &[u8]) -> bool {
+    let (host, port) = match value.strip_prefix(b"[") {
+        Some(literal) => match literal.iter().position(|b| *b == b']') {
+            Some(end) => {
+                let address = &literal[..end];
+                if address.is_empty() || !address.iter().all(|b| b.is_ascii_hexdigit() || b":.".contains(b)) {
+                    return false;
+                }
+                (&b"x"[..], &literal[end + 1..])
+            }
+            None => return false,
+        },
+        None => match value.iter().rposition(|b| *b == b':') {
+            Some(colon) => (&value[..colon], &value[colon..]),
+            None => (value, &b""[..]),
+        },
+    };
+    let port_ok = match port.strip_prefix(b":") {
+        Some(digits) => digits.len() <= 5 && digits.iter().all(u8::is_ascii_digit),
+        None => port.is_empty(),
+    };
+    let name_ok = !host.is_empty()
+        && host.iter().enumerate().all(|(i, b)| match b {
+            b'%' => host.get(i + 1..i + 3).is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)),
+            b => b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=".contains(b),
+        });
+    port_ok && name_ok
 }
 
 /// No backslash, no control character, and no percent-encoded dot, slash, backslash, NUL or
@@ -180,10 +233,35 @@ mod tests {
             "/api/foundation%2f..%2fx",
             "/api/foundation/%5c..",
             "/api/foundation/%252e%252e/x",
+            "/api/foundation/..;/x",
+            "/api/foundation/.;a=b/x",
             "http://evil.example/api/foundation/x",
         ] {
             assert!(check_target(&parts(bad)).is_err(), "{bad} should be refused");
         }
+        assert!(check_target(&parts("/api/foundation/a;b=c/x")).is_ok());
+    }
+
+    #[test]
+    fn hosts() {
+        for good in ["gw", "127.0.0.1:8443", "api.bantu.test", "[::1]:8080", "[fd00::1]", "xn--bcher-kva.example"] {
+            assert!(valid_host(good.as_bytes()), "{good}");
+        }
+        for bad in ["", "evil.example/../x@y", "a b", "a:b", "[::1", "[zz]", "h:123456", "a@b", "x\\y", "h::1"] {
+            assert!(!valid_host(bad.as_bytes()), "{bad}");
+        }
+        let with = |hosts: &[&str], version| {
+            let mut builder = http::Request::builder().uri("/x").version(version);
+            for h in hosts {
+                builder = builder.header("host", *h);
+            }
+            check_host(&builder.body(()).unwrap().into_parts().0)
+        };
+        assert!(with(&["gw"], http::Version::HTTP_11).is_ok());
+        assert!(with(&[], http::Version::HTTP_11).is_err());
+        assert!(with(&[], http::Version::HTTP_10).is_ok());
+        assert!(with(&["gw", "gw"], http::Version::HTTP_11).is_err());
+        assert!(with(&["a b"], http::Version::HTTP_11).is_err());
     }
 
     #[test]

@@ -32,7 +32,7 @@ fn service_of(path: &str) -> &str {
 }
 
 /// Whether `path` is `prefix` or lies below it (segment-wise, so `/a/bc` is not below `/a/b`).
-fn under(path: &str, prefix: &str) -> bool {
+pub fn under(path: &str, prefix: &str) -> bool {
     let prefix = prefix.trim_end_matches('/');
     path.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }

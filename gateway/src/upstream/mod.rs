@@ -17,6 +17,7 @@ use hyper::body::Incoming;
 use pool::{Lease, Pool, SendError};
 use serde::Serialize;
 use std::cell::Cell;
+use std::net::IpAddr;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
@@ -60,6 +61,8 @@ pub struct Upstream {
     in_flight: Bound,
     /// Upgraded connections being relayed; bounded apart from requests, since they last.
     tunnels: Bound,
+    /// Requests in flight per client address (hashed into buckets), within `in_flight`.
+    per_client: PerClient,
     circuit: Circuit,
     budget: RetryBudget,
 }
@@ -93,6 +96,7 @@ impl Upstream {
             open,
             in_flight: Bound::new(settings.max_concurrency),
             tunnels: Bound::new(settings.max_tunnels),
+            per_client: PerClient::new(settings.max_per_client),
             circuit: Circuit::new(settings.circuit_failures.max(1), settings.circuit_open),
             budget: RetryBudget::new(settings.retry_budget_ratio),
         }
@@ -160,9 +164,28 @@ impl Upstream {
         self.open.load(Ordering::Relaxed)
     }
 
-    /// A slot for one request, or the upstream back when it already has its maximum in flight.
-    pub fn try_acquire<U: Deref<Target = Upstream>>(upstream: U) -> Result<Slot<U>, U> {
-        if upstream.in_flight.try_take() { Ok(Slot(upstream)) } else { Err(upstream) }
+    /// A slot for one request of `client` (`None`: a client that is not bounded), or the
+    /// upstream back with the reason when it already has its maximum in flight, overall or from
+    /// that client.
+    pub fn try_acquire<U: Deref<Target = Upstream>>(
+        upstream: U,
+        client: Option<IpAddr>,
+    ) -> Result<Slot<U>, (U, Refused)> {
+        let bucket = match client {
+            Some(ip) => match upstream.per_client.try_take(ip) {
+                Some(bucket) => Some(bucket),
+                None => return Err((upstream, Refused::Client)),
+            },
+            None => None,
+        };
+        if upstream.in_flight.try_take() {
+            Ok(Slot { upstream, bucket })
+        } else {
+            if let Some(bucket) = bucket {
+                upstream.per_client.give_back(bucket);
+            }
+            Err((upstream, Refused::Saturated))
+        }
     }
 
     /// Requests being served right now (a slot lives as long as the response body).
@@ -232,29 +255,89 @@ impl Upstream {
     }
 }
 
-/// One request's share of an upstream's concurrency; given back when dropped.
-/// Held through a handle on the upstream: shared where the slot outlives the request's borrow
-/// (a streamed body), borrowed where it does not.
-pub struct Slot<U: Deref<Target = Upstream> = Arc<Upstream>>(U);
+/// Why [`Upstream::try_acquire`] refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The service has its maximum in flight.
+    Saturated,
+    /// This client address has its share of the service in flight.
+    Client,
+}
+
+/// One request's share of an upstream's concurrency (and of its client's share); given back when
+/// dropped. Held through a handle on the upstream: shared where the slot outlives the request's
+/// borrow (a streamed body), borrowed where it does not.
+pub struct Slot<U: Deref<Target = Upstream> = Arc<Upstream>> {
+    upstream: U,
+    bucket: Option<usize>,
+}
 
 impl<U: Deref<Target = Upstream>> Deref for Slot<U> {
     type Target = Upstream;
 
     fn deref(&self) -> &Upstream {
-        &self.0
+        &self.upstream
     }
 }
 
 impl Slot {
     /// A place for one upgraded connection, or `None` when the service has its maximum open.
     pub fn open_tunnel(&self) -> Option<TunnelSlot> {
-        self.0.tunnels.try_take().then(|| TunnelSlot(self.0.clone()))
+        self.upstream.tunnels.try_take().then(|| TunnelSlot(self.upstream.clone()))
     }
 }
 
 impl<U: Deref<Target = Upstream>> Drop for Slot<U> {
     fn drop(&mut self) {
-        self.0.in_flight.give_back();
+        self.upstream.in_flight.give_back();
+        if let Some(bucket) = self.bucket {
+            self.upstream.per_client.give_back(bucket);
+        }
+    }
+}
+
+/// Requests in flight per client address, so that one address cannot hold every slot of a
+/// service (slow uploads, responses nobody reads) while its other clients get 503.
+///
+/// Addresses are hashed into a fixed array of counters instead of kept in a map: taking a place
+/// is one atomic operation, with no lock and no allocation per request. Two addresses that share
+/// a bucket share its bound; with [`PER_CLIENT_BUCKETS`] buckets that is rare, and can only make
+/// the bound stricter for them, never looser.
+struct PerClient {
+    counts: Box<[AtomicU32]>,
+    max: u32,
+    hasher: foldhash::fast::FixedState,
+}
+
+const PER_CLIENT_BUCKETS: usize = 4096;
+
+impl PerClient {
+    fn new(max: usize) -> Self {
+        let counts = (0..PER_CLIENT_BUCKETS).map(|_| AtomicU32::new(0)).collect();
+        let max = u32::try_from(max.max(1)).unwrap_or(u32::MAX);
+        Self { counts, max, hasher: foldhash::fast::FixedState::with_seed(rand::random()) }
+    }
+
+    fn bucket(&self, ip: IpAddr) -> usize {
+        use std::hash::BuildHasher;
+        (self.hasher.hash_one(ip) as usize) % PER_CLIENT_BUCKETS
+    }
+
+    /// The client's bucket, with one more request counted in it; `None` when it is full.
+    fn try_take(&self, ip: IpAddr) -> Option<usize> {
+        let bucket = self.bucket(ip);
+        let count = &self.counts[bucket];
+        if count.fetch_add(1, Ordering::AcqRel) >= self.max {
+            count.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(bucket)
+    }
+
+    fn give_back(&self, bucket: usize) {
+        if let Some(count) = self.counts.get(bucket) {
+            count.fetch_sub(1, Ordering::AcqRel);
+        }
     }
 }
 
@@ -497,6 +580,27 @@ mod tests {
         assert!(c.admit());
         c.success();
         assert!(c.admit() && c.admit(), "closed: everything goes");
+    }
+
+    #[test]
+    fn one_client_gets_its_share_and_others_keep_theirs() {
+        let mut settings = crate::config::Config::local(Vec::new(), String::new(), Default::default()).upstream;
+        settings.max_concurrency = 4;
+        settings.max_per_client = 2;
+        let upstream = Arc::new(Upstream::new("a", "http://127.0.0.1:9000", &settings, 1));
+        let greedy: IpAddr = "203.0.113.7".parse().unwrap();
+        let first = Upstream::try_acquire(upstream.clone(), Some(greedy)).ok().unwrap();
+        let _second = Upstream::try_acquire(upstream.clone(), Some(greedy)).ok().unwrap();
+        let third = Upstream::try_acquire(upstream.clone(), Some(greedy));
+        assert_eq!(third.err().map(|(_, why)| why), Some(Refused::Client));
+        let other = Upstream::try_acquire(upstream.clone(), Some("198.51.100.1".parse().unwrap()));
+        assert!(other.is_ok(), "another client still gets a slot");
+        let _unbounded = Upstream::try_acquire(upstream.clone(), None).ok().unwrap();
+        let full = Upstream::try_acquire(upstream.clone(), None);
+        assert_eq!(full.err().map(|(_, why)| why), Some(Refused::Saturated));
+        drop(other);
+        drop(first);
+        assert!(Upstream::try_acquire(upstream.clone(), Some(greedy)).is_ok(), "given back when dropped");
     }
 
     #[test]

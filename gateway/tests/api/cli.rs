@@ -20,6 +20,12 @@ fn help_lists_the_environment() {
         "CRM_BODY_LIMIT_BYTES",
         "REDIS_URL",
         "CRM_HEALTH_DEADLINE_MS",
+        "CRM_UPSTREAM_MAX_PER_CLIENT",
+        "CRM_WEBSOCKET_PATHS",
+        "CRM_CLIENT_BODY_TIMEOUT_MS",
+        "CRM_CLIENT_BODY_MIN_RATE",
+        "CRM_CLIENT_BODY_GRACE_MS",
+        "CRM_CLIENT_SEND_TIMEOUT_MS",
     ] {
         assert!(text.contains(var), "--help does not mention {var}");
     }
@@ -58,4 +64,24 @@ async fn stops_cleanly_on_sigterm_and_refuses_bad_configuration() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("CRM_SERVICE_URLS"));
+
+    // The slow-client settings are read, and a bad value is named.
+    let dir = crate::helpers::TempDir::new();
+    for var in [
+        "CRM_UPSTREAM_MAX_PER_CLIENT",
+        "CRM_CLIENT_BODY_TIMEOUT_MS",
+        "CRM_CLIENT_BODY_MIN_RATE",
+        "CRM_CLIENT_BODY_GRACE_MS",
+        "CRM_CLIENT_SEND_TIMEOUT_MS",
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_crm-gateway"))
+            .env(var, "soon")
+            .env("CRM_DATA_DIR", &dir.0)
+            .env("CRM_TLS_ENABLED", "false")
+            .env("CRM_BIND_ADDR", "127.0.0.1:0")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{var}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(var), "{var}: {}", String::from_utf8_lossy(&out.stderr));
+    }
 }

@@ -13,21 +13,21 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// One response read off a raw connection.
 #[derive(Debug)]
-struct Raw {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+pub struct Raw {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
 }
 
 impl Raw {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 }
 
 /// Reads one response (framed by length, chunks or the end of the stream) from `tcp`, keeping
 /// whatever follows it in `pending`. `None` when the connection ends before a whole response.
-async fn read_response(tcp: &mut TcpStream, pending: &mut Vec<u8>, head_only: bool) -> Option<Raw> {
+pub async fn read_response(tcp: &mut TcpStream, pending: &mut Vec<u8>, head_only: bool) -> Option<Raw> {
     let mut chunk = [0u8; 16 * 1024];
     let head_end = loop {
         if let Some(i) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
@@ -154,8 +154,9 @@ async fn pipelined_requests_and_a_handover_mid_connection() {
 
     // A client asking to close gets its answer and then the end of the connection.
     let mut tcp = TcpStream::connect(("127.0.0.1", gw.port)).await.unwrap();
-    let close =
-        format!("GET /api/order-workflow/e HTTP/1.1\r\nauthorization: Bearer {token}\r\nconnection: close\r\n\r\n");
+    let close = format!(
+        "GET /api/order-workflow/e HTTP/1.1\r\nhost: gw\r\nauthorization: Bearer {token}\r\nconnection: close\r\n\r\n"
+    );
     tcp.write_all(close.as_bytes()).await.unwrap();
     let mut pending = Vec::new();
     let answer = read_response(&mut tcp, &mut pending, false).await.unwrap();
@@ -241,7 +242,7 @@ async fn both_paths_answer_alike() {
 
 /// A service that answers every connection with `script` (after reading a request head) and
 /// then closes it.
-async fn scripted(script: &'static [u8]) -> u16 {
+pub async fn scripted(script: &'static [u8]) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {

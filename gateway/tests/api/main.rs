@@ -5,6 +5,7 @@ mod client;
 mod helpers;
 mod upstream;
 
+mod audit;
 mod auth;
 mod cli;
 mod direct;

@@ -5,6 +5,11 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// WebSocket upgrades pass only under the configured paths.
+fn allow_ws(config: &mut crm_gateway::config::Config) {
+    config.websocket_paths = vec!["/api/analytics-monitoring/ws".into()];
+}
+
 /// Sends the WebSocket handshake and reads the response head.
 async fn upgrade(port: u16, token: &str) -> (TcpStream, String) {
     let handshake = format!(
@@ -33,7 +38,7 @@ async fn echo(tcp: &mut TcpStream, message: &[u8]) {
 #[tokio::test]
 async fn websocket_upgrade_passes_through() {
     let up = TestUpstream::start("analytics-monitoring").await;
-    let gw = TestGateway::spawn(&[("analytics-monitoring", up.url())], |_| {}).await;
+    let gw = TestGateway::spawn(&[("analytics-monitoring", up.url())], allow_ws).await;
     let (mut tcp, head) = upgrade(gw.port, &gw.token()).await;
     assert!(head.starts_with("http/1.1 101"), "{head}");
     assert!(head.contains("upgrade: websocket"), "{head}");
@@ -54,6 +59,7 @@ async fn websocket_upgrade_passes_through() {
 async fn idle_tunnels_are_closed_and_busy_ones_kept() {
     let up = TestUpstream::start("analytics-monitoring").await;
     let gw = TestGateway::spawn(&[("analytics-monitoring", up.url())], |c| {
+        allow_ws(c);
         c.upstream.tunnel_idle = Duration::from_millis(400);
     })
     .await;
@@ -78,7 +84,11 @@ async fn idle_tunnels_are_closed_and_busy_ones_kept() {
 #[tokio::test]
 async fn upgrades_beyond_the_tunnel_bound_are_refused_without_reaching_the_service() {
     let up = TestUpstream::start("analytics-monitoring").await;
-    let gw = TestGateway::spawn(&[("analytics-monitoring", up.url())], |c| c.upstream.max_tunnels = 1).await;
+    let gw = TestGateway::spawn(&[("analytics-monitoring", up.url())], |c| {
+        allow_ws(c);
+        c.upstream.max_tunnels = 1;
+    })
+    .await;
     let (mut first, head) = upgrade(gw.port, &gw.token()).await;
     assert!(head.starts_with("http/1.1 101"), "{head}");
     let hits = up.hits();

@@ -1,9 +1,12 @@
 //! Header rewriting between client and upstream: hop-by-hop headers stay on their hop, the
-//! `X-Forwarded-*` family tells the upstream who asked, and `Host` becomes the upstream's own.
+//! `X-Forwarded-*` family (and `X-Real-IP`) tells the upstream who asked, `Host` becomes the
+//! upstream's own, and whatever two parsers could read differently — header names with
+//! underscores, zero-padded lengths, framing the gateway has already decoded — is dropped or
+//! rewritten in one normal form. Both paths use these rules, so they answer alike.
 
 use crate::context::RequestContext;
 use crm_common::net::Proxies;
-use http::{HeaderMap, HeaderName, HeaderValue, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, header};
 
 const HOP_COUNT: usize = 8;
 static HOP_BY_HOP: [HeaderName; HOP_COUNT] = [
@@ -20,6 +23,59 @@ static HOP_BY_HOP: [HeaderName; HOP_COUNT] = [
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
+
+/// Other headers that name the client's address, which services or their frameworks may believe:
+/// passed on only from a trusted proxy, like `X-Forwarded-*`.
+const CLIENT_ADDRESS: [&str; 3] = ["forwarded", "true-client-ip", "x-client-ip"];
+
+/// Headers the gateway sets on every request it forwards: a client's `Connection` cannot remove
+/// them (names it lists are otherwise dropped as hop-by-hop).
+const SET_BY_GATEWAY: [&str; 2] = ["x-request-id", "traceparent"];
+
+/// Whether a header name has an underscore: CGI and WSGI servers map `-` and `_` to the same
+/// variable, so `Content_Length` could stand in for the real framing header behind the gateway.
+/// Such headers are dropped (as nginx does by default).
+pub fn underscored(name: &[u8]) -> bool {
+    name.contains(&b'_')
+}
+
+/// Whether `request` is a WebSocket handshake the gateway passes through: `GET`, `Connection:
+/// upgrade`, exactly `Upgrade: websocket`, and a path under one of `allowed`. Any other upgrade
+/// (`h2c`, a WebSocket elsewhere) loses its `Upgrade` as a hop-by-hop header and goes as a plain
+/// request, so no protocol switch can take bytes past routing and authentication.
+pub fn websocket_upgrade<B>(request: &Request<B>, allowed: &[String]) -> bool {
+    let headers = request.headers();
+    websocket_handshake(
+        request.method() == Method::GET,
+        request.uri().path(),
+        headers.get_all(header::UPGRADE).iter().map(HeaderValue::as_bytes),
+        headers.get_all(header::CONNECTION).iter().map(HeaderValue::as_bytes),
+        allowed,
+    )
+}
+
+/// [`websocket_upgrade`] on a request's parts as they were read: whether it is `GET`, its path
+/// (without the query), its `Upgrade` and its `Connection` values. Shared with the reader that
+/// follows the general path's requests ([`crate::h1::strict`]), which stops where a tunnel
+/// would begin.
+pub fn websocket_handshake<'a>(
+    get: bool,
+    path: &str,
+    mut upgrade: impl Iterator<Item = &'a [u8]>,
+    connection: impl Iterator<Item = &'a [u8]>,
+    allowed: &[String],
+) -> bool {
+    let websocket = match (upgrade.next(), upgrade.next()) {
+        (Some(value), None) => value.trim_ascii().eq_ignore_ascii_case(b"websocket"),
+        _ => false,
+    };
+    let mut tokens = connection.flat_map(|v| v.split(|b| *b == b',')).map(<[u8]>::trim_ascii);
+    websocket
+        && get
+        && tokens.any(|t| t.eq_ignore_ascii_case(b"upgrade"))
+        && allowed.iter().any(|prefix| crate::phases::route::under(path, prefix))
+}
 
 /// Whether a header called `name` (any case) never crosses a hop by itself: the fixed list, and
 /// `Upgrade` outside an upgrade. (Names that `Connection` lists come on top.)
@@ -36,11 +92,6 @@ pub fn hop_by_hop(name: &[u8]) -> bool {
         "upgrade",
     ];
     NAMES.iter().any(|h| name.eq_ignore_ascii_case(h.as_bytes()))
-}
-
-/// `Connection: upgrade` with an `Upgrade` header: a WebSocket (or other protocol) handshake.
-pub fn is_upgrade(headers: &HeaderMap) -> bool {
-    headers.contains_key(header::UPGRADE) && connection_tokens(headers).any(|t| t.eq_ignore_ascii_case("upgrade"))
 }
 
 fn connection_tokens(headers: &HeaderMap) -> impl Iterator<Item = &str> {
@@ -75,7 +126,9 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
         .filter_map(|t| HeaderName::from_bytes(t.as_bytes()).ok())
         .collect();
     for name in named {
-        headers.remove(name);
+        if !SET_BY_GATEWAY.contains(&name.as_str()) {
+            headers.remove(name);
+        }
     }
     for (name, _) in HOP_BY_HOP.iter().zip(present).filter(|(_, p)| *p) {
         headers.remove(name);
@@ -92,6 +145,10 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
 /// client claims is replaced.
 pub struct Forwarded {
     pub chain: HeaderValue,
+    /// `X-Real-IP`: the client address the gateway settled on.
+    pub real_ip: HeaderValue,
+    /// Whether the peer is a trusted proxy, whose other client-address headers are kept.
+    pub from_trusted: bool,
     /// `X-Forwarded-Proto` to set; `None` keeps the trusted proxy's.
     pub proto: Option<HeaderValue>,
     /// Whether `X-Forwarded-Host` is the gateway's to set (from `Host`, or dropped without one).
@@ -108,19 +165,35 @@ impl Forwarded {
         };
         let proto = (!(from_trusted && headers.contains_key(&X_FORWARDED_PROTO)))
             .then(|| HeaderValue::from_static(ctx.connection.scheme.as_str()));
-        Self { chain, proto, set_host: !(from_trusted && headers.contains_key(&X_FORWARDED_HOST)) }
+        // The peer's address is rendered once per connection; another is rendered here.
+        let real_ip = if ctx.client_ip == ctx.connection.peer.ip() {
+            ctx.connection.peer_header()
+        } else {
+            HeaderValue::from_str(&ctx.client_ip.to_string()).unwrap_or_else(|_| ctx.connection.peer_header())
+        };
+        Self {
+            chain,
+            real_ip,
+            from_trusted,
+            proto,
+            set_host: !(from_trusted && headers.contains_key(&X_FORWARDED_HOST)),
+        }
     }
 
-    /// Whether a client header called `name` (any case) gives way to what this sets.
+    /// Whether a client header called `name` (any case) gives way to what this sets, or is
+    /// dropped because only a trusted proxy may say it.
     pub fn replaces(&self, name: &[u8]) -> bool {
         name.eq_ignore_ascii_case(X_FORWARDED_FOR.as_str().as_bytes())
+            || name.eq_ignore_ascii_case(X_REAL_IP.as_str().as_bytes())
             || (self.proto.is_some() && name.eq_ignore_ascii_case(X_FORWARDED_PROTO.as_str().as_bytes()))
             || (self.set_host && name.eq_ignore_ascii_case(X_FORWARDED_HOST.as_str().as_bytes()))
+            || (!self.from_trusted && CLIENT_ADDRESS.iter().any(|h| name.eq_ignore_ascii_case(h.as_bytes())))
     }
 
     /// The headers this sets, given the client's `Host`.
     pub fn each(&self, host: Option<&HeaderValue>, mut f: impl FnMut(&HeaderName, &HeaderValue)) {
         f(&X_FORWARDED_FOR, &self.chain);
+        f(&X_REAL_IP, &self.real_ip);
         if let Some(proto) = &self.proto {
             f(&X_FORWARDED_PROTO, proto);
         }
@@ -143,16 +216,76 @@ pub fn to_upstream(headers: &mut HeaderMap, ctx: &RequestContext, trusted: &Prox
     strip_hop_by_hop(headers, upgrade);
     headers.remove(header::EXPECT);
     let host = headers.remove(header::HOST);
-    headers.remove(&X_FORWARDED_FOR);
-    if forwarded.proto.is_some() {
-        headers.remove(&X_FORWARDED_PROTO);
-    }
-    if forwarded.set_host {
-        headers.remove(&X_FORWARDED_HOST);
+    // Rare: only names that need removing are collected.
+    let dropped: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| underscored(name.as_str().as_bytes()) || forwarded.replaces(name.as_str().as_bytes()))
+        .cloned()
+        .collect();
+    for name in dropped {
+        headers.remove(name);
     }
     forwarded.each(host.as_ref(), |name, value| {
         headers.append(name.clone(), value.clone());
     });
+}
+
+/// Rewrites a request's `Content-Length` as the plain number of bytes that will be sent
+/// (`exact`, the body's length as the gateway read the header), so a zero-padded or otherwise
+/// unusual spelling never reaches the service; without a known length (a chunked body) it goes.
+pub fn normalise_length(headers: &mut HeaderMap, exact: Option<u64>) {
+    if !headers.contains_key(header::CONTENT_LENGTH) {
+        return;
+    }
+    match exact {
+        Some(n) => {
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(n));
+        }
+        None => {
+            headers.remove(header::CONTENT_LENGTH);
+        }
+    }
+}
+
+/// Refuses a response the gateway does not relay (502): a `101` to a request that did not ask
+/// for an upgrade, or that switches to anything but WebSocket; a transfer coding other than plain
+/// `chunked` (it could only be relayed by decoding it, or by passing on a coding the client was
+/// not told about).
+pub fn check_response<B>(response: &Response<B>, upgrade_requested: bool) -> Result<(), &'static str> {
+    let headers = response.headers();
+    if response.status() == StatusCode::SWITCHING_PROTOCOLS {
+        let websocket =
+            headers.get(header::UPGRADE).is_some_and(|v| v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"websocket"));
+        if !upgrade_requested || !websocket {
+            return Err("unrequested protocol switch");
+        }
+    }
+    let mut codings = headers.get_all(header::TRANSFER_ENCODING).iter();
+    match (codings.next(), codings.next()) {
+        (None, _) => Ok(()),
+        (Some(value), None) if value.as_bytes().trim_ascii().eq_ignore_ascii_case(b"chunked") => Ok(()),
+        _ => Err("unsupported transfer-encoding"),
+    }
+}
+
+/// Prepares a service's response headers for the client: hop-by-hop headers go, a
+/// `Content-Length` that chunked framing overrode goes (the body is relayed as decoded, and
+/// framed anew), none is sent with a 204 or 1xx, and any other is rewritten as a plain number.
+pub fn from_upstream(headers: &mut HeaderMap, status: StatusCode) {
+    let chunked = headers.contains_key(header::TRANSFER_ENCODING);
+    strip_hop_by_hop(headers, false);
+    if chunked || status == StatusCode::NO_CONTENT || status.is_informational() {
+        headers.remove(header::CONTENT_LENGTH);
+    } else if let Some(value) = headers.get(header::CONTENT_LENGTH) {
+        match crate::h1::wire::content_length(value.as_bytes()) {
+            Some(n) => {
+                headers.insert(header::CONTENT_LENGTH, HeaderValue::from(n));
+            }
+            None => {
+                headers.remove(header::CONTENT_LENGTH);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -177,9 +310,67 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
         h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-        assert!(is_upgrade(&h));
         strip_hop_by_hop(&mut h, true);
         assert_eq!(h.get(header::UPGRADE).unwrap(), "websocket");
         assert_eq!(h.get(header::CONNECTION).unwrap(), "upgrade");
+    }
+
+    #[test]
+    fn only_websocket_with_get_under_an_allowed_path_upgrades() {
+        let allowed = vec!["/api/a/ws".to_owned()];
+        let request = |method: &str, path: &str, upgrade: &str| {
+            Request::builder()
+                .method(method)
+                .uri(path)
+                .header(header::CONNECTION, "keep-alive, Upgrade")
+                .header(header::UPGRADE, upgrade)
+                .body(())
+                .unwrap()
+        };
+        assert!(websocket_upgrade(&request("GET", "/api/a/ws/feed", "WebSocket"), &allowed));
+        assert!(!websocket_upgrade(&request("GET", "/api/a/other", "websocket"), &allowed));
+        assert!(!websocket_upgrade(&request("GET", "/api/a/ws", "h2c"), &allowed));
+        assert!(!websocket_upgrade(&request("GET", "/api/a/ws", "websocket, h2c"), &allowed));
+        assert!(!websocket_upgrade(&request("POST", "/api/a/ws", "websocket"), &allowed));
+        assert!(!websocket_upgrade(&request("GET", "/api/a/ws", "websocket"), &[]));
+    }
+
+    #[test]
+    fn the_gateways_own_headers_survive_connection() {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONNECTION, HeaderValue::from_static("X-Request-ID, traceparent, x-other"));
+        h.insert("x-request-id", HeaderValue::from_static("abc"));
+        h.insert("traceparent", HeaderValue::from_static("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+        h.insert("x-other", HeaderValue::from_static("1"));
+        strip_hop_by_hop(&mut h, false);
+        assert!(h.contains_key("x-request-id") && h.contains_key("traceparent"));
+        assert!(!h.contains_key("x-other"));
+    }
+
+    #[test]
+    fn response_framing_headers_are_normalised() {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("007"));
+        from_upstream(&mut h, StatusCode::OK);
+        assert_eq!(h[header::CONTENT_LENGTH], "7");
+        from_upstream(&mut h, StatusCode::NO_CONTENT);
+        assert!(!h.contains_key(header::CONTENT_LENGTH));
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("3"));
+        h.insert(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        from_upstream(&mut h, StatusCode::OK);
+        assert!(h.is_empty(), "{h:?}");
+
+        let response = |status: u16, headers: &[(&str, &str)]| {
+            let mut builder = Response::builder().status(status);
+            for (k, v) in headers {
+                builder = builder.header(*k, *v);
+            }
+            builder.body(()).unwrap()
+        };
+        assert!(check_response(&response(200, &[("transfer-encoding", "chunked")]), false).is_ok());
+        assert!(check_response(&response(200, &[("transfer-encoding", "gzip, chunked")]), false).is_err());
+        assert!(check_response(&response(101, &[("upgrade", "websocket")]), false).is_err());
+        assert!(check_response(&response(101, &[("upgrade", "h2c")]), true).is_err());
+        assert!(check_response(&response(101, &[("upgrade", "websocket")]), true).is_ok());
     }
 }

@@ -1,19 +1,21 @@
 //! Phase 5 — proxy: send the request to the chosen upstream and stream the answer back.
 //!
-//! Failures map to the envelope: upstream unreachable, circuit open or saturated → 503, no
-//! answer in time → 504, anything that is not a valid response → 502. Only bodiless GET, HEAD
-//! and OPTIONS are retried, only on connect errors, and only within the upstream's retry budget.
-//! The response timeout counts from the last request-body byte the client sent, so a slow large
-//! upload is not cut off while it is still moving.
+//! Failures map to the envelope: upstream unreachable, circuit open or saturated → 503, the
+//! client's address holding its share of the service already → 429, no answer in time → 504,
+//! anything that is not a valid response (an unrequested `101`, a transfer coding other than
+//! `chunked`) → 502. Only bodiless GET, HEAD and OPTIONS are retried, only on connect errors, and
+//! only within the upstream's retry budget. The response timeout counts from the last
+//! request-body byte the client sent, so a slow large upload is not cut off while it is still
+//! moving — as long as it keeps its [`Pace`] (400 otherwise).
 
 pub mod headers;
 mod upgrade;
 
-use crate::body::{BoxError, Guarded, IdleTimeout, LimitedBody, Progress};
+use crate::body::{BoxError, Guarded, IdleTimeout, LimitedBody, Pace, Progress};
 use crate::context::{RequestContext, Route};
 use crate::phases::route::Target;
 use crate::upstream::pool::{Lease, LeasedBody, SendError};
-use crate::upstream::{Slot, Upstream};
+use crate::upstream::{Refused, Slot, Upstream};
 use axum::body::Body;
 use crm_common::ApiError;
 use crm_common::http::Metrics;
@@ -30,6 +32,10 @@ pub struct Proxy {
     pub retries: u32,
     /// How long an upgraded connection may carry nothing either way before it is closed.
     pub tunnel_idle: Duration,
+    /// How fast a streamed request body must arrive.
+    pub pace: Pace,
+    /// Path prefixes where a WebSocket upgrade may pass (see [`headers::websocket_upgrade`]).
+    pub websocket_paths: Arc<[String]>,
 }
 
 pub enum Failure {
@@ -38,6 +44,8 @@ pub enum Failure {
     TooLarge,
     /// The client's own request body failed (it went away mid-upload): not the upstream's fault.
     ClientBody(String),
+    /// The client sent its body too slowly (see [`Pace`]): not the upstream's fault either.
+    SlowBody,
     BadResponse(String),
 }
 
@@ -61,8 +69,10 @@ impl Proxy {
         );
     }
 
-    /// A place for one request at `upstream`, unless its circuit is open or it has its maximum
-    /// in flight.
+    /// A place for one request at `upstream`, unless its circuit is open, it has its maximum
+    /// in flight, or the client has its share of that in flight (429). Clients that are trusted
+    /// proxies themselves (a request through one that names no client) are not bounded per
+    /// address: what comes through them is many clients.
     pub fn acquire<U>(&self, ctx: &mut RequestContext, upstream: U) -> Result<Slot<U>, ApiError>
     where
         U: std::ops::Deref<Target = Upstream>,
@@ -73,11 +83,19 @@ impl Proxy {
             self.error(ctx, upstream.name, "circuit_open");
             return Err(ApiError::Unavailable("service temporarily unavailable".into()));
         }
-        let slot = match Upstream::try_acquire(upstream) {
+        let client = (!self.trusted.contains(&ctx.client_ip)).then_some(ctx.client_ip);
+        let slot = match Upstream::try_acquire(upstream, client) {
             Ok(slot) => slot,
-            Err(upstream) => {
+            Err((upstream, Refused::Saturated)) => {
                 self.error(ctx, upstream.name, "saturated");
                 return Err(ApiError::Unavailable("service busy".into()));
+            }
+            Err((upstream, Refused::Client)) => {
+                self.error(ctx, upstream.name, "client_saturated");
+                return Err(ApiError::TooManyRequests {
+                    message: "too many requests in flight from this client".into(),
+                    retry_after_secs: 1,
+                });
             }
         };
         slot.on_request();
@@ -117,7 +135,7 @@ impl Proxy {
         // through it.
         let upstream = self.acquire(ctx, target.upstream.clone())?;
 
-        let upgrade = headers::is_upgrade(request.headers());
+        let upgrade = headers::websocket_upgrade(&request, &self.websocket_paths);
         // Taken before the upstream is asked, so a refused upgrade never reaches it.
         let tunnel_slot = match upgrade.then(|| upstream.open_tunnel()) {
             Some(None) => {
@@ -133,11 +151,12 @@ impl Proxy {
             .map_err(|_| ApiError::bad_request("invalid request path"))?;
         parts.version = Version::HTTP_11;
         headers::to_upstream(&mut parts.headers, ctx, &self.trusted, upgrade);
+        headers::normalise_length(&mut parts.headers, body.size_hint().exact());
         let may_retry = !upgrade && retryable(&parts.method, &parts.headers, &body);
         let (request, progress) = if may_retry {
             (Request::from_parts(parts, Body::empty()), None)
         } else {
-            let (body, progress) = LimitedBody::new(body, self.body_limit);
+            let (body, progress) = LimitedBody::new(body, self.body_limit, Some(self.pace));
             (Request::from_parts(parts, Body::new(body)), Some(progress))
         };
         let (mut response, lease) =
@@ -145,6 +164,9 @@ impl Proxy {
                 Ok(exchanged) => exchanged,
                 Err(failure) => return Err(self.fail(ctx, &upstream, failure)),
             };
+        if let Err(reason) = headers::check_response(&response, upgrade) {
+            return Err(self.fail(ctx, &upstream, Failure::BadResponse(reason.into())));
+        }
         upstream.record_success();
 
         if response.status() == StatusCode::SWITCHING_PROTOCOLS
@@ -166,7 +188,7 @@ impl Proxy {
             return Ok(Response::from_parts(parts, Body::empty()));
         }
         let (mut parts, body) = response.into_parts();
-        headers::strip_hop_by_hop(&mut parts.headers, false);
+        headers::from_upstream(&mut parts.headers, parts.status);
         let body = Guarded::new(IdleTimeout::new(LeasedBody::new(body, lease), target.timeout), upstream);
         Ok(Response::from_parts(parts, Body::new(body)))
     }
@@ -202,6 +224,11 @@ impl Proxy {
             Failure::TooLarge => {
                 ctx.fail("body_too_large");
                 return ApiError::payload_too_large();
+            }
+            Failure::SlowBody => {
+                tracing::info!(upstream = %upstream.name, request_id = %ctx.request_id, "client body too slow");
+                ctx.fail("slow_body");
+                return ApiError::bad_request("request body not received in time");
             }
             Failure::ClientBody(reason) => {
                 tracing::info!(upstream = %upstream.name, request_id = %ctx.request_id, reason, "client body failed");
@@ -243,6 +270,7 @@ async fn send(
                 return result.map_err(|(err, unsent)| match err {
                     SendError::Connect(reason) => (Failure::Connect(reason), unsent),
                     SendError::Exchange(_) if progress.is_some_and(|p| p.exceeded()) => (Failure::TooLarge, None),
+                    SendError::Exchange(_) if progress.is_some_and(|p| p.too_slow()) => (Failure::SlowBody, None),
                     SendError::Exchange(err) if err.is_user() => (Failure::ClientBody(error_chain(&err)), None),
                     SendError::Exchange(err) => (Failure::BadResponse(error_chain(&err)), None),
                 });
