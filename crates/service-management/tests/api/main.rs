@@ -6,3 +6,5 @@
 mod categories;
 mod helpers;
 mod identity;
+mod products;
+mod service_types;
