@@ -8,3 +8,5 @@ mod gateway;
 mod helpers;
 mod identity;
 mod openapi;
+mod products;
+mod service_types;
