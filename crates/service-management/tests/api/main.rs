@@ -4,5 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod categories;
+mod dependencies;
 mod helpers;
 mod identity;
+mod prices;
+mod vendors;
