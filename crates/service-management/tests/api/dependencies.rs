@@ -168,3 +168,21 @@ db_test!(
         assert!(r.data()["order"].as_array().unwrap().is_empty());
     }
 );
+
+db_test!(
+    async fn two_edges_that_together_close_a_cycle_cannot_both_be_added_at_once(backend) {
+        let app = TestApp::spawn(backend).await;
+        let a = insert_product(&app, "A", None, true).await;
+        let b = insert_product(&app, "B", None, true).await;
+        for _ in 0..3 {
+            let one = dep(&app, app.admin(), json!({"product_id": a, "depends_on_product_id": b}));
+            let two = dep(&app, app.admin(), json!({"product_id": b, "depends_on_product_id": a}));
+            let (one, two) = futures_util::future::join(one, two).await;
+            let mut statuses = [one.status, two.status];
+            statuses.sort_unstable();
+            assert_eq!(statuses, [201, 400]);
+            let winner = if one.status == 201 { &one } else { &two };
+            app.client.delete(&format!("{DEPS}/{}", uuid(&winner.data()["id"])), app.admin()).await.expect(200);
+        }
+    }
+);
