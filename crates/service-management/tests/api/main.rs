@@ -4,9 +4,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod categories;
+mod dependencies;
 mod gateway;
 mod helpers;
 mod identity;
 mod openapi;
+mod prices;
 mod products;
 mod service_types;
+mod vendors;
