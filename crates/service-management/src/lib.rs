@@ -10,6 +10,8 @@
 pub mod access;
 pub mod categories;
 pub mod config;
+pub mod contacts;
+pub mod customers;
 pub mod dependencies;
 pub mod legacy;
 pub mod openapi;
@@ -17,6 +19,7 @@ pub mod perm;
 pub mod prices;
 pub mod products;
 pub mod reference;
+pub mod service_records;
 pub mod service_types;
 pub mod sync;
 pub mod vendors;
@@ -122,6 +125,7 @@ pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
         .merge(vendors::routes())
         .merge(prices::routes())
         .merge(reference::routes())
+        .merge(customers::routes())
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .with_state(state.clone());
     // The original served product dependencies under order-workflow's prefix; the gateway's

@@ -2,7 +2,7 @@
 //! resource's `Api` lists the handlers its `routes()` mounts. Served without authentication at
 //! `GET /api/service-management/openapi.json`.
 
-use crate::{categories, dependencies, prices, products, reference, service_types, vendors};
+use crate::{categories, customers, dependencies, prices, products, reference, service_types, vendors};
 use axum::response::Response;
 use crm_common::api::openapi::{Served, render};
 use utoipa::OpenApi;
@@ -28,6 +28,9 @@ use utoipa::OpenApi;
             (served at the original's path under /api/order-workflow)."),
         (name = "reference", description = "Industries, customer sources, customer levels and follow-up statuses, \
             in Chinese or Indonesian (`lang`)."),
+        (name = "customers", description = "Customers, their follow-ups and notes: sellers see their own, \
+            administrators their organization's; contact details masked without `customer.pii`; updates \
+            conditional on `version`."),
         (name = "docs", description = "This document."),
     )
 )]
@@ -42,6 +45,7 @@ pub fn parts() -> Vec<utoipa::openapi::OpenApi> {
         prices::Api::openapi(),
         dependencies::Api::openapi(),
         reference::Api::openapi(),
+        customers::Api::openapi(),
     ]
 }
 

@@ -1,0 +1,3 @@
+//! Contacts: the people to talk to at a customer.
+
+pub mod model;

@@ -1,0 +1,3 @@
+//! Service records: what each customer needs.
+
+pub mod model;
