@@ -23,7 +23,9 @@ pub const MAX_DEPTH: usize = 16;
 pub struct Viewer {
     pub user_id: Uuid,
     pub organization_id: Uuid,
-    /// ADMIN of the organization (or of the platform): sees every customer of the organization.
+    /// Sees every customer of the organization: administrators, and the roles that serve
+    /// customers rather than sell to them (operations, finance). Sellers (SALES, AGENT) see only
+    /// their own.
     pub is_admin: bool,
     /// Holds `customer.pii`: sees contact fields unmasked on every record it sees.
     pub sees_pii: bool,
@@ -34,13 +36,13 @@ impl Viewer {
         Self {
             user_id: p.user_id,
             organization_id: p.organization_id,
-            is_admin: p.is_platform_admin || p.has_role("ADMIN"),
+            is_admin: p.is_platform_admin || p.has_role("ADMIN") || !(p.has_role("SALES") || p.has_role("AGENT")),
             sees_pii: p.has(CUSTOMER_PII),
         }
     }
 
-    /// Whether this caller may see `c` at all (its organization, and for non-administrators
-    /// only the customers they own, created or act for as agent).
+    /// Whether this caller may see `c` at all (its organization, and for sellers only the
+    /// customers they own, created or act for as agent).
     pub fn can_see(&self, c: &customer::Model) -> bool {
         c.organization_id == self.organization_id
             && (self.is_admin
