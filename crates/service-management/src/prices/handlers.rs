@@ -9,7 +9,7 @@ use axum::response::Response;
 use chrono::Utc;
 use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NoData, NotFound};
 use crm_common::api::patch::clean;
-use crm_common::api::{Envelope, Json, PageParams, Path, Query, RecordsPage, created, ok};
+use crm_common::api::{Envelope, Json, PageParams, Path, Query, RecordsPage, ok};
 use crm_common::auth::{Authorized, Permission, Principal};
 use crm_common::http::audit::with_before;
 use crm_common::http::peer::Forward;
@@ -112,7 +112,7 @@ pub async fn list(
     tag = "prices",
     request_body = CreatePrice,
     responses(
-        (status = 201, description = "The new price", body = Envelope<PriceItem>),
+        (status = 200, description = "The new price", body = Envelope<PriceItem>),
         (status = 400, response = BadRequest),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
@@ -175,7 +175,8 @@ pub async fn create(
     .await?;
     service::record(&txn, &saved, None, Some(saved.amount), reason, caller.user_id).await?;
     txn.commit().await?;
-    Ok(created(PriceItem::from(saved)))
+    // 200, not 201: the admin frontend reads any body `code` but 200 as a failure.
+    Ok(ok(PriceItem::from(saved)))
 }
 
 /// Change a price

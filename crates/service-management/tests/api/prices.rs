@@ -30,7 +30,7 @@ db_test!(
         let app = TestApp::spawn(backend).await;
         let p = insert_product(&app, "Work visa", None, true).await;
         let r = app.post("/prices", app.admin(), body(p, None, D1, Some(D10))).await;
-        r.expect(201);
+        r.expect(200);
         let d = r.data();
         assert_eq!(d["amount"].to_string(), "1500000.5");
         assert_eq!(d["source"], "manual");
@@ -41,7 +41,7 @@ db_test!(
         let mut list = body(p, None, D1, None);
         list["price_type"] = json!("list");
         list.as_object_mut().unwrap().remove("effective_from");
-        app.post("/prices", app.admin(), list).await.expect(201);
+        app.post("/prices", app.admin(), list).await.expect(200);
 
         let r = app.get(&format!("/prices?product_id={p}&price_type=channel"), app.admin()).await;
         r.expect(200);
@@ -108,18 +108,18 @@ db_test!(
         let first = uuid(&app.post("/prices", app.admin(), body(p, None, D1, Some(D10))).await.data()["id"]);
         // Adjacent: fine.
         let second = app.post("/prices", app.admin(), body(p, None, D10, Some(D20))).await;
-        second.expect(201);
+        second.expect(200);
         let r = app.post("/prices", app.admin(), body(p, None, "2026-01-05T00:00:00Z", Some(D15))).await;
         r.expect(409);
         assert!(r.text.contains(&first.to_string()), "{}", r.text);
-        app.post("/prices", app.admin(), body(p, None, D20, None)).await.expect(201);
+        app.post("/prices", app.admin(), body(p, None, D20, None)).await.expect(200);
         app.post("/prices", app.admin(), body(p, None, "2026-03-01T00:00:00Z", None)).await.expect(409);
         // Another currency or another organization is another key.
         let mut cny = body(p, None, D1, Some(D10));
         cny["currency"] = json!("CNY");
-        app.post("/prices", app.admin(), cny).await.expect(201);
+        app.post("/prices", app.admin(), cny).await.expect(200);
         let (vendor, _) = app.org("Vendor One", "vendor").await;
-        app.post("/prices", app.admin(), body(p, Some(vendor), D1, Some(D10))).await.expect(201);
+        app.post("/prices", app.admin(), body(p, Some(vendor), D1, Some(D10))).await.expect(200);
         // Stretching a period over its neighbour is refused too; shrinking is fine.
         let r = app.put(&format!("/prices/{first}"), app.admin(), json!({"effective_to": D15})).await;
         r.expect(409);
@@ -139,13 +139,13 @@ db_test!(
         let answers = futures_util::future::join_all(calls).await;
         let mut statuses: Vec<u16> = answers.iter().map(|r| r.status).collect();
         statuses.sort_unstable();
-        assert_eq!(statuses, [201, 409, 409, 409, 409, 409, 409, 409, 409, 409]);
+        assert_eq!(statuses, [200, 409, 409, 409, 409, 409, 409, 409, 409, 409]);
         // Adjacent periods written at the same time both succeed.
         let a = app.post("/prices", app.admin(), body(p, None, "2026-03-01T00:00:00Z", Some("2026-04-01T00:00:00Z")));
         let b = app.post("/prices", app.admin(), body(p, None, "2026-04-01T00:00:00Z", None));
         let (a, b) = futures_util::future::join(a, b).await;
-        a.expect(201);
-        b.expect(201);
+        a.expect(200);
+        b.expect(200);
         let r = app.get(&format!("/prices?product_id={p}"), app.admin()).await;
         assert_eq!(r.data()["total"], 3);
         assert_eq!(history(&app, p, app.admin()).await.len(), 3);
@@ -159,9 +159,9 @@ db_test!(
         let (a, a_token) = app.org("Vendor A", "vendor").await;
         let (b, b_token) = app.org("Vendor B", "vendor").await;
         let (_, sales) = app.user(BANTU, "sales@bantu.test", &["SALES"]).await;
-        app.post("/prices", app.admin(), body(p, None, D1, None)).await.expect(201);
+        app.post("/prices", app.admin(), body(p, None, D1, None)).await.expect(200);
         let r = app.post("/prices", Some(&a_token), body(p, Some(a), D1, None)).await;
-        r.expect(201);
+        r.expect(200);
         let a_price = uuid(&r.data()["id"]);
         // Not the generic prices, not another vendor's.
         app.post("/prices", Some(&a_token), body(p, None, D10, None)).await.expect(403);

@@ -126,7 +126,7 @@ db_test!(
         app.put(&format!("/suppliers/{v}/services/{p1}/price"), token, json!({"cost_price_idr": -1})).await.expect(400);
 
         let price = json!({"product_id": p1, "organization_id": v, "price_type": "cost", "currency": "IDR", "amount": 1});
-        app.post("/prices", token, price).await.expect(201);
+        app.post("/prices", token, price).await.expect(200);
         let r = app.get(&format!("/suppliers/{v}/services/{p1}/prices"), token).await;
         r.expect(200);
         assert_eq!(r.data().as_array().unwrap().len(), 1);
