@@ -14,3 +14,4 @@ mod prices;
 mod products;
 mod service_types;
 mod vendors;
+mod walkthrough;
