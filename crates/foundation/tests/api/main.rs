@@ -19,6 +19,7 @@ mod positions;
 mod processes;
 mod roles_permissions;
 mod security;
+mod sessions;
 mod uploads;
 mod users;
 mod walkthrough;
