@@ -251,7 +251,8 @@ pub async fn me(State(state): State<AppState>, caller: CurrentUser) -> ApiResult
         .one(&state.db)
         .await?
         .and_then(|m| m.position);
-    let profile = users::view(&state.db, account).await?.profile;
+    // The standing already holds the primary organization: no second read of roles or of it.
+    let profile = users::profile(account, Some(org.id), Some(org.name.clone()));
     let role_details =
         access.roles.iter().map(|r| RoleRef { id: r.id, code: r.code.clone(), name: r.name.clone() }).collect();
     Ok(ok(MeView {
