@@ -161,8 +161,9 @@ pub async fn get(
     caller: Authorized<UserView>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Response> {
-    let found = service::find_visible(&state.db, &caller, id, false).await?;
-    let user = service::view(&state.db, found).await?;
+    // Three statements: the user with its primary organization, its roles, its work-log figures.
+    let found = service::find_visible_with_primary(&state.db, &caller, id).await?;
+    let user = service::views_with(&state.db, vec![found]).await?.pop().ok_or_else(|| ApiError::not_found("user"))?;
     Ok(ok(UserDetail { user, work_logs: crate::worklogs::service::stats(&state.db, id).await? }))
 }
 

@@ -32,7 +32,7 @@ db_test!(
         let sales = app.role_id("SALES").await;
         let token = app.admin_token.clone();
         let budgets = [
-            (format!("/users/{user}"), 4),
+            (format!("/users/{user}"), 3),
             ("/users?size=20".to_owned(), 4),
             ("/users?size=1000&is_active=true".to_owned(), 4),
             (format!("/organizations/{org_id}"), 4),
