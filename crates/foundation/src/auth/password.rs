@@ -54,6 +54,13 @@ fn argon2() -> Argon2<'static> {
 /// [`M_COST`] blocks in use are reserved, never touched, and cost no RSS.
 const RESERVED_BLOCKS: usize = 33 * 1024;
 
+/// [`M_COST`] blocks in a mapping of their own.
+fn new_buffer() -> Vec<Block> {
+    let mut blocks = Vec::with_capacity(RESERVED_BLOCKS);
+    blocks.resize(M_COST as usize, Block::default());
+    blocks
+}
+
 /// argon2's working memory: at most one buffer per hashing permit, kept only while hashes overlap.
 pub struct WorkingMemory {
     free: Mutex<Vec<Vec<Block>>>,
@@ -68,11 +75,7 @@ impl WorkingMemory {
     /// A buffer of [`M_COST`] blocks: a free one, or a new one. Called with a permit held, so
     /// buffers in use plus free ones never outnumber the permits.
     fn take(&self) -> Vec<Block> {
-        self.free.lock().ok().and_then(|mut free| free.pop()).unwrap_or_else(|| {
-            let mut blocks = Vec::with_capacity(RESERVED_BLOCKS);
-            blocks.resize(M_COST as usize, Block::default());
-            blocks
-        })
+        self.free.lock().ok().and_then(|mut free| free.pop()).unwrap_or_else(new_buffer)
     }
 
     /// Returns a buffer, before its permit is released. When no other hash holds a permit the
@@ -108,7 +111,8 @@ impl Passwords {
     pub fn new() -> Result<Self, ApiError> {
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
         let permits = workers * 2;
-        let dummy = hash_blocking("not-a-real-password-0")?;
+        // In a buffer of our own kind, so that even this first hash leaves nothing in an arena.
+        let dummy = hash_with("not-a-real-password-0", &mut new_buffer())?;
         Ok(Self {
             permits: Arc::new(Semaphore::new(permits)),
             memory: Arc::new(WorkingMemory::new(permits)),
