@@ -94,7 +94,7 @@ after_storm_kb=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 {
   echo "foundation idle RSS: $((idle_kb / 1024)) MiB"
   echo "foundation peak RSS under the list load: $((load_kb / 1024)) MiB"
-  grep -E "^(jwt_verify|argon2id)" "$out/jwt_verify.txt" "$out/argon2.txt" | sed 's/^[^:]*://'
+  grep -hE "^(jwt_verify|argon2id)" "$out/jwt_verify.txt" "$out/argon2.txt" || true
   echo "users?size=20 (10,000 users, PostgreSQL): $(awk '/Requests\/sec/ {print $2}' "$out/users_list.txt") req/s," \
     "p50 $(awk '$1=="50%" {print $2}' "$out/users_list.txt"), p99 $(awk '$1=="99%" {print $2}' "$out/users_list.txt")"
   echo "login: $(awk '/Requests\/sec/ {print $2}' "$out/login.txt") req/s," \
@@ -102,7 +102,7 @@ after_storm_kb=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
   echo "users/{id} (PostgreSQL, wrk -t2 -c16): $(awk '/Requests\/sec/ {print $2}' "$out/user_get.txt") req/s," \
     "p50 $(awk '$1=="50%" {print $2}' "$out/user_get.txt"), p99 $(awk '$1=="99%" {print $2}' "$out/user_get.txt")"
   echo "login storm over 10,000 accounts (wrk -t2 -c16): $(awk '/Requests\/sec/ {print $2}' "$out/login_storm.txt") req/s," \
-    "$(awk '/Non-2xx/ {print $NF}' "$out/login_storm.txt") non-2xx"
+    "$(awk '/Non-2xx/ {n = $NF} END {print n + 0}' "$out/login_storm.txt") non-2xx"
   echo "foundation RSS before the storm / peak during it / 10 s after: $((before_storm_kb / 1024)) /" \
     "$((storm_kb / 1024)) / $((after_storm_kb / 1024)) MiB"
 } | tee "$out/summary.txt"
