@@ -2,8 +2,11 @@
 # Benchmarks, reported as figures (never as pass/fail tests):
 #   - access-token verifications/s on one core (micro-benchmark)
 #   - the argon2id ceiling: verifications/s on one core and on all cores (micro-benchmark)
-#   - foundation (release) on PostgreSQL: idle RSS, login requests/s, and p50/p99 of
-#     GET /api/foundation/users?size=20 with 10,000 users, driven by wrk on loopback.
+#   - foundation (release) on PostgreSQL: idle RSS, login requests/s, p50/p99 of
+#     GET /api/foundation/users?size=20 and of GET /api/foundation/users/{id} with 10,000 users,
+#     and RSS before, during and after a login storm over those 10,000 accounts, driven by wrk on
+#     loopback.
+# BENCH_SKIP_MICRO=1 and BENCH_SKIP_GATEWAY=1 leave out the micro-benchmarks and the gateway.
 # The load generator shares the machine's cores with the server; compare figures from one machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,9 +24,14 @@ if ! command -v wrk >/dev/null 2>&1; then
     || { echo "wrk is required for the HTTP benchmarks" >&2; exit 1; }
 fi
 
-echo "== micro-benchmarks"
-cargo bench -q -p crm-common --bench jwt_verify 2>/dev/null | tee "$out/jwt_verify.txt"
-cargo bench -q -p crm-foundation --bench argon2 2>/dev/null | tee "$out/argon2.txt"
+if [ -z "${BENCH_SKIP_MICRO:-}" ]; then
+  echo "== micro-benchmarks"
+  cargo bench -q -p crm-common --bench jwt_verify 2>/dev/null | tee "$out/jwt_verify.txt"
+  cargo bench -q -p crm-foundation --bench argon2 2>/dev/null | tee "$out/argon2.txt"
+else
+  : >"$out/jwt_verify.txt"
+  : >"$out/argon2.txt"
+fi
 
 echo "== foundation on PostgreSQL"
 cargo build -q --release -p crm-foundation
@@ -65,16 +73,42 @@ echo "== POST /api/foundation/auth/login (wrk -t2 -c8 -d$DURATION)"
 wrk -t2 -c8 -d"$DURATION" --latency -s scripts/bench/login.lua \
   "http://127.0.0.1:$PORT/api/foundation/auth/login" | tee "$out/login.txt"
 
+user_id=$(psql -tA "$PGURL/$DB" -c "SELECT id FROM users WHERE email = 'user5000@bench.local'")
+echo "== GET /api/foundation/users/{id} (wrk -t2 -c16 -d$DURATION)"
+wrk -t2 -c16 -d"$DURATION" --latency -H "Authorization: Bearer $token" \
+  "http://127.0.0.1:$PORT/api/foundation/users/$user_id" | tee "$out/user_get.txt"
+
+# A login storm over all 10,000 accounts, RSS sampled every 0.2 s; then 10 s of quiet.
+sleep 2
+before_storm_kb=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+(while kill -0 $pid 2>/dev/null; do awk '/VmRSS/ {print $2}' /proc/$pid/status; sleep 0.2; done) >"$out/storm_rss.txt" &
+sampler=$!
+echo "== login storm, 10,000 accounts (wrk -t2 -c16 -d$DURATION)"
+wrk -t2 -c16 -d"$DURATION" --latency -s scripts/bench/login-rotating.lua \
+  "http://127.0.0.1:$PORT/api/foundation/auth/login" | tee "$out/login_storm.txt"
+kill $sampler 2>/dev/null || true
+storm_kb=$(sort -n "$out/storm_rss.txt" | tail -1)
+sleep 10
+after_storm_kb=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+
 {
   echo "foundation idle RSS: $((idle_kb / 1024)) MiB"
   echo "foundation peak RSS under the list load: $((load_kb / 1024)) MiB"
-  grep -E "^(jwt_verify|argon2id)" "$out/jwt_verify.txt" "$out/argon2.txt" | sed 's/^[^:]*://'
+  grep -hE "^(jwt_verify|argon2id)" "$out/jwt_verify.txt" "$out/argon2.txt" || true
   echo "users?size=20 (10,000 users, PostgreSQL): $(awk '/Requests\/sec/ {print $2}' "$out/users_list.txt") req/s," \
     "p50 $(awk '$1=="50%" {print $2}' "$out/users_list.txt"), p99 $(awk '$1=="99%" {print $2}' "$out/users_list.txt")"
   echo "login: $(awk '/Requests\/sec/ {print $2}' "$out/login.txt") req/s," \
     "p50 $(awk '$1=="50%" {print $2}' "$out/login.txt"), p99 $(awk '$1=="99%" {print $2}' "$out/login.txt")"
+  echo "users/{id} (PostgreSQL, wrk -t2 -c16): $(awk '/Requests\/sec/ {print $2}' "$out/user_get.txt") req/s," \
+    "p50 $(awk '$1=="50%" {print $2}' "$out/user_get.txt"), p99 $(awk '$1=="99%" {print $2}' "$out/user_get.txt")"
+  echo "login storm over 10,000 accounts (wrk -t2 -c16): $(awk '/Requests\/sec/ {print $2}' "$out/login_storm.txt") req/s," \
+    "$(awk '/Non-2xx/ {n = $NF} END {print n + 0}' "$out/login_storm.txt") non-2xx"
+  echo "foundation RSS before the storm / peak during it / 10 s after: $((before_storm_kb / 1024)) /" \
+    "$((storm_kb / 1024)) / $((after_storm_kb / 1024)) MiB"
 } | tee "$out/summary.txt"
 
-echo "== gateway vs nginx"
 kill $pid 2>/dev/null || true
-scripts/bench-gateway.sh
+if [ -z "${BENCH_SKIP_GATEWAY:-}" ]; then
+  echo "== gateway vs nginx"
+  scripts/bench-gateway.sh
+fi

@@ -24,6 +24,7 @@ fn main() {
         email: "admin@bantu.local".into(),
         user_id: None,
         primary_organization_id: None,
+        sid: None,
     };
     let Ok(token) = signer.sign(&claims) else { return };
     let Ok(rt) = tokio::runtime::Builder::new_current_thread().build() else { return };

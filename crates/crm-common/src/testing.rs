@@ -226,6 +226,7 @@ impl TestKeys {
             email: String::new(),
             user_id: Some(user_id),
             primary_organization_id: Some(organization_id),
+            sid: None,
         }
     }
 

@@ -6,7 +6,8 @@ use crate::permissions::model::{permission, role_permission};
 use crate::roles::model as role;
 use crate::users::model::{user, user_role};
 use crm_common::ApiError;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
@@ -62,35 +63,54 @@ impl Access {
     }
 }
 
+/// A user's standing in three queries: memberships with their organizations (one join), roles,
+/// and the active permissions of those roles (subqueries, so no ids travel back and forth).
 pub async fn load(db: &impl ConnectionTrait, user: user::Model) -> Result<Access, ApiError> {
-    let memberships = employee::Entity::find()
+    let memberships: Vec<(employee::Model, Option<organization::Model>)> = employee::Entity::find()
+        .select_also(organization::Entity)
+        .join(
+            JoinType::LeftJoin,
+            employee::Entity::belongs_to(organization::Entity)
+                .from(employee::Column::OrganizationId)
+                .to(organization::Column::Id)
+                .into(),
+        )
         .filter(employee::Column::UserId.eq(user.id))
         .filter(employee::Column::IsActive.eq(true))
         .order_by_desc(employee::Column::IsPrimary)
         .order_by_asc(employee::Column::CreatedAt)
         .all(db)
         .await?;
-    let primary_org = match memberships.iter().find(|m| m.is_primary) {
-        Some(m) => organization::Entity::find_by_id(m.organization_id).one(db).await?,
-        None => None,
-    };
-    let role_ids: Vec<Uuid> = user_role::Entity::find()
-        .filter(user_role::Column::UserId.eq(user.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|ur| ur.role_id)
-        .collect();
+    let primary_org = memberships.iter().find(|(m, _)| m.is_primary).and_then(|(_, org)| org.clone());
+    let held = Query::select()
+        .column(user_role::Column::RoleId)
+        .from(user_role::Entity)
+        .and_where(user_role::Column::UserId.eq(user.id))
+        .to_owned();
     let roles = role::Entity::find()
-        .filter(role::Column::Id.is_in(role_ids.clone()))
+        .filter(role::Column::Id.in_subquery(held.clone()))
         .order_by_asc(role::Column::Code)
         .all(db)
         .await?;
-    let permissions = permissions_of_roles(db, &role_ids).await?;
+    let granted = Query::select()
+        .column(role_permission::Column::PermissionId)
+        .from(role_permission::Entity)
+        .and_where(role_permission::Column::RoleId.in_subquery(held))
+        .to_owned();
+    let permissions = permission::Entity::find()
+        .select_only()
+        .column(permission::Column::Code)
+        .filter(permission::Column::Id.in_subquery(granted))
+        .filter(permission::Column::IsActive.eq(true))
+        .into_tuple::<String>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
     Ok(Access {
         user,
         primary_org,
-        organization_ids: memberships.iter().map(|m| m.organization_id).collect(),
+        organization_ids: memberships.iter().map(|(m, _)| m.organization_id).collect(),
         roles,
         permissions,
     })

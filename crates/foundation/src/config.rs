@@ -4,6 +4,11 @@ use crm_common::config::{ConfigError, ServiceConfig, bool_env, env, parse_env};
 use crm_common::http::audit::AuditSettings;
 use std::path::PathBuf;
 
+/// 12 hours: a working day, with room for a late one.
+pub const ACCESS_TTL_SECS: i64 = 12 * 3600;
+/// 4 hours: outlasts a lunch break or a long meeting, ends what was left open overnight.
+pub const SESSION_IDLE_SECS: i64 = 4 * 3600;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub common: ServiceConfig,
@@ -16,8 +21,13 @@ pub struct Config {
     pub jwt_retired_key_files: Vec<PathBuf>,
     pub issuer: String,
     pub audience: String,
+    /// Access-token lifetime. A working day by default: the admin frontend never refreshes, and
+    /// a token stops working as soon as its session ends (see `auth::sessions`), so its length
+    /// no longer decides how long a revoked or stolen token stays usable.
     pub access_ttl_secs: i64,
     pub refresh_ttl_secs: i64,
+    /// A session unused this long ends (`CRM_SESSION_IDLE_SECS`).
+    pub session_idle_secs: i64,
     pub allow_registration: bool,
     /// Organization code that self-registered users join (with no role until an admin grants one).
     pub registration_org_code: String,
@@ -53,8 +63,9 @@ impl Config {
                 .collect(),
             issuer: env("CRM_JWT_ISSUER").unwrap_or_else(|| "bantu-crm".into()),
             audience: env("CRM_JWT_AUDIENCE").unwrap_or_else(|| "bantu-crm".into()),
-            access_ttl_secs: parse_env("CRM_ACCESS_TOKEN_TTL_SECS", 900)?,
+            access_ttl_secs: parse_env("CRM_ACCESS_TOKEN_TTL_SECS", ACCESS_TTL_SECS)?,
             refresh_ttl_secs: parse_env("CRM_REFRESH_TOKEN_TTL_SECS", 7 * 24 * 3600)?,
+            session_idle_secs: parse_env("CRM_SESSION_IDLE_SECS", SESSION_IDLE_SECS)?,
             allow_registration: bool_env("CRM_ALLOW_REGISTRATION", false)?,
             registration_org_code: env("CRM_REGISTRATION_ORG_CODE").unwrap_or_else(|| "BANTU".into()),
             login_max_failures: parse_env("CRM_LOGIN_MAX_FAILURES", 5)?,
@@ -134,8 +145,9 @@ pub const ENV_HELP: &str = "  CRM_ADMIN_EMAIL          first administrator's e-m
   CRM_JWT_KEY_FILE         Ed25519 signing key, PKCS#8 PEM (default: generated into $CRM_DATA_DIR)
   CRM_JWT_RETIRED_KEY_FILES  comma-separated PEM keys whose public halves stay in the JWKS
   CRM_JWT_ISSUER, CRM_JWT_AUDIENCE  token iss/aud (default bantu-crm)
-  CRM_ACCESS_TOKEN_TTL_SECS   access-token lifetime (default 900)
+  CRM_ACCESS_TOKEN_TTL_SECS   access-token lifetime (default 43200, 12 h; its session can end sooner)
   CRM_REFRESH_TOKEN_TTL_SECS  refresh-token lifetime (default 604800)
+  CRM_SESSION_IDLE_SECS    a session unused this long ends (default 14400, 4 h)
   CRM_ALLOW_REGISTRATION   enable POST /auth/register (default false)
   CRM_REGISTRATION_ORG_CODE  organization self-registered users join (default BANTU)
   CRM_LOGIN_MAX_FAILURES   failed logins per account per window before refusal (default 5)

@@ -36,6 +36,7 @@ use crm_common::http::{Metrics, Probe, TrustedProxies};
 use sea_orm::DatabaseConnection;
 use std::ops::Deref;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -52,6 +53,9 @@ pub struct Inner {
     pub passwords: Passwords,
     pub throttle: LoginThrottle,
     pub config: Config,
+    /// SQL statements issued since start (every connection and transaction): what a request
+    /// costs in database round trips, which the tests hold down.
+    pub db_statements: Arc<AtomicU64>,
 }
 
 impl Deref for AppState {
@@ -68,6 +72,10 @@ impl HasAuth for AppState {
 }
 
 impl AppState {
+    pub fn session_policy(&self) -> auth::sessions::Policy {
+        auth::sessions::Policy { idle_secs: self.config.session_idle_secs }
+    }
+
     pub fn access_token(&self, grant: &auth::tokens::AccessGrant<'_>) -> crm_common::ApiResult<String> {
         let c = &self.config;
         auth::tokens::issue_access(&self.signer, &c.issuer, &c.audience, c.access_ttl_secs, grant)
@@ -94,7 +102,12 @@ pub enum StartupError {
 /// password, the generated administrator credentials to show once.
 pub async fn prepare(mut config: Config) -> Result<(AppState, Option<seed::FirstAdmin>), StartupError> {
     config.audit.ensure_token()?;
-    let db = crm_common::db::connect(&config.common.database_url).await?;
+    let mut db = crm_common::db::connect(&config.common.database_url).await?;
+    let db_statements = Arc::new(AtomicU64::new(0));
+    let counter = db_statements.clone();
+    db.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::Relaxed);
+    });
     crm_common::db::migrate::<foundation_migration::Migrator>(&db).await?;
     let cache = Cache::from_url(&config.common.cache_prefix, config.common.redis_url.as_deref())
         .map_err(StartupError::Cache)?;
@@ -104,7 +117,11 @@ pub async fn prepare(mut config: Config) -> Result<(AppState, Option<seed::First
     auth::password::calibrate(&db, &passwords).await.map_err(StartupError::Seed)?;
     let settings =
         VerifierSettings { issuer: config.issuer.clone(), audience: config.audience.clone(), leeway_secs: 30 };
-    let resolver = Arc::new(authz::Resolver { db: db.clone(), cache: cache.clone() });
+    let resolver = Arc::new(authz::Resolver {
+        db: db.clone(),
+        cache: cache.clone(),
+        sessions: auth::sessions::Policy { idle_secs: config.session_idle_secs },
+    });
     let throttle = LoginThrottle {
         cache: cache.clone(),
         max_per_account: config.login_max_failures,
@@ -119,6 +136,7 @@ pub async fn prepare(mut config: Config) -> Result<(AppState, Option<seed::First
         passwords,
         throttle,
         config,
+        db_statements,
     }));
     Ok((state, first_admin))
 }

@@ -88,6 +88,8 @@ async fn ensure_bantu(db: &impl sea_orm::ConnectionTrait) -> ApiResult<()> {
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
+        external_id: Set(None),
+        parent_id: Set(None),
     };
     organization::Entity::insert(org).exec_without_returning(db).await?;
     Ok(())

@@ -7,6 +7,7 @@ mod m20260101_000001_identity;
 mod m20260201_000002_administration;
 mod m20261203_000003_export_tasks;
 mod m20261203_000004_uploads;
+mod m20261207_000005_sessions;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260201_000002_administration::Migration),
             Box::new(m20261203_000003_export_tasks::Migration),
             Box::new(m20261203_000004_uploads::Migration),
+            Box::new(m20261207_000005_sessions::Migration),
         ]
     }
 }

@@ -43,6 +43,11 @@ pub struct Claims {
     pub user_id: Option<Uuid>,
     #[serde(default)]
     pub primary_organization_id: Option<Uuid>,
+    /// The server-side session the token belongs to; the issuer refuses the token once that
+    /// session has ended. Absent from tokens minted before sessions existed (and by tests), which
+    /// foundation accepts only while their lifetime is no longer than access tokens used to live.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -270,6 +275,7 @@ mod tests {
             email: "a@b.co".into(),
             user_id: None,
             primary_organization_id: None,
+            sid: None,
         }
     }
 

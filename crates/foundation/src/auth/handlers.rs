@@ -1,4 +1,5 @@
-use super::login::Session;
+use super::login::{Origin, Session};
+use super::sessions::{self, EndReason, SessionView};
 use super::{login, password, tokens};
 use crate::AppState;
 use crate::organizations::model::organization;
@@ -7,12 +8,12 @@ use crate::users::model::user;
 use crate::users::service::{self as users, NewAccount};
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NoData, NotFound, TooManyRequests, Unavailable};
 use crm_common::api::validate::Validator;
-use crm_common::api::{Envelope, Json, ok, parse_json};
-use crm_common::auth::{CurrentUser, Jwks};
+use crm_common::api::{Envelope, Json, Path, ok, parse_json};
+use crm_common::auth::{CurrentUser, Jwks, bearer_token};
 use crm_common::contracts::AuditActor;
 use crm_common::http::ClientIp;
 use crm_common::{ApiError, ApiResult};
@@ -49,6 +50,7 @@ pub struct LoginRequest {
 pub async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     Json(body): Json<LoginRequest>,
 ) -> ApiResult<Response> {
     let identifier = body.email.as_deref().or(body.username.as_deref()).map(str::trim).unwrap_or_default().to_owned();
@@ -58,8 +60,20 @@ pub async fn login(
         .check(!body.password.is_empty(), "password", "is required")
         .check(body.password.len() <= 1024, "password", "is too long")
         .finish()?;
-    let session = login::login(&state, &identifier, &body.password, ip).await?;
+    let session = login::login(&state, &identifier, &body.password, origin(ip, &headers)).await?;
     Ok(with_actor(&session, ok(&session)))
+}
+
+/// The client address and user agent a session is opened from.
+fn origin(client_ip: Option<std::net::IpAddr>, headers: &HeaderMap) -> Origin<'_> {
+    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+    Origin { client_ip, user_agent }
+}
+
+/// The session named by the request's own access token (already verified by `CurrentUser`).
+async fn current_session(state: &AppState, headers: &HeaderMap) -> Option<Uuid> {
+    let token = bearer_token(headers).ok()?;
+    state.auth.verifier.verify(token).await.ok()?.sid
 }
 
 /// Tells the audit capture who just authenticated: these requests carry no token to tell it.
@@ -105,8 +119,9 @@ pub struct LogoutRequest {
 
 /// Log out
 ///
-/// Revokes the presented refresh token's family, or every session of the caller when none is
-/// given. Access tokens lapse on their own within their short lifetime.
+/// Ends the session of the access token presented (its access tokens are refused from then on,
+/// and its refresh tokens revoked), and the session of `refresh_token` when one is given. A token
+/// from before sessions existed, with no `refresh_token`, ends every session of the caller.
 #[utoipa::path(
     post,
     path = "/api/foundation/auth/logout",
@@ -118,17 +133,76 @@ pub struct LogoutRequest {
     ),
     security(("bearer" = []))
 )]
-pub async fn logout(State(state): State<AppState>, caller: CurrentUser, body: Bytes) -> ApiResult<Response> {
+pub async fn logout(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
     let req: LogoutRequest =
         if body.iter().all(u8::is_ascii_whitespace) { LogoutRequest::default() } else { parse_json(&body)? };
-    match req.refresh_token.as_deref() {
-        Some(raw) => {
-            if let Some(family) = tokens::family_of(&state.db, raw.trim(), caller.user_id).await? {
-                tokens::revoke_family(&state.db, family).await?;
-            }
-        }
-        None => tokens::revoke_user(&state.db, caller.user_id).await?,
+    let current = current_session(&state, &headers).await;
+    let family = match req.refresh_token.as_deref() {
+        Some(raw) => tokens::family_of(&state.db, raw.trim(), caller.user_id).await?,
+        None => None,
+    };
+    if current.is_none() && req.refresh_token.is_none() {
+        tokens::revoke_user(&state.db, caller.user_id, EndReason::Logout).await?;
     }
+    for sid in [current, family].into_iter().flatten() {
+        tokens::revoke_family(&state.db, sid, EndReason::Logout).await?;
+    }
+    crate::authz::invalidate_user(&state.cache, caller.user_id).await;
+    Ok(ok(()))
+}
+
+/// The caller's sessions
+///
+/// Every open session of the caller, most recently used first: when it started, when it was
+/// last used (to within a minute), and the client address and user agent it was opened from.
+#[utoipa::path(
+    get,
+    path = "/api/foundation/auth/sessions",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The caller's open sessions", body = Envelope<Vec<SessionView>>),
+        (status = 401, response = crm_common::api::openapi::Unauthorized),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn sessions(State(state): State<AppState>, caller: CurrentUser, headers: HeaderMap) -> ApiResult<Response> {
+    let current = current_session(&state, &headers).await;
+    Ok(ok(sessions::list(&state.db, state.session_policy(), caller.user_id, current).await?))
+}
+
+/// End one of the caller's sessions
+///
+/// Its access tokens are refused from then on and its refresh tokens revoked. Another user's
+/// session, or one already ended, is "not found".
+#[utoipa::path(
+    delete,
+    path = "/api/foundation/auth/sessions/{session_id}",
+    tag = "auth",
+    params(("session_id" = Uuid, Path, description = "The session's id")),
+    responses(
+        (status = 200, description = "Ended", body = Envelope<NoData>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = crm_common::api::openapi::Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn end_session(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    Path(session_id): Path<Uuid>,
+) -> ApiResult<Response> {
+    let mine = sessions::list(&state.db, state.session_policy(), caller.user_id, None).await?;
+    if !mine.iter().any(|s| s.id == session_id) {
+        return Err(ApiError::not_found("session"));
+    }
+    tokens::revoke_family(&state.db, session_id, EndReason::Ended).await?;
+    crate::authz::invalidate_user(&state.cache, caller.user_id).await;
     Ok(ok(()))
 }
 
@@ -177,7 +251,8 @@ pub async fn me(State(state): State<AppState>, caller: CurrentUser) -> ApiResult
         .one(&state.db)
         .await?
         .and_then(|m| m.position);
-    let profile = users::view(&state.db, account).await?.profile;
+    // The standing already holds the primary organization: no second read of roles or of it.
+    let profile = users::profile(account, Some(org.id), Some(org.name.clone()));
     let role_details =
         access.roles.iter().map(|r| RoleRef { id: r.id, code: r.code.clone(), name: r.name.clone() }).collect();
     Ok(ok(MeView {
@@ -233,7 +308,12 @@ pub struct RegisterRequest {
         (status = 503, response = Unavailable),
     )
 )]
-pub async fn register(State(state): State<AppState>, Json(body): Json<RegisterRequest>) -> ApiResult<Response> {
+pub async fn register(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Json(body): Json<RegisterRequest>,
+) -> ApiResult<Response> {
     if !state.config.allow_registration {
         return Err(ApiError::NotFound("registration is not enabled".into()));
     }
@@ -271,6 +351,6 @@ pub async fn register(State(state): State<AppState>, Json(body): Json<RegisterRe
     .await?;
     txn.commit().await?;
     let access = crate::access::load(&state.db, created).await?;
-    let session = login::start_session(&state, &access, Uuid::now_v7()).await?;
+    let session = login::open_session(&state, &access, origin(ip, &headers)).await?;
     Ok(with_actor(&session, crm_common::api::created(&session)))
 }

@@ -1,6 +1,7 @@
 //! The login and refresh rules, and the session payload both return.
 
 use super::password;
+use super::sessions::{self, EndReason};
 use super::tokens::{self, AccessGrant};
 use crate::AppState;
 use crate::access::{self, Access};
@@ -59,8 +60,22 @@ pub fn session_user(access: &Access, org_id: Uuid, org_name: &str) -> SessionUse
     }
 }
 
-/// Issues an access token and a refresh token in `family` for a user who passed every check.
-pub async fn start_session(state: &AppState, access: &Access, family: Uuid) -> ApiResult<Session> {
+/// Where a login comes from, kept with its session for the user's list of sessions.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Origin<'a> {
+    pub client_ip: Option<IpAddr>,
+    pub user_agent: Option<&'a str>,
+}
+
+/// Opens a session for a user who passed every check and issues its first tokens.
+pub async fn open_session(state: &AppState, access: &Access, origin: Origin<'_>) -> ApiResult<Session> {
+    access.check_can_log_in()?;
+    let sid = sessions::open(&state.db, access.user.id, origin.client_ip, origin.user_agent).await?;
+    start_session(state, access, sid).await
+}
+
+/// Issues an access token naming session `sid` and a refresh token in its family.
+pub async fn start_session(state: &AppState, access: &Access, sid: Uuid) -> ApiResult<Session> {
     let org = access.check_can_log_in()?;
     let roles = access.role_codes();
     let token = state.access_token(&AccessGrant {
@@ -69,8 +84,9 @@ pub async fn start_session(state: &AppState, access: &Access, family: Uuid) -> A
         roles: &roles,
         username: &access.user.username,
         email: &access.user.email,
+        session_id: sid,
     })?;
-    let refresh = tokens::create_refresh(&state.db, access.user.id, family, state.config.refresh_ttl_secs).await?;
+    let refresh = tokens::create_refresh(&state.db, access.user.id, sid, state.config.refresh_ttl_secs).await?;
     Ok(Session {
         access_token: token.clone(),
         token,
@@ -101,7 +117,8 @@ fn bad_credentials() -> ApiError {
 }
 
 /// Unknown account and wrong password take the same path and time and give the same answer.
-pub async fn login(state: &AppState, identifier: &str, password: &str, ip: Option<IpAddr>) -> ApiResult<Session> {
+pub async fn login(state: &AppState, identifier: &str, password: &str, origin: Origin<'_>) -> ApiResult<Session> {
+    let ip = origin.client_ip;
     state.throttle.check(identifier, ip).await?;
     let account = find_account(state, identifier).await?;
     let matched = state.passwords.verify(account.as_ref().map(|u| u.password_hash.as_str()), password).await?;
@@ -113,7 +130,7 @@ pub async fn login(state: &AppState, identifier: &str, password: &str, ip: Optio
     let rehashed =
         if password::outdated(&account.password_hash) { current_hash(state, account.id, password).await } else { None };
     let access = access::load(&state.db, account).await?;
-    let session = start_session(state, &access, Uuid::now_v7()).await?;
+    let session = open_session(state, &access, origin).await?;
     let mut update = user::Entity::update_many().col_expr(user::Column::LastLoginAt, Expr::value(Utc::now()));
     if let Some(hash) = rehashed {
         update = update.col_expr(user::Column::PasswordHash, Expr::value(hash));
@@ -136,15 +153,33 @@ async fn current_hash(state: &AppState, user_id: Uuid, password: &str) -> Option
 
 /// Rotates the refresh token and re-checks the account: a locked user or organization cannot
 /// refresh.
+///
+/// The family's session must still be live (an ended or idle one cannot be refreshed back to
+/// life); refreshing counts as using it.
 pub async fn refresh(state: &AppState, raw: &str) -> ApiResult<Session> {
-    let row = tokens::rotate(&state.db, raw).await?;
+    let row = tokens::current(&state.db, raw).await?;
+    // Before rotating, so that of concurrent refreshes the winner is decided by the rotation alone.
+    if let Err(err) = sessions::resume(&state.db, state.session_policy(), row.family_id, row.user_id).await {
+        tokens::revoke_family(&state.db, row.family_id, EndReason::Idle).await?;
+        return Err(err);
+    }
+    let user_id = row.user_id;
+    let row = match tokens::rotate(&state.db, row).await {
+        Ok(row) => row,
+        Err(err) => {
+            // A reused token revoked its family: its access tokens must stop now, too.
+            crate::authz::invalidate_user(&state.cache, user_id).await;
+            return Err(err);
+        }
+    };
     let account = user::Entity::find_by_id(row.user_id)
         .one(&state.db)
         .await?
         .ok_or_else(|| ApiError::unauthorized("invalid or expired refresh token"))?;
     let access = access::load(&state.db, account).await?;
     if let Err(err) = access.check_can_log_in() {
-        tokens::revoke_family(&state.db, row.family_id).await?;
+        tokens::revoke_family(&state.db, row.family_id, EndReason::Refused).await?;
+        crate::authz::invalidate_user(&state.cache, row.user_id).await;
         return Err(err);
     }
     start_session(state, &access, row.family_id).await

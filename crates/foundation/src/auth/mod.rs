@@ -1,17 +1,18 @@
-//! Authentication: login, refresh-token rotation, logout, the caller's profile, the public JWKS
-//! and (when enabled) self-registration.
+//! Authentication: login, refresh-token rotation, logout, the caller's profile and sessions, the
+//! public JWKS and (when enabled) self-registration.
 
 mod handlers;
 pub mod keyring;
 mod login;
 pub mod model;
 pub mod password;
+pub mod sessions;
 pub mod throttle;
 pub mod tokens;
 
 use crate::AppState;
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -21,6 +22,8 @@ pub fn routes() -> Router<AppState> {
         .route("/me", get(handlers::me))
         .route("/jwks.json", get(handlers::jwks))
         .route("/register", post(handlers::register))
+        .route("/sessions", get(handlers::sessions))
+        .route("/sessions/{session_id}", delete(handlers::end_session))
 }
 
 /// The operations [`routes`] mounts, for the OpenAPI document.
@@ -32,5 +35,7 @@ pub fn routes() -> Router<AppState> {
     handlers::me,
     handlers::jwks,
     handlers::register,
+    handlers::sessions,
+    handlers::end_session,
 ))]
 pub struct Api;

@@ -1,7 +1,9 @@
-//! Access tokens (short-lived EdDSA JWTs) and refresh tokens (opaque, stored hashed, rotated on
-//! every use; presenting a rotated one revokes its whole family).
+//! Access tokens (EdDSA JWTs naming their session) and refresh tokens (opaque, stored hashed,
+//! rotated on every use; presenting a rotated one revokes its whole family). A refresh-token
+//! family is a session: revoking one ends the other ([`super::sessions`]).
 
 use super::model as refresh;
+use super::sessions::{self, EndReason};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::{Duration, Utc};
@@ -19,6 +21,8 @@ pub struct AccessGrant<'a> {
     pub roles: &'a [String],
     pub username: &'a str,
     pub email: &'a str,
+    /// The session the token belongs to.
+    pub session_id: Uuid,
 }
 
 pub fn issue_access(
@@ -44,6 +48,7 @@ pub fn issue_access(
         email: grant.email.to_owned(),
         user_id: Some(grant.user_id),
         primary_organization_id: Some(grant.organization_id),
+        sid: Some(grant.session_id),
     };
     signer.sign(&claims).map_err(ApiError::internal)
 }
@@ -83,17 +88,26 @@ fn invalid() -> ApiError {
     ApiError::unauthorized("invalid or expired refresh token")
 }
 
-/// Marks `raw` as used and returns its row. Exactly one of any number of concurrent callers wins
-/// (a conditional UPDATE); every other presentation of a used token revokes the family.
-pub async fn rotate(db: &impl ConnectionTrait, raw: &str) -> Result<refresh::Model, ApiError> {
+/// The stored row of `raw`, whatever its state.
+pub async fn find(db: &impl ConnectionTrait, raw: &str) -> Result<Option<refresh::Model>, ApiError> {
     if !raw.starts_with("rt_") || raw.len() > 128 {
-        return Err(invalid());
+        return Ok(None);
     }
-    let row =
-        refresh::Entity::find().filter(refresh::Column::TokenHash.eq(hash(raw))).one(db).await?.ok_or_else(invalid)?;
+    Ok(refresh::Entity::find().filter(refresh::Column::TokenHash.eq(hash(raw))).one(db).await?)
+}
+
+/// The row of `raw` if it is neither revoked nor expired (it may have been used already).
+pub async fn current(db: &impl ConnectionTrait, raw: &str) -> Result<refresh::Model, ApiError> {
+    let row = find(db, raw).await?.ok_or_else(invalid)?;
     if row.revoked_at.is_some() || row.expires_at <= Utc::now() {
         return Err(invalid());
     }
+    Ok(row)
+}
+
+/// Marks `row` (from [`current`]) as used. Exactly one of any number of concurrent callers wins
+/// (a conditional UPDATE); every other presentation of a used token revokes the family.
+pub async fn rotate(db: &impl ConnectionTrait, row: refresh::Model) -> Result<refresh::Model, ApiError> {
     let won = if row.rotated_at.is_none() {
         refresh::Entity::update_many()
             .col_expr(refresh::Column::RotatedAt, Expr::value(Utc::now()))
@@ -109,13 +123,16 @@ pub async fn rotate(db: &impl ConnectionTrait, raw: &str) -> Result<refresh::Mod
     };
     if !won {
         tracing::warn!(user_id = %row.user_id, family_id = %row.family_id, "refresh token reuse; revoking family");
-        revoke_family(db, row.family_id).await?;
+        revoke_family(db, row.family_id, EndReason::Reuse).await?;
         return Err(invalid());
     }
     Ok(row)
 }
 
-pub async fn revoke_family(db: &impl ConnectionTrait, family_id: Uuid) -> Result<(), ApiError> {
+/// Ends the session `family_id` and revokes its refresh tokens. The caller forgets the user's
+/// cached standing ([`crate::authz::invalidate_user`]) so that its access tokens stop at once.
+pub async fn revoke_family(db: &impl ConnectionTrait, family_id: Uuid, reason: EndReason) -> Result<(), ApiError> {
+    sessions::end(db, family_id, reason).await?;
     refresh::Entity::update_many()
         .col_expr(refresh::Column::RevokedAt, Expr::value(Utc::now()))
         .filter(refresh::Column::FamilyId.eq(family_id))
@@ -125,15 +142,18 @@ pub async fn revoke_family(db: &impl ConnectionTrait, family_id: Uuid) -> Result
     Ok(())
 }
 
-/// Ends every session of a user (password change or reset, lock, delete).
-pub async fn revoke_user(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), ApiError> {
+/// Ends every session of a user (password change or reset, lock, deactivation, delete, an
+/// administrator) and revokes their refresh tokens; how many sessions were open. The caller
+/// forgets the user's cached standing ([`crate::authz::invalidate_user`]).
+pub async fn revoke_user(db: &impl ConnectionTrait, user_id: Uuid, reason: EndReason) -> Result<u64, ApiError> {
+    let ended = sessions::end_all(db, user_id, reason).await?;
     refresh::Entity::update_many()
         .col_expr(refresh::Column::RevokedAt, Expr::value(Utc::now()))
         .filter(refresh::Column::UserId.eq(user_id))
         .filter(refresh::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
-    Ok(())
+    Ok(ended)
 }
 
 /// The family of `raw` if it belongs to `user_id` (logout).

@@ -236,7 +236,7 @@ pub async fn update(
     }
     txn.commit().await?;
     if body.status == Some(Status::Inactive) {
-        crate::auth::tokens::revoke_user(&state.db, id).await?;
+        crate::auth::tokens::revoke_user(&state.db, id, crate::auth::sessions::EndReason::Deactivated).await?;
     }
     crate::users::changed(&state, id).await;
     let updated = service::find(&state.db, org, id).await?;

@@ -138,7 +138,7 @@ pub struct UpdateOrganization {
 pub struct ListOrganizations {
     /// From 1.
     pub page: Option<u64>,
-    /// 1–100, default 10.
+    /// 1–1000, default 10 (the admin frontend fills its drop-downs with `size=1000`).
     pub size: Option<u64>,
     /// Alias of `size`.
     pub page_size: Option<u64>,
@@ -146,6 +146,7 @@ pub struct ListOrganizations {
     pub name: Option<String>,
     /// Exact code.
     pub code: Option<String>,
+    /// `internal`, `vendor` or `agent`; anything else is a 400.
     pub organization_type: Option<String>,
     pub is_active: Option<bool>,
     pub is_locked: Option<bool>,
@@ -192,6 +193,10 @@ pub struct OrgView {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i32,
+    /// The id an imported organization had in the system it came from; set by imports only.
+    pub external_id: Option<String>,
+    /// The original's parent organization (a hierarchy it deprecated); set by imports only.
+    pub parent_id: Option<Uuid>,
 }
 
 /// `POST /organizations`: the organization and its auto-created admin account.
@@ -249,6 +254,8 @@ impl OrgView {
             created_at: o.created_at,
             updated_at: o.updated_at,
             version: o.version,
+            external_id: o.external_id,
+            parent_id: o.parent_id,
         }
     }
 }

@@ -136,7 +136,9 @@ fn fill_unset(m: &mut organization::ActiveModel) {
         legal_representative,
         established_date,
         employee_count,
-        certifications
+        certifications,
+        external_id,
+        parent_id
     );
     if matches!(m.name, NotSet) {
         m.name = Set(String::new());
@@ -163,7 +165,11 @@ pub async fn list(
     caller: Authorized<OrganizationList>,
     Query(q): Query<ListOrganizations>,
 ) -> ApiResult<Response> {
-    let (page, size) = PageParams { page: q.page, size: q.size, page_size: q.page_size }.resolve(10, 100)?;
+    let (page, size) = PageParams { page: q.page, size: q.size, page_size: q.page_size }
+        .resolve(10, crate::users::dto::MAX_PAGE_SIZE)?;
+    let org_type = q.organization_type.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    // A type that no organization can have is a mistake in the request, not an empty filter.
+    Validator::new().one_of("organization_type", org_type, super::dto::TYPES).finish()?;
     let mut query = organization::Entity::find();
     if !caller.is_platform_admin {
         let mine = sea_orm::sea_query::Query::select()
@@ -177,10 +183,10 @@ pub async fn list(
     if let Some(name) = q.name.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         query = query.filter(crm_common::db::contains_ci(organization::Column::Name, name));
     }
-    if let Some(code) = q.code.as_deref().filter(|s| !s.is_empty()) {
+    if let Some(code) = q.code.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         query = query.filter(organization::Column::Code.eq(code));
     }
-    if let Some(t) = q.organization_type.as_deref().filter(|s| !s.is_empty()) {
+    if let Some(t) = org_type {
         query = query.filter(organization::Column::OrganizationType.eq(t));
     }
     if let Some(a) = q.is_active {

@@ -42,6 +42,10 @@ pub mod organization {
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
         pub version: i32,
+        /// The id an imported organization had in the system it came from.
+        pub external_id: Option<String>,
+        /// The original's organization hierarchy, deprecated there: kept and shown, never used.
+        pub parent_id: Option<Uuid>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

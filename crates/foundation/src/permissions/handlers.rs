@@ -1,5 +1,5 @@
 use super::by_menu::{self, AssignByMenu, MenuGrant};
-use super::model::permission;
+use super::model::{permission, role_permission};
 use super::service;
 use crate::AppState;
 use crate::access::require_platform_admin;
@@ -325,7 +325,7 @@ pub async fn assign(
     tag = "permissions",
     params(("role_id" = Uuid, Path, description = "The role's id")),
     responses(
-        (status = 200, description = "The role's permissions", body = Envelope<Vec<crate::permissions::service::PermissionRef>>),
+        (status = 200, description = "The role's permissions, by code", body = Envelope<Vec<PermissionRecord>>),
         (status = 400, response = BadRequest),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
@@ -338,8 +338,19 @@ pub async fn of_role(
     Path(role_id): Path<Uuid>,
 ) -> ApiResult<Response> {
     role::Entity::find_by_id(role_id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("role"))?;
-    let mut grants = service::of_roles(&state.db, &[role_id]).await?;
-    Ok(ok(grants.remove(&role_id).unwrap_or_default()))
+    // Every field of the permission, as `GET /permissions` lists it (the spec's optional ones
+    // included), in one query.
+    let granted = sea_orm::sea_query::Query::select()
+        .column(role_permission::Column::PermissionId)
+        .from(role_permission::Entity)
+        .and_where(role_permission::Column::RoleId.eq(role_id))
+        .to_owned();
+    let rows = permission::Entity::find()
+        .filter(permission::Column::Id.in_subquery(granted))
+        .order_by_asc(permission::Column::Code)
+        .all(&state.db)
+        .await?;
+    Ok(ok(rows.into_iter().map(PermissionRecord::from).collect::<Vec<_>>()))
 }
 
 /// Set a role's permissions by menu

@@ -4,6 +4,7 @@ use super::dto::{BatchAction, BatchRequest, BatchResult, ChangePassword, ResetPa
 use super::model::{user, user_role};
 use super::service;
 use crate::AppState;
+use crate::auth::sessions::EndReason;
 use crate::auth::{password, tokens};
 use crate::perm::{RoleAssign, UserLock, UserUpdate, UserView};
 use crate::roles::model as role;
@@ -82,11 +83,47 @@ async fn set_locked(
         .exec(&state.db)
         .await?;
     if locked {
-        tokens::revoke_user(&state.db, id).await?;
+        tokens::revoke_user(&state.db, id, EndReason::Locked).await?;
     }
     super::changed(state, id).await;
     let updated = service::find_visible(&state.db, caller, id, false).await?;
     Ok(ok(service::view(&state.db, updated).await?))
+}
+
+/// What `DELETE /users/{id}/sessions` did.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct EndedSessions {
+    /// How many sessions were open.
+    pub ended: u64,
+}
+
+/// End a user's sessions
+///
+/// Every session of the user ends: their access tokens are refused from then on (on every
+/// replica within the principal cache time, 30 s) and their refresh tokens revoked. The account
+/// itself stays as it is; the user can log in again.
+#[utoipa::path(
+    delete,
+    path = "/api/foundation/users/{user_id}/sessions",
+    tag = "users",
+    params(("user_id" = Uuid, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "How many sessions were ended", body = Envelope<EndedSessions>),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn end_sessions(
+    State(state): State<AppState>,
+    caller: Authorized<UserLock>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Response> {
+    service::find_visible(&state.db, &caller, id, true).await?;
+    let ended = tokens::revoke_user(&state.db, id, EndReason::Revoked).await?;
+    super::changed(&state, id).await;
+    Ok(ok(EndedSessions { ended }))
 }
 
 /// Reset a user's password
@@ -171,7 +208,8 @@ async fn store_password(state: &AppState, id: Uuid, hash: String) -> ApiResult<(
         .filter(user::Column::Id.eq(id))
         .exec(&state.db)
         .await?;
-    tokens::revoke_user(&state.db, id).await?;
+    tokens::revoke_user(&state.db, id, EndReason::Password).await?;
+    super::changed(state, id).await;
     Ok(())
 }
 
@@ -224,8 +262,9 @@ pub async fn batch(
     let txn = crm_common::db::begin_write(&state.db).await?;
     let affected = update.filter(user::Column::Id.is_in(ids.clone())).exec(&txn).await?.rows_affected;
     if body.action != BatchAction::Activate {
+        let reason = if body.action == BatchAction::Delete { EndReason::Deleted } else { EndReason::Deactivated };
         for id in &ids {
-            tokens::revoke_user(&txn, *id).await?;
+            tokens::revoke_user(&txn, *id, reason).await?;
         }
     }
     txn.commit().await?;

@@ -95,11 +95,13 @@ impl UpdateUser {
 pub struct ListUsers {
     /// From 1.
     pub page: Option<u64>,
-    /// 1–100, default 10.
+    /// 1–1000, default 10 (the admin frontend fills its drop-downs with `size=1000`).
     pub size: Option<u64>,
     /// Alias of `size`.
     pub page_size: Option<u64>,
-    /// Exact e-mail.
+    /// Substring of the username, case-insensitive.
+    pub username: Option<String>,
+    /// Exact e-mail, case-insensitive.
     pub email: Option<String>,
     /// Members of this organization (your own by default; any for platform administrators).
     pub organization_id: Option<Uuid>,
@@ -107,10 +109,16 @@ pub struct ListUsers {
     pub search: Option<String>,
     pub is_active: Option<bool>,
     pub is_locked: Option<bool>,
+    /// Holders of this role.
     pub role_id: Option<Uuid>,
+    /// Soft-deleted accounts too.
     #[serde(default)]
     pub include_deleted: bool,
 }
+
+/// The largest page of users or organizations: the admin frontend asks for 1000 to fill its
+/// option lists. Still one page of one query, so the database does the limiting.
+pub const MAX_PAGE_SIZE: u64 = 1000;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ResetPassword {

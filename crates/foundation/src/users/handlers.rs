@@ -3,6 +3,7 @@ use super::model::user;
 use super::service::{self, NewAccount};
 use crate::AppState;
 use crate::auth::password;
+use crate::auth::sessions::EndReason;
 use crate::organizations::service as orgs;
 use crate::perm::{UserCreate, UserDelete, UserList, UserView};
 use axum::extract::State;
@@ -105,7 +106,8 @@ pub async fn list(
     caller: Authorized<UserList>,
     Query(q): Query<ListUsers>,
 ) -> ApiResult<Response> {
-    let (page, size) = PageParams { page: q.page, size: q.size, page_size: q.page_size }.resolve(10, 100)?;
+    let (page, size) =
+        PageParams { page: q.page, size: q.size, page_size: q.page_size }.resolve(10, super::dto::MAX_PAGE_SIZE)?;
     let scope = caller.scope_org(q.organization_id)?;
     let mut query = user::Entity::find();
     if let Some(org) = scope {
@@ -113,6 +115,9 @@ pub async fn list(
     }
     if let Some(email) = q.email.as_deref().filter(|e| !e.is_empty()) {
         query = query.filter(user::Column::Email.eq(email.trim().to_lowercase()));
+    }
+    if let Some(username) = q.username.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        query = query.filter(crm_common::db::contains_ci(user::Column::Username, username));
     }
     if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         query = query.filter(service::matching(search));
@@ -156,8 +161,9 @@ pub async fn get(
     caller: Authorized<UserView>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Response> {
-    let found = service::find_visible(&state.db, &caller, id, false).await?;
-    let user = service::view(&state.db, found).await?;
+    // Three statements: the user with its primary organization, its roles, its work-log figures.
+    let found = service::find_visible_with_primary(&state.db, &caller, id).await?;
+    let user = service::views_with(&state.db, vec![found]).await?.pop().ok_or_else(|| ApiError::not_found("user"))?;
     Ok(ok(UserDetail { user, work_logs: crate::worklogs::service::stats(&state.db, id).await? }))
 }
 
@@ -262,7 +268,7 @@ pub async fn update(
     }
     txn.commit().await?;
     if body.is_active == Some(false) {
-        crate::auth::tokens::revoke_user(&state.db, id).await?;
+        crate::auth::tokens::revoke_user(&state.db, id, EndReason::Deactivated).await?;
     }
     super::changed(&state, id).await;
     let updated = user::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("user"))?;
@@ -340,7 +346,7 @@ pub(crate) async fn set_deleted(state: &AppState, found: user::Model, deleted: b
     active.version = Set(version + 1);
     let saved = active.update(&state.db).await?;
     if deleted {
-        crate::auth::tokens::revoke_user(&state.db, id).await?;
+        crate::auth::tokens::revoke_user(&state.db, id, EndReason::Deleted).await?;
     }
     super::changed(state, id).await;
     Ok(saved)

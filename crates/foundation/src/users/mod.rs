@@ -11,7 +11,7 @@ pub(crate) use handlers::set_deleted;
 
 use crate::AppState;
 use axum::Router;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/users/{user_id}/restore", put(handlers::restore))
         .route("/users/{user_id}/lock", post(actions::lock))
         .route("/users/{user_id}/unlock", post(actions::unlock))
+        .route("/users/{user_id}/sessions", delete(actions::end_sessions))
         .route("/users/{user_id}/reset-password", post(actions::reset_password))
         .route("/users/{user_id}/password", put(actions::change_password))
         .route("/users/{user_id}/roles", get(actions::roles))
@@ -41,6 +42,7 @@ pub fn routes() -> Router<AppState> {
     handlers::restore,
     actions::lock,
     actions::unlock,
+    actions::end_sessions,
     actions::reset_password,
     actions::change_password,
     actions::roles,

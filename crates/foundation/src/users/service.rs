@@ -9,8 +9,11 @@ use crate::roles::model as role;
 use chrono::Utc;
 use crm_common::auth::{Principal, has_permission};
 use crm_common::{ApiError, ApiResult};
-use sea_orm::sea_query::Query;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -61,74 +64,129 @@ pub async fn find_visible(
     Ok(found)
 }
 
+/// The API view of `users`, in two queries whatever their number: their primary organizations
+/// (joined to the organization names) and their roles ([`views_with`]).
 pub async fn views(db: &impl ConnectionTrait, users: Vec<user::Model>) -> ApiResult<Vec<UserView>> {
     let ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
-    let links = user_role::Entity::find().filter(user_role::Column::UserId.is_in(ids.clone())).all(db).await?;
-    let role_ids: Vec<Uuid> = links.iter().map(|l| l.role_id).collect();
-    let roles: HashMap<Uuid, role::Model> = role::Entity::find()
-        .filter(role::Column::Id.is_in(role_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r))
-        .collect();
-    let primaries = employee::Entity::find()
+    let primaries: Vec<(Uuid, Uuid, String)> = employee::Entity::find()
+        .select_only()
+        .column(employee::Column::UserId)
+        .column(organization::Column::Id)
+        .column(organization::Column::Name)
+        .join(JoinType::InnerJoin, membership_organization())
         .filter(employee::Column::UserId.is_in(ids))
         .filter(employee::Column::IsPrimary.eq(true))
         .filter(employee::Column::IsActive.eq(true))
+        .into_tuple()
         .all(db)
         .await?;
-    let org_ids: Vec<Uuid> = primaries.iter().map(|p| p.organization_id).collect();
-    let orgs: HashMap<Uuid, String> = organization::Entity::find()
-        .filter(organization::Column::Id.is_in(org_ids))
+    let mut primary_of: HashMap<Uuid, (Uuid, String)> =
+        primaries.into_iter().map(|(user_id, org_id, name)| (user_id, (org_id, name))).collect();
+    let users = users.into_iter().map(|u| {
+        let primary = primary_of.remove(&u.id);
+        (u, primary)
+    });
+    views_with(db, users.collect()).await
+}
+
+/// The API view of users whose primary organization (id, name) is known: one query, for roles.
+pub async fn views_with(
+    db: &impl ConnectionTrait,
+    users: Vec<(user::Model, Option<(Uuid, String)>)>,
+) -> ApiResult<Vec<UserView>> {
+    let ids: Vec<Uuid> = users.iter().map(|(u, _)| u.id).collect();
+    let granted: Vec<(Uuid, Uuid, String, String)> = user_role::Entity::find()
+        .select_only()
+        .column(user_role::Column::UserId)
+        .column(role::Column::Id)
+        .column(role::Column::Code)
+        .column(role::Column::Name)
+        .join(
+            JoinType::InnerJoin,
+            user_role::Entity::belongs_to(role::Entity).from(user_role::Column::RoleId).to(role::Column::Id).into(),
+        )
+        .filter(user_role::Column::UserId.is_in(ids))
+        .order_by_asc(role::Column::Code)
+        .into_tuple()
         .all(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect();
-    let primary_of: HashMap<Uuid, Uuid> = primaries.iter().map(|p| (p.user_id, p.organization_id)).collect();
+        .await?;
     let mut roles_of: HashMap<Uuid, Vec<RoleRef>> = HashMap::new();
-    for link in links {
-        if let Some(r) = roles.get(&link.role_id) {
-            roles_of.entry(link.user_id).or_default().push(RoleRef {
-                id: r.id,
-                code: r.code.clone(),
-                name: r.name.clone(),
-            });
-        }
+    for (user_id, id, code, name) in granted {
+        roles_of.entry(user_id).or_default().push(RoleRef { id, code, name });
     }
     Ok(users
         .into_iter()
-        .map(|u| {
-            let primary = primary_of.get(&u.id).copied();
-            let mut roles = roles_of.remove(&u.id).unwrap_or_default();
-            roles.sort_by(|a, b| a.code.cmp(&b.code));
-            let profile = UserProfile {
-                id: u.id,
-                username: u.username,
-                email: u.email,
-                phone: u.phone,
-                display_name: u.display_name,
-                avatar_url: u.avatar_url,
-                bio: u.bio,
-                gender: u.gender,
-                address: u.address,
-                contact_phone: u.contact_phone,
-                whatsapp: u.whatsapp,
-                wechat: u.wechat,
-                primary_organization_id: primary,
-                primary_organization_name: primary.and_then(|p| orgs.get(&p).cloned()),
-                is_active: u.is_active,
-                is_locked: u.is_locked,
-                last_login_at: u.last_login_at,
-                created_at: u.created_at,
-                updated_at: u.updated_at,
-                deleted_at: u.deleted_at,
-                version: u.version,
-            };
+        .map(|(u, primary)| {
+            let (primary, primary_name) = primary.unzip();
+            let roles = roles_of.remove(&u.id).unwrap_or_default();
+            let profile = profile(u, primary, primary_name);
             UserView { profile, roles }
         })
         .collect())
+}
+
+/// A membership's organization.
+fn membership_organization() -> sea_orm::RelationDef {
+    employee::Entity::belongs_to(organization::Entity)
+        .from(employee::Column::OrganizationId)
+        .to(organization::Column::Id)
+        .into()
+}
+
+/// [`find_visible`] (not deleted) with the user's primary organization, in one statement: the
+/// user left-joined to its active primary membership and that membership's organization.
+pub async fn find_visible_with_primary(
+    db: &impl ConnectionTrait,
+    caller: &Principal,
+    id: Uuid,
+) -> ApiResult<(user::Model, Option<(Uuid, String)>)> {
+    let primary_membership = user::Entity::belongs_to(employee::Entity)
+        .from(user::Column::Id)
+        .to(employee::Column::UserId)
+        .on_condition(|_, membership| {
+            use sea_orm::sea_query::ExprTrait as _;
+            sea_orm::Condition::all()
+                .add(Expr::col((membership.clone(), employee::Column::IsPrimary)).eq(true))
+                .add(Expr::col((membership, employee::Column::IsActive)).eq(true))
+        })
+        .into();
+    let mut query = user::Entity::find_by_id(id)
+        .select_also(organization::Entity)
+        .join(JoinType::LeftJoin, primary_membership)
+        .join(JoinType::LeftJoin, membership_organization())
+        .filter(user::Column::DeletedAt.is_null());
+    if !(caller.is_platform_admin || caller.user_id == id) {
+        query = query.filter(user::Column::Id.in_subquery(members_of(caller.organization_id)));
+    }
+    let (found, org) = query.one(db).await?.ok_or_else(|| ApiError::not_found("user"))?;
+    Ok((found, org.map(|o| (o.id, o.name))))
+}
+
+/// The user object without roles, given its primary organization (id and name).
+pub fn profile(u: user::Model, primary: Option<Uuid>, primary_name: Option<String>) -> UserProfile {
+    UserProfile {
+        id: u.id,
+        username: u.username,
+        email: u.email,
+        phone: u.phone,
+        display_name: u.display_name,
+        avatar_url: u.avatar_url,
+        bio: u.bio,
+        gender: u.gender,
+        address: u.address,
+        contact_phone: u.contact_phone,
+        whatsapp: u.whatsapp,
+        wechat: u.wechat,
+        primary_organization_id: primary,
+        primary_organization_name: primary_name,
+        is_active: u.is_active,
+        is_locked: u.is_locked,
+        last_login_at: u.last_login_at,
+        created_at: u.created_at,
+        updated_at: u.updated_at,
+        deleted_at: u.deleted_at,
+        version: u.version,
+    }
 }
 
 pub async fn view(db: &impl ConnectionTrait, user: user::Model) -> ApiResult<UserView> {

@@ -13,7 +13,7 @@ db_test!(
         let d = r.data();
         assert_eq!(d["token"], d["access_token"]);
         assert!(d["refresh_token"].as_str().unwrap().starts_with("rt_"));
-        assert_eq!(d["expires_in"], 900);
+        assert_eq!(d["expires_in"], crm_foundation::config::ACCESS_TTL_SECS);
         assert_eq!(d["token_type"], "bearer");
         let u = &d["user"];
         assert_eq!(u["email"], ADMIN_EMAIL);
