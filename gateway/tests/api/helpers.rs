@@ -58,6 +58,7 @@ pub fn claims(offset_exp: i64) -> Claims {
         email: "tester@bantu.test".into(),
         user_id: None,
         primary_organization_id: None,
+        sid: None,
     }
 }
 
