@@ -85,3 +85,84 @@ db_test!(
         }
     }
 );
+
+db_test!(
+    async fn responses_match_the_documented_schemas(backend) {
+        use crm_common::testing::openapi::assert_documented;
+        let app = TestApp::spawn(backend).await;
+        let doc = crm_service_management::openapi::document().unwrap();
+        let admin = app.admin();
+        let p = |path: &str| format!("{PREFIX}{path}");
+        let id = |r: &crm_common::testing::TestResponse| r.data()["id"].as_str().unwrap().to_owned();
+
+        let cat = app.post("/categories", admin, json!({"code": "VISA", "name": "Visas"})).await;
+        assert_documented(&doc, "post", &p("/categories"), &cat);
+        let cat_id = id(&cat);
+        let st = app.post("/service-types", admin, json!({"code": "WV", "name": "Work visa"})).await;
+        assert_documented(&doc, "post", &p("/service-types"), &st);
+        let product = app
+            .post("/products", admin, json!({"name": "KITAS", "code": "KITAS", "category_id": cat_id, "price_cost_idr": 1000000,
+                "price_channel_idr": 1500000, "price_direct_idr": 2000000, "tags": ["visa"]}))
+            .await;
+        assert_documented(&doc, "post", &p("/products"), &product);
+        let product_id = id(&product);
+        let other = id(&app.post("/products", admin, json!({"name": "PT PMA", "code": "PTPMA"})).await);
+        let (vendor, _) = app.org("PT Vendor", "vendor").await;
+        let batch = app.post(&format!("/suppliers/{vendor}/products/batch"), admin, json!({"product_ids": [product_id], "default_cost_price_idr": 900000})).await;
+        assert_documented(&doc, "post", &p("/suppliers/{id}/products/batch"), &batch);
+        let price = app.post("/prices", admin, json!({"product_id": product_id, "price_type": "list", "currency": "IDR", "amount": 2500000})).await;
+        assert_documented(&doc, "post", &p("/prices"), &price);
+        let dep = app.client.post("/api/order-workflow/product-dependencies", admin, &json!({"product_id": product_id, "depends_on_product_id": other})).await;
+        assert_documented(&doc, "post", "/api/order-workflow/product-dependencies", &dep);
+        let sources = app.get("/customer-sources", admin).await;
+        let source = sources.data()[0]["id"].as_str().unwrap().to_owned();
+        let customer = app.post("/customers", admin, json!({"name": "Budi", "source_id": source, "phone": "+62 812 3456 7890"})).await;
+        assert_documented(&doc, "post", &p("/customers"), &customer);
+        let customer_id = id(&customer);
+        let fu = app.post(&format!("/customers/{customer_id}/follow-ups"), admin, json!({"follow_up_type": "call", "follow_up_date": "2026-12-01T00:00:00Z"})).await;
+        assert_documented(&doc, "post", &p("/customers/{id}/follow-ups"), &fu);
+        let stale = app.put(&format!("/customers/{customer_id}"), admin, json!({"name": "x", "version": 99})).await;
+        assert_documented(&doc, "put", &p("/customers/{id}"), &stale);
+        let invalid = app.post("/products", admin, json!({"name": ""})).await;
+        assert_documented(&doc, "post", &p("/products"), &invalid);
+
+        let reads = [
+            ("/categories", "/categories".to_owned()),
+            ("/categories/tree", "/categories/tree?include_products=true".to_owned()),
+            ("/categories/{id}", format!("/categories/{cat_id}")),
+            ("/service-types", "/service-types".to_owned()),
+            ("/service-types/code/{code}", "/service-types/code/WV".to_owned()),
+            ("/products", "/products".to_owned()),
+            ("/products/{id}", format!("/products/{product_id}")),
+            ("/products/vendors/{vendor_id}", format!("/products/vendors/{vendor}")),
+            ("/suppliers/{id}/services", format!("/suppliers/{vendor}/services")),
+            ("/suppliers/{id}/products/existing", format!("/suppliers/{vendor}/products/existing")),
+            ("/prices", "/prices".to_owned()),
+            ("/prices/history/{product_id}", format!("/prices/history/{product_id}")),
+            ("/industries", "/industries".to_owned()),
+            ("/customer-sources", "/customer-sources".to_owned()),
+            ("/customers", "/customers".to_owned()),
+            ("/customers/{id}", format!("/customers/{customer_id}")),
+            ("/customers/{id}/follow-ups", format!("/customers/{customer_id}/follow-ups")),
+            ("/customers/{id}/notes", format!("/customers/{customer_id}/notes")),
+        ];
+        for (template, path) in reads {
+            let r = app.get(&path, admin).await;
+            assert_eq!(r.status, 200, "GET {path}: {}", r.text);
+            assert_documented(&doc, "get", &p(template), &r);
+        }
+        for (template, path) in [
+            ("/api/order-workflow/product-dependencies", "/api/order-workflow/product-dependencies".to_owned()),
+            ("/api/order-workflow/product-dependencies/{id}", format!("/api/order-workflow/product-dependencies/{product_id}")),
+            ("/api/order-workflow/customer-levels", "/api/order-workflow/customer-levels".to_owned()),
+        ] {
+            let r = app.client.get(&path, admin).await;
+            assert_eq!(r.status, 200, "GET {path}: {}", r.text);
+            assert_documented(&doc, "get", template, &r);
+        }
+        let missing = app.get(&format!("/products/{}", uuid::Uuid::now_v7()), admin).await;
+        assert_documented(&doc, "get", &p("/products/{id}"), &missing);
+        let denied = app.get("/products", None).await;
+        assert_documented(&doc, "get", &p("/products"), &denied);
+    }
+);
