@@ -31,15 +31,20 @@ CRM_BIND_ADDR=127.0.0.1:$sm_port CRM_DATA_DIR=$work DATABASE_URL=sqlite://$work/
 sm_pid=$!
 sm=http://127.0.0.1:$sm_port
 for _ in $(seq 100); do curl -fs "$sm/health" >/dev/null && break; sleep 0.1; done
-token=$(curl -fs "$base/api/foundation/auth/login" -H 'content-type: application/json' \
-  -d "{\"email\":\"admin@fuzz.test\",\"password\":\"$password\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["token"])')
-# Logging out, refreshing or changing the password would end the run's own session.
-"$venv/bin/schemathesis" run "$base/api/foundation/openapi.json" --url "$base" \
-  -H "Authorization: Bearer $token" \
-  --exclude-path-regex '/auth/(logout|refresh)|/users/\{user_id\}/password' \
-  -c not_a_server_error -n "${FUZZ_EXAMPLES:-50}"
+login() {
+  curl -fs "$base/api/foundation/auth/login" -H 'content-type: application/json' \
+    -d "{\"email\":\"admin@fuzz.test\",\"password\":\"$password\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["token"])'
+}
+token=$(login)
+# service-management first: the foundation run below may lock, delete or log out the administrator
+# whose token both runs use.
 "$venv/bin/schemathesis" run "$sm/api/service-management/openapi.json" --url "$sm" \
   -H "Authorization: Bearer $token" -c not_a_server_error -n "${FUZZ_EXAMPLES:-50}"
+# Logging out, refreshing, ending sessions or changing the password would end the run's own session.
+"$venv/bin/schemathesis" run "$base/api/foundation/openapi.json" --url "$base" \
+  -H "Authorization: Bearer $token" \
+  --exclude-path-regex '/auth/(logout|refresh|sessions)|/users/\{user_id\}/(password|sessions)' \
+  -c not_a_server_error -n "${FUZZ_EXAMPLES:-50}"
 for svc in foundation service-management; do
   if grep -q '"level":"ERROR"' "$work/$svc.log"; then
     echo "$svc logged errors during the run:" >&2
