@@ -26,6 +26,14 @@ db_test!(
         assert_eq!(r.status, 401, "{}", r.text);
         assert_eq!(r.body["code"], 401);
 
+        // An ended session (logout in foundation) is refused here the same way.
+        let (_, other) = app.user(BANTU, "sales2@bantu.test", &["SALES"]).await;
+        app.get("/categories", Some(&other)).await.expect(200);
+        app.fpost("/auth/logout", Some(&other), json!({})).await.expect(200);
+        tokio::time::sleep(Duration::from_millis(1300)).await;
+        let r = app.get("/categories", Some(&other)).await;
+        assert_eq!(r.status, 401, "{}", r.text);
+
         // A locked organization cuts its members off the same way.
         let (org, org_admin) = app.org("PT Vendor Satu", "vendor").await;
         app.get("/categories", Some(&org_admin)).await.expect(200);
