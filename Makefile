@@ -33,8 +33,9 @@ fmt:
 boundaries:
 	@scripts/check-boundaries.sh
 
-k8s-validate: ## render every k8s/ overlay and check it offline against the Kubernetes API schema
+k8s-validate: ## render every k8s/ overlay and check it offline against the Kubernetes API schema; check docker-compose.yml
 	@scripts/k8s-validate.sh
+	@scripts/compose-validate.sh
 
 docker: ## one image per service (deploy/Dockerfile); needs a Docker daemon
 	docker build -f deploy/Dockerfile --build-arg PACKAGE=crm-foundation -t bantu/crm-foundation:dev .

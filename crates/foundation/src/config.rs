@@ -133,6 +133,7 @@ crm-foundation — identity and administration service of BANTU CRM
 USAGE:
   crm-foundation [serve]       migrate, seed, and serve (default)
   crm-foundation migrate       apply pending migrations and exit
+  crm-foundation healthcheck   exit 0 when this host's foundation answers /health (container health check)
   crm-foundation create-admin  create an administrator of the BANTU organization from
                                CRM_ADMIN_EMAIL / CRM_ADMIN_USERNAME / CRM_ADMIN_PASSWORD and exit
   crm-foundation --help

@@ -1,4 +1,7 @@
 use crm_foundation::config::{Config, ENV_HELP, HELP};
+
+/// Where foundation listens unless `CRM_BIND_ADDR` says otherwise.
+const DEFAULT_PORT: u16 = 8081;
 use crm_foundation::{Application, StartupError, prepare, seed};
 use std::process::ExitCode;
 
@@ -6,6 +9,12 @@ use std::process::ExitCode;
 async fn main() -> ExitCode {
     crm_common::config::load_dotenv();
     let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
+    if command == "healthcheck" {
+        // The container's health check: this process's own /health on its configured port.
+        let port = std::env::var("CRM_BIND_ADDR").ok().and_then(|a| a.rsplit_once(':').and_then(|(_, p)| p.parse().ok()));
+        let healthy = crm_common::http::probe_local(port.unwrap_or(DEFAULT_PORT));
+        return if healthy { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+    }
     if matches!(command.as_str(), "-h" | "--help" | "help") {
         use crm_common::{config::COMMON_ENV_HELP, http::audit::AUDIT_ENV_HELP};
         crm_common::config::print_help(&[HELP, COMMON_ENV_HELP, ENV_HELP, AUDIT_ENV_HELP]);

@@ -31,6 +31,7 @@ crm-service-management — the service catalogue and the customer side of BANTU 
 USAGE:
   crm-service-management [serve]   migrate and serve (default)
   crm-service-management migrate   apply pending migrations and exit
+  crm-service-management healthcheck  exit 0 when the local service answers /health (container health check)
   crm-service-management --help
 
 ENVIRONMENT (also read from .env):

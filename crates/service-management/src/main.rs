@@ -1,4 +1,4 @@
-use crm_service_management::config::{Config, HELP};
+use crm_service_management::config::{Config, DEFAULT_PORT, HELP};
 use crm_service_management::{Application, StartupError};
 use std::process::ExitCode;
 
@@ -6,6 +6,12 @@ use std::process::ExitCode;
 async fn main() -> ExitCode {
     crm_common::config::load_dotenv();
     let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
+    if command == "healthcheck" {
+        // The container's health check: this process's own /health on its configured port.
+        let port = std::env::var("CRM_BIND_ADDR").ok().and_then(|a| a.rsplit_once(':').and_then(|(_, p)| p.parse().ok()));
+        let healthy = crm_common::http::probe_local(port.unwrap_or(DEFAULT_PORT));
+        return if healthy { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+    }
     if matches!(command.as_str(), "-h" | "--help" | "help") {
         use crm_common::config::{COMMON_ENV_HELP, PEER_ENV_HELP};
         use crm_common::http::audit::AUDIT_ENV_HELP;

@@ -95,3 +95,44 @@ async fn ready(axum::extract::State(s): axum::extract::State<Arc<HealthState>>) 
 async fn metrics_text(axum::extract::State(s): axum::extract::State<Arc<HealthState>>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render()).into_response()
 }
+
+/// `<binary> healthcheck`: asks this process's own `/health` on `port` (loopback) and says
+/// whether it answered 200 — a container health check for images that carry no shell and no
+/// HTTP client (the runtime image is distroless). Plain `std`, blocking, bounded by a 2 s timeout.
+pub fn probe_local(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let timeout = std::time::Duration::from_secs(2);
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let Ok(mut stream) = std::net::TcpStream::connect_timeout(&addr, timeout) else { return false };
+    let _ = stream.set_read_timeout(Some(timeout));
+    let _ = stream.set_write_timeout(Some(timeout));
+    let request = format!("GET /health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 16];
+    let mut read = 0;
+    while read < head.len() {
+        match stream.read(&mut head[read..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => read += n,
+        }
+    }
+    head[..read].starts_with(b"HTTP/1.1 200")
+}
+
+#[cfg(test)]
+mod probe_tests {
+    #[tokio::test]
+    async fn a_live_health_endpoint_passes_and_a_closed_port_fails() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+        let app = axum::Router::new().route("/health", axum::routing::get(|| async { "ok" }));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let up = tokio::task::spawn_blocking(move || super::probe_local(port)).await.unwrap_or(false);
+        assert!(up);
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(1);
+        let down = tokio::task::spawn_blocking(move || super::probe_local(closed)).await.unwrap_or(true);
+        assert!(!down);
+    }
+}

@@ -8,7 +8,7 @@ pub mod metrics;
 mod middleware;
 pub mod peer;
 
-pub use health::{Probe, ProbeFuture, health_router};
+pub use health::{Probe, ProbeFuture, health_router, probe_local};
 pub use metrics::Metrics;
 pub use middleware::{ClientIp, REQUEST_ID_HEADER, TrustedProxies, client_ip, valid_request_id};
 
