@@ -12,4 +12,5 @@ mod openapi;
 mod prices;
 mod products;
 mod service_types;
+mod sync;
 mod vendors;
