@@ -17,7 +17,8 @@ use uuid::Uuid;
 
 /// One row of the merge, before it is shown.
 enum Row {
-    Customer(customer::Model),
+    /// Boxed: a customer row is several times the size of the others.
+    Customer(Box<customer::Model>),
     FollowUp(follow_up::Model),
     Gone(tombstone::Model),
 }
@@ -89,7 +90,7 @@ pub async fn changes(
     // Contacts join here once they are synced: one more query and `Row` arm.
     let mut rows: Vec<Row> = customers
         .into_iter()
-        .map(Row::Customer)
+        .map(|c| Row::Customer(Box::new(c)))
         .chain(follow_ups.into_iter().map(Row::FollowUp))
         .chain(gone.into_iter().map(Row::Gone))
         .collect();
@@ -101,7 +102,7 @@ pub async fn changes(
     let (mut shown_customers, mut shown_follow_ups) = (Vec::new(), Vec::new());
     for row in &rows {
         match row {
-            Row::Customer(c) => shown_customers.push(c.clone()),
+            Row::Customer(c) => shown_customers.push(c.as_ref().clone()),
             Row::FollowUp(f) => shown_follow_ups.push(f.clone()),
             Row::Gone(_) => {}
         }
