@@ -135,6 +135,10 @@ async fn customer_item(
 ) -> ApiResult<ItemResult> {
     let (id, entity) = (item.id, Entity::Customer);
     let viewer = Viewer::of(caller);
+    // As in the API, the permission to delete is checked before the record is looked up.
+    if item.op == Op::Delete {
+        caller.require(CustomerDelete::CODE)?;
+    }
     // Another organization's or another seller's customer is a 404, as in the API, and never
     // "created" again under the same id.
     let existing = match customer::Entity::find_by_id(id).one(&state.db).await? {
@@ -145,7 +149,6 @@ async fn customer_item(
     match (item.op, existing) {
         (Op::Delete, None) => Ok(ItemResult::new(id, entity, Status::Unchanged)),
         (Op::Delete, Some(c)) => {
-            caller.require(CustomerDelete::CODE)?;
             if is_stale(force, item.base_version, c.version) {
                 return Ok(conflict(id, entity, customer_view(state, forward, &viewer, c).await?, Vec::new()));
             }

@@ -278,8 +278,8 @@ db_test!(
             assert_eq!(results[i]["status"], "error", "{r}");
             assert_eq!(results[i]["error"]["code"], 404, "{r}");
         }
-        // Deleting needs customer.delete (administrators), and another seller's is not visible anyway.
-        assert_eq!(results[1]["status"], "error");
+        // Deleting needs customer.delete (administrators), checked first as in the API.
+        assert_eq!(results[1]["error"]["code"], 403, "{r}");
         assert_eq!(results[3]["status"], "created", "{r}");
         assert_eq!(results[4]["error"]["code"], 400);
         assert!(results[4]["error"]["fields"].as_array().unwrap().iter().any(|f| f["field"] == "name"), "{r}");
