@@ -2,7 +2,7 @@
 //! resource's `Api` lists the handlers its `routes()` mounts. Served without authentication at
 //! `GET /api/service-management/openapi.json`.
 
-use crate::{categories, customers, dependencies, prices, products, reference, service_types, vendors};
+use crate::{categories, customers, dependencies, prices, products, reference, service_types, sync, vendors};
 use axum::response::Response;
 use crm_common::api::openapi::{Served, render};
 use utoipa::OpenApi;
@@ -31,6 +31,8 @@ use utoipa::OpenApi;
         (name = "customers", description = "Customers, their follow-ups and notes: sellers see their own, \
             administrators their organization's; contact details masked without `customer.pii`; updates \
             conditional on `version`."),
+        (name = "sync", description = "Offline sync of customers and follow-ups: a batch of offline writes \
+            with conflicts reported per item, and the changes since a cursor in commit order."),
         (name = "docs", description = "This document."),
     )
 )]
@@ -46,6 +48,7 @@ pub fn parts() -> Vec<utoipa::openapi::OpenApi> {
         dependencies::Api::openapi(),
         reference::Api::openapi(),
         customers::Api::openapi(),
+        sync::Api::openapi(),
     ]
 }
 

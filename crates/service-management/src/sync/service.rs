@@ -43,3 +43,11 @@ pub async fn tombstone(txn: &impl ConnectionTrait, organization_id: Uuid, entity
     tombstone::Entity::insert(row).exec_without_returning(txn).await?;
     Ok(())
 }
+
+/// The organization's last handed-out change number (0 before its first synced write). Read
+/// outside a write, it is the number of the last *committed* change: the counter row commits with
+/// the change that moved it, and changes commit in number order, so every change numbered up to
+/// the answer is visible to statements issued afterwards.
+pub async fn current_seq(db: &impl ConnectionTrait, organization_id: Uuid) -> ApiResult<i64> {
+    Ok(counter::Entity::find_by_id(organization_id).one(db).await?.map_or(0, |c| c.seq))
+}

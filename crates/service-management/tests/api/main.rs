@@ -13,5 +13,6 @@ mod openapi;
 mod prices;
 mod products;
 mod service_types;
+mod sync;
 mod vendors;
 mod walkthrough;
