@@ -2,7 +2,7 @@
 //! resource's `Api` lists the handlers its `routes()` mounts. Served without authentication at
 //! `GET /api/service-management/openapi.json`.
 
-use crate::{categories, customers, dependencies, prices, products, reference, service_types, sync, vendors};
+use crate::{categories, contacts, customers, dependencies, prices, products, reference, service_types, sync, vendors};
 use axum::response::Response;
 use crm_common::api::openapi::{Served, render};
 use utoipa::OpenApi;
@@ -33,6 +33,8 @@ use utoipa::OpenApi;
             conditional on `version`."),
         (name = "sync", description = "Offline sync of customers and follow-ups: a batch of offline writes \
             with conflicts reported per item, and the changes since a cursor in commit order."),
+        (name = "contacts", description = "The people to talk to at a customer: seen through the customer, \
+            contact details masked like the customer's, one primary per customer; updates conditional on `version`."),
         (name = "docs", description = "This document."),
     )
 )]
@@ -49,6 +51,7 @@ pub fn parts() -> Vec<utoipa::openapi::OpenApi> {
         reference::Api::openapi(),
         customers::Api::openapi(),
         sync::Api::openapi(),
+        contacts::Api::openapi(),
     ]
 }
 

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod categories;
+mod contacts;
 mod customers;
 mod dependencies;
 mod gateway;
