@@ -128,6 +128,7 @@ pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
         .merge(customers::routes())
         .merge(sync::routes())
         .merge(contacts::routes())
+        .merge(service_records::routes())
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .with_state(state.clone());
     // The original served product dependencies under order-workflow's prefix; the gateway's

@@ -2,7 +2,10 @@
 //! resource's `Api` lists the handlers its `routes()` mounts. Served without authentication at
 //! `GET /api/service-management/openapi.json`.
 
-use crate::{categories, contacts, customers, dependencies, prices, products, reference, service_types, sync, vendors};
+use crate::{
+    categories, contacts, customers, dependencies, prices, products, reference, service_records, service_types, sync,
+    vendors,
+};
 use axum::response::Response;
 use crm_common::api::openapi::{Served, render};
 use utoipa::OpenApi;
@@ -35,6 +38,8 @@ use utoipa::OpenApi;
             with conflicts reported per item, and the changes since a cursor in commit order."),
         (name = "contacts", description = "The people to talk to at a customer: seen through the customer, \
             contact details masked like the customer's, one primary per customer; updates conditional on `version`."),
+        (name = "service-records", description = "What each customer needs: seen with the customer or by its \
+            salesperson, urgent first, status following a fixed flow; updates conditional on `version`."),
         (name = "docs", description = "This document."),
     )
 )]
@@ -52,6 +57,7 @@ pub fn parts() -> Vec<utoipa::openapi::OpenApi> {
         customers::Api::openapi(),
         sync::Api::openapi(),
         contacts::Api::openapi(),
+        service_records::Api::openapi(),
     ]
 }
 

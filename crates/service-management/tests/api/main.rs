@@ -13,6 +13,7 @@ mod identity;
 mod openapi;
 mod prices;
 mod products;
+mod service_records;
 mod service_types;
 mod sync;
 mod vendors;
