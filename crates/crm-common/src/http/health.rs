@@ -131,7 +131,8 @@ mod probe_tests {
         tokio::spawn(async move { axum::serve(listener, app).await });
         let up = tokio::task::spawn_blocking(move || super::probe_local(port)).await.unwrap_or(false);
         assert!(up);
-        let closed = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(1);
+        let closed =
+            std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(1);
         let down = tokio::task::spawn_blocking(move || super::probe_local(closed)).await.unwrap_or(true);
         assert!(!down);
     }
