@@ -11,9 +11,9 @@ pub mod config;
 pub mod contracts;
 pub mod http;
 pub mod net;
-pub mod pii;
 #[cfg(feature = "test-collector")]
 pub mod otlp_collector;
+pub mod pii;
 pub mod shard;
 pub mod telemetry;
 
