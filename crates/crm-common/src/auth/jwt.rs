@@ -114,7 +114,7 @@ impl Signer {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
         jsonwebtoken::encode(&header, claims, &self.encoding).map_err(|err| match err.into_kind() {
-            ErrorKind::Json(json) => Arc::try_unwrap(json).unwrap_or_else(|json| serde::ser::Error::custom(json)),
+            ErrorKind::Json(json) => Arc::try_unwrap(json).unwrap_or_else(serde::ser::Error::custom),
             other => serde::ser::Error::custom(format!("{other:?}")),
         })
     }
