@@ -94,7 +94,7 @@ pub fn metrics(metrics: &Metrics, routes: &RouteTable) -> Response<Body> {
             metrics.gauge_set(name, help, &labels, i64::try_from(value).unwrap_or(i64::MAX));
         }
     }
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], metrics.render()).into_response()
+    ([(header::CONTENT_TYPE, crm_common::http::METRICS_CONTENT_TYPE)], metrics.render()).into_response()
 }
 
 /// 308 to the same path on the HTTPS listener. The host comes from `Host` (port dropped) and is

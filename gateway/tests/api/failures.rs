@@ -43,7 +43,7 @@ async fn upstream_failures_become_502_503_504_envelopes() {
     assert_eq!(metric(&text, r#"gateway_upstream_errors_total{upstream="drops",kind="bad_response"}"#), Some(1.0));
     assert_eq!(metric(&text, r#"gateway_upstream_errors_total{upstream="slow",kind="timeout"}"#), Some(1.0));
     assert_eq!(metric(&text, r#"http_requests_total{route="slow",method="GET",status="504"}"#), Some(1.0));
-    assert!(text.contains(r#"http_request_duration_seconds_bucket{route="slow",le="+Inf"}"#), "{text}");
+    assert!(text.contains(r#"http_request_duration_seconds_bucket{le="+Inf",route="slow"}"#), "{text}");
     assert_eq!(metric(&text, r#"gateway_upstream_in_flight{upstream="slow"}"#), Some(0.0));
 }
 

@@ -1,13 +1,20 @@
-//! Compact JWS with Ed25519 only. The algorithm is pinned: the header must say `EdDSA`, so `none`,
-//! HMAC-with-the-public-key and every other downgrade fail before any key is touched. `jku`, `x5u`
-//! and embedded `jwk` headers are never consulted; keys come only from the configured key set.
+//! Access tokens: compact JWS signed and verified with `jsonwebtoken`, Ed25519 only.
+//!
+//! The algorithm is pinned three times over: the header must say `EdDSA` before any key is looked
+//! up (so `none`, HMAC keyed with the public key and every other downgrade fail first), the
+//! crate's validation accepts `EdDSA` alone, and the only crypto provider installed in the crate
+//! ([`super::eddsa`]) can do nothing else. `jku`, `x5u` and embedded `jwk` headers are never
+//! consulted; keys come only from the configured [`KeySet`]. `kid` is required.
 
+use super::eddsa;
 use super::keys::{KeySet, key_id};
 use crate::shard::PerThread;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::Utc;
-use ed25519_dalek::{Signature, Signer as _, SigningKey};
+use ed25519_dalek::SigningKey;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -68,34 +75,36 @@ pub enum JwtError {
     Audience,
 }
 
-#[derive(Debug, Deserialize)]
-struct Header {
-    alg: String,
-    #[serde(default)]
-    kid: Option<String>,
-    #[serde(default)]
-    typ: Option<String>,
-    #[serde(default)]
-    crit: Option<serde_json::Value>,
-}
-
-#[derive(Serialize)]
-struct OutHeader<'a> {
-    alg: &'static str,
-    typ: &'static str,
-    kid: &'a str,
+impl From<jsonwebtoken::errors::Error> for JwtError {
+    fn from(err: jsonwebtoken::errors::Error) -> Self {
+        match err.kind() {
+            ErrorKind::InvalidAlgorithm
+            | ErrorKind::InvalidAlgorithmName
+            | ErrorKind::MissingAlgorithm
+            | ErrorKind::UnsupportedAlgorithm => Self::Algorithm,
+            ErrorKind::InvalidSignature | ErrorKind::InvalidEddsaKey | ErrorKind::InvalidKeyFormat => Self::Signature,
+            ErrorKind::ExpiredSignature => Self::Expired,
+            ErrorKind::ImmatureSignature => Self::NotYetValid,
+            ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience => Self::Audience,
+            ErrorKind::MissingRequiredClaim(claim) if claim == "iss" || claim == "aud" => Self::Audience,
+            _ => Self::Malformed,
+        }
+    }
 }
 
 /// Signs access tokens with foundation's current Ed25519 key.
 pub struct Signer {
     key: SigningKey,
     kid: String,
+    encoding: EncodingKey,
 }
 
 impl Signer {
     pub fn new(key: SigningKey) -> Self {
+        eddsa::install();
         let kid = key_id(&key.verifying_key());
-        Self { key, kid }
+        let encoding = eddsa::encoding_key(&key);
+        Self { key, kid, encoding }
     }
 
     pub fn kid(&self) -> &str {
@@ -107,16 +116,12 @@ impl Signer {
     }
 
     pub fn sign(&self, claims: &Claims) -> Result<String, serde_json::Error> {
-        let header = serde_json::to_vec(&OutHeader { alg: "EdDSA", typ: "JWT", kid: &self.kid })?;
-        let payload = serde_json::to_vec(claims)?;
-        let mut token = String::with_capacity(512);
-        token.push_str(&B64.encode(header));
-        token.push('.');
-        token.push_str(&B64.encode(payload));
-        let signature = self.key.sign(token.as_bytes());
-        token.push('.');
-        token.push_str(&B64.encode(signature.to_bytes()));
-        Ok(token)
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.encoding).map_err(|err| match err.into_kind() {
+            ErrorKind::Json(json) => Arc::try_unwrap(json).unwrap_or_else(serde::ser::Error::custom),
+            other => serde::ser::Error::custom(format!("{other:?}")),
+        })
     }
 }
 
@@ -163,11 +168,22 @@ pub struct Verifier {
     keys: KeySet,
     settings: VerifierSettings,
     verified: VerifiedCache,
+    /// What `jsonwebtoken` checks after the signature: `EdDSA` only; `exp`, `nbf`, `iss` and
+    /// `aud` present and valid, with the settings' leeway.
+    validation: Validation,
 }
 
 impl Verifier {
     pub fn new(keys: KeySet, settings: VerifierSettings) -> Self {
-        Self { keys, settings, verified: VerifiedCache::new() }
+        eddsa::install();
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.leeway = u64::try_from(settings.leeway_secs).unwrap_or(0);
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.set_issuer(&[&settings.issuer]);
+        validation.set_audience(&[&settings.audience]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud"]);
+        Self { keys, settings, verified: VerifiedCache::new(), validation }
     }
 
     /// Number of tokens whose verified claims are remembered.
@@ -201,9 +217,9 @@ impl Verifier {
             self.check_claims(&claims, Utc::now().timestamp())?;
             return Ok(claims);
         }
-        let parts = split(token)?;
-        let header: Header = decode_json(parts.0)?;
-        if header.alg != "EdDSA" {
+        let header_part = split(token)?;
+        let header = jsonwebtoken::decode_header(token).map_err(|_| header_error(header_part))?;
+        if header.alg != Algorithm::EdDSA {
             return Err(JwtError::Algorithm);
         }
         if header.typ.as_deref().is_some_and(|t| !t.eq_ignore_ascii_case("JWT")) || header.crit.is_some() {
@@ -212,16 +228,15 @@ impl Verifier {
         let kid = header.kid.ok_or(JwtError::UnknownKey)?;
         // Boxed: the key-set fetch is rare, and inlined it would grow every caller's future.
         let key = Box::pin(self.keys.get_or_refresh(&kid)).await.ok_or(JwtError::UnknownKey)?;
-        let sig_bytes = B64.decode(parts.2).map_err(|_| JwtError::Malformed)?;
-        let signature = Signature::from_slice(&sig_bytes).map_err(|_| JwtError::Signature)?;
-        let signed = &token[..parts.0.len() + 1 + parts.1.len()];
-        key.verify_strict(signed.as_bytes(), &signature).map_err(|_| JwtError::Signature)?;
-        let claims: Arc<Claims> = Arc::new(decode_json(parts.1)?);
+        let data = jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_ed_der(key.as_bytes()), &self.validation)?;
+        let claims = Arc::new(data.claims);
         self.check_claims(&claims, Utc::now().timestamp())?;
         self.remember(token, &claims);
         Ok(claims)
     }
 
+    /// The claims a remembered token is checked against again on every use (and once more after
+    /// `jsonwebtoken`'s validation, which is the same rule).
     fn check_claims(&self, claims: &Claims, now: i64) -> Result<(), JwtError> {
         let leeway = self.settings.leeway_secs;
         if now > claims.exp + leeway {
@@ -237,20 +252,30 @@ impl Verifier {
     }
 }
 
-fn split(token: &str) -> Result<(&str, &str, &str), JwtError> {
+/// The header part of a token of exactly three non-empty parts, within the size limit.
+fn split(token: &str) -> Result<&str, JwtError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(JwtError::Malformed);
     }
     let mut it = token.split('.');
     match (it.next(), it.next(), it.next(), it.next()) {
-        (Some(h), Some(p), Some(s), None) if !h.is_empty() && !p.is_empty() && !s.is_empty() => Ok((h, p, s)),
+        (Some(h), Some(p), Some(s), None) if !h.is_empty() && !p.is_empty() && !s.is_empty() => Ok(h),
         _ => Err(JwtError::Malformed),
     }
 }
 
-fn decode_json<T: for<'de> Deserialize<'de>>(part: &str) -> Result<T, JwtError> {
-    let bytes = B64.decode(part).map_err(|_| JwtError::Malformed)?;
-    serde_json::from_slice(&bytes).map_err(|_| JwtError::Malformed)
+/// Why a header `jsonwebtoken` could not read was refused: an `alg` it does not know (`none`
+/// among them) is an algorithm refusal like any other; anything else is malformed.
+fn header_error(part: &str) -> JwtError {
+    #[derive(Deserialize)]
+    struct Alg {
+        alg: String,
+    }
+    let alg = B64.decode(part).ok().and_then(|bytes| serde_json::from_slice::<Alg>(&bytes).ok());
+    match alg {
+        Some(Alg { alg }) if alg != "EdDSA" => JwtError::Algorithm,
+        _ => JwtError::Malformed,
+    }
 }
 
 #[cfg(test)]
@@ -329,5 +354,38 @@ mod tests {
         let payload = B64.encode(serde_json::to_vec(&claims(60)).unwrap());
         assert_eq!(verifier.verify(&format!("{header}.{payload}.x")).await, Err(JwtError::Algorithm));
         assert_eq!(verifier.verify("a.b").await, Err(JwtError::Malformed));
+    }
+
+    #[tokio::test]
+    async fn downgrades_and_foreign_keys_are_refused() {
+        let (signer, verifier) = setup();
+        let payload = B64.encode(serde_json::to_vec(&claims(60)).unwrap());
+        let kid = signer.kid().to_owned();
+        // HS256 keyed with the public key: refused on the header, whatever the signature.
+        let header = B64.encode(serde_json::to_vec(&serde_json::json!({"alg": "HS256", "kid": kid})).unwrap());
+        assert_eq!(verifier.verify(&format!("{header}.{payload}.AAAA")).await, Err(JwtError::Algorithm));
+        // No kid: no key is guessed.
+        let header = B64.encode(br#"{"alg":"EdDSA","typ":"JWT"}"#);
+        assert_eq!(verifier.verify(&format!("{header}.{payload}.AAAA")).await, Err(JwtError::UnknownKey));
+        // An embedded key or a key URL changes nothing: the kid must be in the key set.
+        let attacker = SigningKey::generate(&mut rand::rngs::OsRng);
+        let jwk = crate::auth::Jwk::from_key(&attacker.verifying_key());
+        let header =
+            serde_json::json!({"alg": "EdDSA", "kid": jwk.kid, "jwk": jwk, "jku": "http://127.0.0.1:9/jwks.json"});
+        let signing_input = format!("{}.{payload}", B64.encode(serde_json::to_vec(&header).unwrap()));
+        let signature = B64.encode(ed25519_dalek::Signer::sign(&attacker, signing_input.as_bytes()).to_bytes());
+        assert_eq!(verifier.verify(&format!("{signing_input}.{signature}")).await, Err(JwtError::UnknownKey));
+        // The real kid with the attacker's signature.
+        let header = B64.encode(serde_json::to_vec(&serde_json::json!({"alg": "EdDSA", "kid": kid})).unwrap());
+        let signing_input = format!("{header}.{payload}");
+        let signature = B64.encode(ed25519_dalek::Signer::sign(&attacker, signing_input.as_bytes()).to_bytes());
+        assert_eq!(verifier.verify(&format!("{signing_input}.{signature}")).await, Err(JwtError::Signature));
+        // Issuer and audience come from the settings.
+        let mut other = claims(60);
+        other.aud = "elsewhere".into();
+        assert_eq!(verifier.verify(&signer.sign(&other).unwrap()).await, Err(JwtError::Audience));
+        let mut early = claims(60);
+        early.nbf += 3600;
+        assert_eq!(verifier.verify(&signer.sign(&early).unwrap()).await, Err(JwtError::NotYetValid));
     }
 }

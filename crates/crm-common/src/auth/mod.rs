@@ -2,6 +2,7 @@
 //! handler its caller. A handler that takes [`Authorized<P>`] cannot run without a valid token and
 //! permission `P`.
 
+mod eddsa;
 mod jwt;
 mod keys;
 mod principal;

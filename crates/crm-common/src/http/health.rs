@@ -93,7 +93,7 @@ async fn ready(axum::extract::State(s): axum::extract::State<Arc<HealthState>>) 
 }
 
 async fn metrics_text(axum::extract::State(s): axum::extract::State<Arc<HealthState>>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render()).into_response()
+    ([(header::CONTENT_TYPE, super::metrics::CONTENT_TYPE)], s.metrics.render()).into_response()
 }
 
 /// `<binary> healthcheck`: asks this process's own `/health` on `port` (loopback) and says

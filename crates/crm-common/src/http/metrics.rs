@@ -1,122 +1,167 @@
-//! A small Prometheus registry: counters, gauges and latency histograms rendered as text exposition.
+//! Prometheus metrics through `prometheus-client`: counters, gauges and latency histograms,
+//! rendered as OpenMetrics text at `/metrics`.
 //!
-//! Every request updates a few series, so the update path allocates nothing and takes only a read
-//! lock: a series is found by a hash of its name and labels and updated atomically. A series is
-//! created (under the write lock) the first time it is seen; series are few (routes × statuses).
-//! Counters and histograms are kept per thread (see [`crate::shard`]) and added up when rendered,
-//! so the threads of a server do not contend for the same lock and counters on every request.
+//! The library holds the values (its `Counter`, `Gauge` and `Histogram`) and writes the
+//! exposition. Call sites name their series as they go (`metrics.inc("gateway_upstream_errors_total",
+//! help, &[("upstream", name), ("kind", kind)], 1)`) rather than declaring them up front, so this
+//! module keeps two indexes of the library's series:
+//!
+//! - the families, by kind and name, each with its series sorted by labels, which a collector
+//!   registered in the library's `Registry` walks on every scrape (sorted, so that the exposition
+//!   is stable from one scrape to the next);
+//! - per thread (see [`crate::shard`]), a map from a hash of name and labels to the series, so
+//!   that the update path on every request allocates nothing and takes only its own thread's read
+//!   lock. A series is created (under the families' lock) the first time it is seen; series are
+//!   few (routes × statuses).
 
 use crate::shard::PerThread;
 use foldhash::fast::RandomState;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::RwLock;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 const DURATION: &str = "http_request_duration_seconds";
 
-#[derive(Default)]
-struct Histogram {
-    /// Not cumulative (one increment per observation): `counts[i]` counts observations above
-    /// `BUCKETS[i - 1]` and at or below `BUCKETS[i]`. Rendering accumulates them.
-    counts: [AtomicU64; BUCKETS.len()],
-    sum_nanos: AtomicU64,
-    count: AtomicU64,
+/// The media type of [`Metrics::render`]: OpenMetrics text, which Prometheus asks for first. Said
+/// explicitly because a counter family is named without its `_total` suffix there, which the
+/// older Prometheus text format (`text/plain; version=0.0.4`) would read as an untyped series.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Declaration order is exposition order: counters, then gauges, then histograms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
 }
 
-impl Histogram {
-    fn observe(&self, elapsed: Duration) {
-        let secs = elapsed.as_secs_f64();
-        if let Some(bucket) = BUCKETS.iter().position(|bound| secs <= *bound) {
-            self.counts[bucket].fetch_add(1, Ordering::Relaxed);
-        }
-        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
-        self.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
-        self.count.fetch_add(1, Ordering::Relaxed);
-    }
+/// One series' value; a clone shares it.
+#[derive(Debug, Clone)]
+enum Handle {
+    Counter(Counter),
+    Gauge(Gauge),
+    Histogram(Histogram),
+}
 
-    /// Cumulative bucket counts, sum and count.
-    fn read(&self) -> HistogramSnapshot {
-        let mut running = 0;
-        let counts = self.counts.each_ref().map(|c| {
-            running += c.load(Ordering::Relaxed);
-            running
-        });
-        HistogramSnapshot {
-            counts,
-            sum_nanos: self.sum_nanos.load(Ordering::Relaxed),
-            count: self.count.load(Ordering::Relaxed),
+impl Handle {
+    fn new(kind: Kind) -> Self {
+        match kind {
+            Kind::Counter => Self::Counter(Counter::default()),
+            Kind::Gauge => Self::Gauge(Gauge::default()),
+            Kind::Histogram => Self::Histogram(Histogram::new(BUCKETS)),
         }
     }
-}
 
-struct HistogramSnapshot {
-    counts: [u64; BUCKETS.len()],
-    sum_nanos: u64,
-    count: u64,
-}
-
-impl HistogramSnapshot {
-    fn add(&mut self, other: Self) {
-        for (mine, theirs) in self.counts.iter_mut().zip(other.counts) {
-            *mine += theirs;
+    fn kind(&self) -> Kind {
+        match self {
+            Self::Counter(_) => Kind::Counter,
+            Self::Gauge(_) => Kind::Gauge,
+            Self::Histogram(_) => Kind::Histogram,
         }
-        self.sum_nanos += other.sum_nanos;
-        self.count += other.count;
     }
 }
 
-struct Series<V> {
-    name: String,
+type Labels = Vec<(String, String)>;
+
+#[derive(Debug)]
+struct Family {
     help: String,
-    pairs: Vec<(String, String)>,
-    value: V,
+    series: BTreeMap<Labels, Handle>,
 }
 
-impl<V> Series<V> {
-    fn is(&self, name: &str, pairs: &[(&str, &str)]) -> bool {
-        self.name == name
-            && self.pairs.len() == pairs.len()
-            && self.pairs.iter().zip(pairs).all(|((k, v), (k2, v2))| k == k2 && v == v2)
-    }
+/// Every series, registered in the library's registry as a collector.
+#[derive(Debug, Default)]
+struct Families(Mutex<BTreeMap<(Kind, String), Family>>);
 
-    fn labels(&self) -> String {
-        let mut out = String::new();
-        for (i, (k, v)) in self.pairs.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
+impl Families {
+    /// The series `name{pairs}` of `kind`, created on first use; `help` is kept from the first use
+    /// of the family.
+    fn series(&self, kind: Kind, name: &str, help: &str, pairs: &[(&str, &str)]) -> Option<Handle> {
+        let mut families = self.0.lock().ok()?;
+        let family = families
+            .entry((kind, name.to_owned()))
+            .or_insert_with(|| Family { help: help.to_owned(), series: BTreeMap::new() });
+        let labels = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Some(family.series.entry(labels).or_insert_with(|| Handle::new(kind)).clone())
+    }
+}
+
+impl Collector for Families {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let Ok(families) = self.0.lock() else { return Ok(()) };
+        for ((kind, name), family) in families.iter() {
+            let (name, metric_type) = match kind {
+                // OpenMetrics names the family without the suffix its samples carry; the library
+                // adds `_total` to each sample.
+                Kind::Counter => (name.strip_suffix("_total").unwrap_or(name), MetricType::Counter),
+                Kind::Gauge => (name.as_str(), MetricType::Gauge),
+                Kind::Histogram => (name.as_str(), MetricType::Histogram),
+            };
+            let mut metric = encoder.encode_descriptor(name, &family.help, None, metric_type)?;
+            for (labels, handle) in &family.series {
+                let series = metric.encode_family(labels)?;
+                match handle {
+                    Handle::Counter(counter) => counter.encode(series)?,
+                    Handle::Gauge(gauge) => gauge.encode(series)?,
+                    Handle::Histogram(histogram) => histogram.encode(series)?,
+                }
             }
-            let _ = write!(out, "{k}=\"{}\"", escape(v));
         }
-        out
+        Ok(())
     }
 }
 
-type SeriesMap<V> = HashMap<u64, Vec<Series<V>>>;
+/// A series as the per-thread index knows it.
+struct Indexed {
+    name: Box<str>,
+    pairs: Box<[(Box<str>, Box<str>)]>,
+    handle: Handle,
+}
 
-/// All series of one kind (counters, gauges or histograms), keyed by a hash of name and labels:
-/// one map per shard, or a single one for gauges, whose `set` could not be split.
-struct Family<V> {
+impl Indexed {
+    fn is(&self, kind: Kind, name: &str, pairs: &[(&str, &str)]) -> bool {
+        self.handle.kind() == kind
+            && &*self.name == name
+            && self.pairs.len() == pairs.len()
+            && self.pairs.iter().zip(pairs).all(|((k, v), (k2, v2))| &**k == *k2 && &**v == *v2)
+    }
+}
+
+type Index = HashMap<u64, Vec<Indexed>>;
+
+pub struct Metrics {
     hasher: RandomState,
-    shards: PerThread<RwLock<SeriesMap<V>>>,
+    index: PerThread<RwLock<Index>>,
+    families: Arc<Families>,
+    registry: Registry,
 }
 
-impl<V> Family<V> {
-    fn sharded() -> Self {
-        Self { hasher: RandomState::default(), shards: PerThread::new() }
-    }
-
-    fn single() -> Self {
-        Self { hasher: RandomState::default(), shards: PerThread::with_count(1) }
+impl Default for Metrics {
+    fn default() -> Self {
+        let families = Arc::new(Families::default());
+        let mut registry = Registry::default();
+        registry.register_collector(Box::new(families.clone()));
+        Self { hasher: RandomState::default(), index: PerThread::new(), families, registry }
     }
 }
 
-impl<V: Default> Family<V> {
-    fn key(&self, name: &str, pairs: &[(&str, &str)]) -> u64 {
+impl Metrics {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn key(&self, kind: Kind, name: &str, pairs: &[(&str, &str)]) -> u64 {
         let mut h = self.hasher.build_hasher();
+        h.write_u8(kind as u8);
         h.write(name.as_bytes());
         for (k, v) in pairs {
             h.write_u8(0xff);
@@ -127,91 +172,57 @@ impl<V: Default> Family<V> {
         h.finish()
     }
 
-    /// Applies `update` to the series `name{pairs}` of the calling thread's shard, creating it on
-    /// first use.
-    fn update(&self, name: &str, help: &str, pairs: &[(&str, &str)], update: impl Fn(&V)) {
-        let key = self.key(name, pairs);
-        let series = self.shards.local();
-        if let Ok(map) = series.read()
-            && let Some(series) = map.get(&key).and_then(|b| b.iter().find(|s| s.is(name, pairs)))
+    /// Applies `update` to the series `name{pairs}`, creating it on first use. The handle is
+    /// borrowed from the index rather than cloned: a clone would touch the reference count that
+    /// every thread shares.
+    fn update(&self, kind: Kind, name: &str, help: &str, pairs: &[(&str, &str)], update: impl Fn(&Handle)) {
+        let key = self.key(kind, name, pairs);
+        let shard = self.index.local();
+        if let Ok(map) = shard.read()
+            && let Some(found) = map.get(&key).and_then(|b| b.iter().find(|s| s.is(kind, name, pairs)))
         {
-            update(&series.value);
+            update(&found.handle);
             return;
         }
-        let Ok(mut map) = series.write() else { return };
+        let Some(handle) = self.families.series(kind, name, help, pairs) else { return };
+        update(&handle);
+        let Ok(mut map) = shard.write() else { return };
         let bucket = map.entry(key).or_default();
-        if let Some(series) = bucket.iter().find(|s| s.is(name, pairs)) {
-            update(&series.value);
-            return;
+        if !bucket.iter().any(|s| s.is(kind, name, pairs)) {
+            bucket.push(Indexed {
+                name: name.into(),
+                pairs: pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect(),
+                handle,
+            });
         }
-        let series = Series {
-            name: name.to_owned(),
-            help: help.to_owned(),
-            pairs: pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
-            value: V::default(),
-        };
-        update(&series.value);
-        bucket.push(series);
-    }
-
-    /// (name, help, rendered labels, value) of every series, the shards' values combined with
-    /// `add`, sorted by name and labels so that a family's series are rendered together.
-    fn snapshot<T>(&self, read: impl Fn(&V) -> T, add: impl Fn(&mut T, T)) -> Vec<(String, String, String, T)> {
-        let mut rows: BTreeMap<(String, String), (String, T)> = BTreeMap::new();
-        for shard in self.shards.iter() {
-            let Ok(map) = shard.read() else { continue };
-            for series in map.values().flatten() {
-                let value = read(&series.value);
-                match rows.entry((series.name.clone(), series.labels())) {
-                    std::collections::btree_map::Entry::Occupied(mut row) => add(&mut row.get_mut().1, value),
-                    std::collections::btree_map::Entry::Vacant(row) => {
-                        row.insert((series.help.clone(), value));
-                    }
-                }
-            }
-        }
-        rows.into_iter().map(|((name, labels), (help, value))| (name, help, labels, value)).collect()
-    }
-}
-
-pub struct Metrics {
-    counters: Family<AtomicU64>,
-    gauges: Family<AtomicI64>,
-    histograms: Family<Histogram>,
-}
-
-impl Default for Metrics {
-    fn default() -> Self {
-        Self { counters: Family::sharded(), gauges: Family::single(), histograms: Family::sharded() }
-    }
-}
-
-fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
-}
-
-impl Metrics {
-    pub fn new() -> Self {
-        Self::default()
     }
 
     /// Adds `by` to counter `name{labels}`; `help` is used the first time the family is seen.
+    /// `name` ends in `_total`, as every sample of an OpenMetrics counter does.
     pub fn inc(&self, name: &str, help: &str, pairs: &[(&str, &str)], by: u64) {
-        self.counters.update(name, help, pairs, |v| {
-            v.fetch_add(by, Ordering::Relaxed);
+        self.update(Kind::Counter, name, help, pairs, |h| {
+            if let Handle::Counter(c) = h {
+                c.inc_by(by);
+            }
         });
     }
 
     /// Adds `delta` (may be negative) to gauge `name{labels}`, e.g. requests in flight.
     pub fn gauge_add(&self, name: &str, help: &str, pairs: &[(&str, &str)], delta: i64) {
-        self.gauges.update(name, help, pairs, |v| {
-            v.fetch_add(delta, Ordering::Relaxed);
+        self.update(Kind::Gauge, name, help, pairs, |h| {
+            if let Handle::Gauge(g) = h {
+                g.inc_by(delta);
+            }
         });
     }
 
     /// Sets gauge `name{labels}` to `value`.
     pub fn gauge_set(&self, name: &str, help: &str, pairs: &[(&str, &str)], value: i64) {
-        self.gauges.update(name, help, pairs, |v| v.store(value, Ordering::Relaxed));
+        self.update(Kind::Gauge, name, help, pairs, |h| {
+            if let Handle::Gauge(g) = h {
+                g.set(value);
+            }
+        });
     }
 
     pub fn observe_request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
@@ -230,35 +241,18 @@ impl Metrics {
             &[("route", route), ("method", method), ("status", status)],
             1,
         );
-        self.histograms.update(DURATION, "Request latency by route.", &[("route", route)], |h| h.observe(elapsed));
+        self.update(Kind::Histogram, DURATION, "Request latency by route.", &[("route", route)], |h| {
+            if let Handle::Histogram(histogram) = h {
+                histogram.observe(elapsed.as_secs_f64());
+            }
+        });
     }
 
+    /// The exposition, of media type [`CONTENT_TYPE`].
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let counters = self.counters.snapshot(|v| v.load(Ordering::Relaxed), |a, b| *a += b);
-        let gauges = self.gauges.snapshot(|v| v.load(Ordering::Relaxed), |a, b| *a += b);
-        for (kind, rows) in [
-            ("counter", counters.into_iter().map(|(n, h, l, v)| (n, h, l, v.to_string())).collect::<Vec<_>>()),
-            ("gauge", gauges.into_iter().map(|(n, h, l, v)| (n, h, l, v.to_string())).collect()),
-        ] {
-            let mut last = String::new();
-            for (name, help, lbl, value) in rows {
-                if name != last {
-                    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-                    last = name.clone();
-                }
-                let _ = writeln!(out, "{name}{{{lbl}}} {value}");
-            }
-        }
-        let rows = self.histograms.snapshot(Histogram::read, HistogramSnapshot::add);
-        let _ = writeln!(out, "# HELP {DURATION} Request latency by route.\n# TYPE {DURATION} histogram");
-        for (name, _, lbl, HistogramSnapshot { counts, sum_nanos, count }) in rows {
-            for (n, bound) in counts.iter().zip(BUCKETS) {
-                let _ = writeln!(out, "{name}_bucket{{{lbl},le=\"{bound}\"}} {n}");
-            }
-            let _ = writeln!(out, "{name}_bucket{{{lbl},le=\"+Inf\"}} {count}");
-            let _ = writeln!(out, "{name}_sum{{{lbl}}} {}", sum_nanos as f64 / 1e9);
-            let _ = writeln!(out, "{name}_count{{{lbl}}} {count}");
+        if let Err(err) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            tracing::warn!(error = %err, "rendering metrics failed");
         }
         out
     }
@@ -275,7 +269,7 @@ mod tests {
         m.observe_request("/users", "GET", 200, Duration::from_millis(30));
         let text = m.render();
         assert!(text.contains(r#"http_requests_total{route="/users",method="GET",status="200"} 2"#));
-        assert!(text.contains(r#"http_request_duration_seconds_bucket{route="/users",le="0.005"} 1"#));
+        assert!(text.contains(r#"http_request_duration_seconds_bucket{le="0.005",route="/users"} 1"#));
         assert!(text.contains(r#"http_request_duration_seconds_count{route="/users"} 2"#));
     }
 
@@ -287,7 +281,7 @@ mod tests {
                 let m = m.clone();
                 std::thread::spawn(move || {
                     for i in 0..100u64 {
-                        m.inc("hits", "Hits.", &[("route", "a")], 1);
+                        m.inc("hits_total", "Hits.", &[("route", "a")], 1);
                         m.observe_request("/x", "GET", 200, Duration::from_millis(if i % 2 == 0 { 1 } else { 20 }));
                     }
                 })
@@ -297,12 +291,12 @@ mod tests {
             t.join().unwrap();
         }
         let text = m.render();
-        assert!(text.contains(r#"hits{route="a"} 400"#), "{text}");
+        assert!(text.contains(r#"hits_total{route="a"} 400"#), "{text}");
         assert_eq!(text.matches("# TYPE hits counter").count(), 1);
-        assert!(text.contains(r#"http_request_duration_seconds_bucket{route="/x",le="0.001"} 200"#), "{text}");
-        assert!(text.contains(r#"http_request_duration_seconds_bucket{route="/x",le="0.01"} 200"#), "{text}");
-        assert!(text.contains(r#"http_request_duration_seconds_bucket{route="/x",le="0.025"} 400"#), "{text}");
-        assert!(text.contains(r#"http_request_duration_seconds_bucket{route="/x",le="+Inf"} 400"#), "{text}");
+        assert!(text.contains(r#"http_request_duration_seconds_bucket{le="0.001",route="/x"} 200"#), "{text}");
+        assert!(text.contains(r#"http_request_duration_seconds_bucket{le="0.01",route="/x"} 200"#), "{text}");
+        assert!(text.contains(r#"http_request_duration_seconds_bucket{le="0.025",route="/x"} 400"#), "{text}");
+        assert!(text.contains(r#"http_request_duration_seconds_bucket{le="+Inf",route="/x"} 400"#), "{text}");
         assert!(text.contains(r#"http_request_duration_seconds_count{route="/x"} 400"#), "{text}");
         assert_eq!(text.matches(r#"http_requests_total{route="/x",method="GET",status="200"} 400"#).count(), 1);
     }
@@ -322,17 +316,90 @@ mod tests {
     #[test]
     fn series_are_separate_and_escaped() {
         let m = Metrics::new();
-        m.inc("hits", "Hits.", &[("route", "a")], 1);
-        m.inc("hits", "Hits.", &[("route", "b")], 2);
-        m.inc("hits", "Hits.", &[("route", "a")], 3);
-        m.inc("hits", "Hits.", &[("route", "q\"x")], 1);
+        m.inc("hits_total", "Hits.", &[("route", "a")], 1);
+        m.inc("hits_total", "Hits.", &[("route", "b")], 2);
+        m.inc("hits_total", "Hits.", &[("route", "a")], 3);
+        m.inc("hits_total", "Hits.", &[("route", "q\"x")], 1);
         let text = m.render();
         assert_eq!(text.matches("# TYPE hits counter").count(), 1);
-        assert!(text.contains(r#"hits{route="a"} 4"#));
-        assert!(text.contains(r#"hits{route="b"} 2"#));
-        assert!(text.contains(r#"hits{route="q\"x"} 1"#));
-        let a = text.find(r#"hits{route="a"}"#).unwrap();
-        let b = text.find(r#"hits{route="b"}"#).unwrap();
+        assert!(text.contains(r#"hits_total{route="a"} 4"#));
+        assert!(text.contains(r#"hits_total{route="b"} 2"#));
+        assert!(text.contains(r#"hits_total{route="q\"x"} 1"#));
+        let a = text.find(r#"hits_total{route="a"}"#).unwrap();
+        let b = text.find(r#"hits_total{route="b"}"#).unwrap();
         assert!(a < b, "series render in label order");
+    }
+
+    /// The traffic `tests/fixtures/metrics_before.prom` was rendered from, by the hand-written
+    /// registry this module replaced.
+    fn traffic(m: &Metrics) {
+        for (route, method, status, ms) in [
+            ("/api/foundation/users", "GET", 200u16, 0u64),
+            ("/api/foundation/users", "GET", 200, 1),
+            ("/api/foundation/users", "POST", 201, 3),
+            ("/api/foundation/users/{id}", "DELETE", 404, 7),
+            ("foundation", "GET", 502, 40),
+            ("slow", "GET", 504, 600),
+            ("odd", "GET", 599, 9000),
+        ] {
+            m.observe_request(route, method, status, Duration::from_millis(ms) + Duration::from_micros(250));
+        }
+        let connections = "Client connections by the path they started on.";
+        m.inc("gateway_connections_total", connections, &[("path", "direct")], 3);
+        m.inc("gateway_connections_total", connections, &[("path", "general")], 1);
+        m.inc("gateway_direct_handovers_total", "Connections handed from the direct path to hyper.", &[], 2);
+        let errors = "Upstream failures by kind.";
+        m.inc("gateway_upstream_errors_total", errors, &[("upstream", "dead"), ("kind", "connect")], 2);
+        m.inc("otlp_spans_dropped_total", "Spans dropped because the export queue was full.", &[], 1);
+        m.gauge_add("gateway_upstream_in_flight", "Requests in flight.", &[("upstream", "foundation")], 3);
+        m.gauge_add("gateway_upstream_in_flight", "Requests in flight.", &[("upstream", "foundation")], -1);
+        m.gauge_set("gateway_circuit_open", "Circuit open.", &[("upstream", "q\"x\\y\nz")], 1);
+    }
+
+    /// Every sample of an exposition: (name, labels with `le` read as a number, value).
+    fn samples(text: &str) -> BTreeMap<(String, Vec<(String, String)>), f64> {
+        let mut out = BTreeMap::new();
+        for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+            let (series, value) = line.rsplit_once(' ').unwrap();
+            let (name, labels) = match series.split_once('{') {
+                Some((name, rest)) => (name, rest.strip_suffix('}').unwrap()),
+                None => (series, ""),
+            };
+            // Label values here contain no `",`; split on it, the escapes stay as written.
+            let mut pairs: Vec<(String, String)> = Vec::new();
+            for pair in labels.split("\",").filter(|p| !p.is_empty()) {
+                let (k, v) = pair.split_once("=\"").unwrap();
+                let v = v.strip_suffix('"').unwrap_or(v);
+                let v = if k == "le" && v != "+Inf" { v.parse::<f64>().unwrap().to_string() } else { v.to_owned() };
+                pairs.push((k.to_owned(), v));
+            }
+            // The library writes `le` before the series' own labels; order carries no meaning.
+            pairs.sort();
+            out.insert((name.to_owned(), pairs), value.parse::<f64>().unwrap());
+        }
+        out
+    }
+
+    #[test]
+    fn exposition_keeps_every_series_of_the_hand_written_registry() {
+        let before = include_str!("../../tests/fixtures/metrics_before.prom");
+        let m = Metrics::new();
+        traffic(&m);
+        let after = m.render();
+        let (old, new) = (samples(before), samples(&after));
+        assert_eq!(old.keys().collect::<Vec<_>>(), new.keys().collect::<Vec<_>>(), "{after}");
+        for (series, value) in &old {
+            assert!((new[series] - value).abs() < 1e-9, "{series:?}: {} != {value}\n{after}", new[series]);
+        }
+        // Every family keeps its type and help; counters are named without `_total` in OpenMetrics.
+        for line in before.lines().filter(|l| l.starts_with("# ")) {
+            let line = if line.contains(" counter") || line.starts_with("# HELP") {
+                line.replacen("_total ", " ", 1)
+            } else {
+                line.to_owned()
+            };
+            assert!(after.lines().any(|l| l == line), "missing {line:?}\n{after}");
+        }
+        assert!(after.ends_with("# EOF\n"));
     }
 }

@@ -9,7 +9,7 @@ mod middleware;
 pub mod peer;
 
 pub use health::{Probe, ProbeFuture, health_router, probe_local};
-pub use metrics::Metrics;
+pub use metrics::{CONTENT_TYPE as METRICS_CONTENT_TYPE, Metrics};
 pub use middleware::{ClientIp, REQUEST_ID_HEADER, TrustedProxies, client_ip, valid_request_id};
 
 use crate::telemetry::otlp::Tracer;
