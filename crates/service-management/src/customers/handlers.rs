@@ -194,32 +194,6 @@ pub async fn delete(
     Ok(with_before(ok(()), &serde_json::json!({"id": before.id, "name": before.name, "code": before.code})))
 }
 
-async fn follow_up_items(
-    state: &AppState,
-    forward: &Forward,
-    rows: Vec<follow_up::Model>,
-) -> ApiResult<Vec<FollowUpItem>> {
-    let users = state.users.get(rows.iter().filter_map(|f| f.created_by), forward).await?;
-    Ok(rows
-        .into_iter()
-        .map(|f| FollowUpItem {
-            created_by_name: text_of(&users, f.created_by, "name"),
-            id: f.id,
-            customer_id: f.customer_id,
-            follow_up_type: f.follow_up_type,
-            content: f.content,
-            follow_up_date: f.follow_up_date,
-            status_before: f.status_before,
-            status_after: f.status_after,
-            next_follow_up_at: f.next_follow_up_at,
-            created_by: f.created_by,
-            created_at: f.created_at,
-            updated_at: f.updated_at,
-            version: f.version,
-        })
-        .collect())
-}
-
 /// A customer's follow-ups
 ///
 /// A plain array, newest first.
@@ -241,7 +215,7 @@ pub async fn follow_ups(
         .limit(1000)
         .all(&state.db)
         .await?;
-    Ok(ok(follow_up_items(&state, &forward, rows).await?))
+    Ok(ok(service::follow_up_items(&state, &forward, rows).await?))
 }
 
 /// Record a follow-up
@@ -260,7 +234,7 @@ pub async fn add_follow_up(
     Json(body): Json<CreateFollowUp>,
 ) -> ApiResult<Response> {
     let saved = write::add_follow_up(&state, &caller, id, body).await?;
-    let mut items = follow_up_items(&state, &forward, vec![saved]).await?;
+    let mut items = service::follow_up_items(&state, &forward, vec![saved]).await?;
     Ok(ok(items.pop()))
 }
 

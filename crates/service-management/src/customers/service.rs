@@ -329,6 +329,33 @@ pub async fn items(
         .collect())
 }
 
+/// The API's follow-up shape, with the recorder's name.
+pub async fn follow_up_items(
+    state: &AppState,
+    forward: &Forward,
+    rows: Vec<super::model::follow_up::Model>,
+) -> ApiResult<Vec<super::dto::FollowUpItem>> {
+    let users = state.users.get(rows.iter().filter_map(|f| f.created_by), forward).await?;
+    Ok(rows
+        .into_iter()
+        .map(|f| super::dto::FollowUpItem {
+            created_by_name: crm_common::http::peer::text_of(&users, f.created_by, "name"),
+            id: f.id,
+            customer_id: f.customer_id,
+            follow_up_type: f.follow_up_type,
+            content: f.content,
+            follow_up_date: f.follow_up_date,
+            status_before: f.status_before,
+            status_after: f.status_after,
+            next_follow_up_at: f.next_follow_up_at,
+            created_by: f.created_by,
+            created_at: f.created_at,
+            updated_at: f.updated_at,
+            version: f.version,
+        })
+        .collect())
+}
+
 /// A contact field of an update: a masked value the caller was shown and sends back leaves the
 /// stored one alone; anything else replaces it (blank clears it).
 pub fn contact_field(

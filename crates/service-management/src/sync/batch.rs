@@ -4,9 +4,11 @@
 
 use super::dto::{Entity, ItemError, ItemResult, Op, Status, SyncItem};
 use crate::AppState;
+use crate::contacts::model as contact;
+use crate::contacts::{CreateContact, UpdateContact};
 use crate::customers::model::{customer, follow_up};
 use crate::customers::service::{self as customers, Viewer, write};
-use crate::customers::{CreateCustomer, CreateFollowUp, FollowUpItem, UpdateCustomer};
+use crate::customers::{CreateCustomer, CreateFollowUp, UpdateCustomer};
 use crate::perm::{CustomerCreate, CustomerDelete, CustomerUpdate};
 use crm_common::auth::{Permission, Principal};
 use crm_common::http::peer::Forward;
@@ -22,9 +24,7 @@ pub async fn apply(state: &AppState, forward: &Forward, caller: &Principal, item
     let outcome = match entity {
         Entity::Customer => customer_item(state, forward, caller, item, force).await,
         Entity::FollowUp => follow_up_item(state, forward, caller, item, force).await,
-        // Contacts plug in here once `contacts::service::write` exists: the same shape as
-        // `customer_item`, with `create`/`update`/`delete` of contacts.
-        Entity::Contact => Err(ApiError::bad_request("contacts are not synced yet")),
+        Entity::Contact => contact_item(state, forward, caller, item, force).await,
     };
     outcome.unwrap_or_else(|e| failed(id, entity, e))
 }
@@ -193,35 +193,8 @@ async fn customer_item(
     }
 }
 
-/// The API's follow-up shape, with the recorder's name.
-pub async fn follow_up_views(
-    state: &AppState,
-    forward: &Forward,
-    rows: Vec<follow_up::Model>,
-) -> ApiResult<Vec<FollowUpItem>> {
-    let users = state.users.get(rows.iter().filter_map(|f| f.created_by), forward).await?;
-    Ok(rows
-        .into_iter()
-        .map(|f| FollowUpItem {
-            created_by_name: crm_common::http::peer::text_of(&users, f.created_by, "name"),
-            id: f.id,
-            customer_id: f.customer_id,
-            follow_up_type: f.follow_up_type,
-            content: f.content,
-            follow_up_date: f.follow_up_date,
-            status_before: f.status_before,
-            status_after: f.status_after,
-            next_follow_up_at: f.next_follow_up_at,
-            created_by: f.created_by,
-            created_at: f.created_at,
-            updated_at: f.updated_at,
-            version: f.version,
-        })
-        .collect())
-}
-
 async fn follow_up_view(state: &AppState, forward: &Forward, f: follow_up::Model) -> ApiResult<Value> {
-    let item = follow_up_views(state, forward, vec![f])
+    let item = customers::follow_up_items(state, forward, vec![f])
         .await?
         .pop()
         .ok_or_else(|| ApiError::internal("empty follow-up view"))?;
@@ -275,6 +248,83 @@ async fn follow_up_item(
             // The API records follow-ups and never edits or deletes them: they are the
             // customer's history, and the customer's follow-up dates were moved by them.
             Err(ApiError::conflict("a follow-up is history: it is not changed or deleted once recorded"))
+        }
+    }
+}
+
+/// Whether `sent` is the stored value of a contact's field shown masked to this caller.
+fn stored_contact_detail(c: &contact::Model, key: &str, sent: &Value) -> bool {
+    let stored = match key {
+        "phone" => &c.phone,
+        "mobile" => &c.mobile,
+        "email" => &c.email,
+        "wechat_id" => &c.wechat_id,
+        _ => return false,
+    };
+    matches!((sent, stored), (Value::String(s), Some(v)) if s.trim() == v)
+}
+
+async fn contact_view(state: &AppState, viewer: &Viewer, c: contact::Model) -> ApiResult<Value> {
+    let item = crate::contacts::service::items(&state.db, viewer, vec![c])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal("empty contact view"))?;
+    Ok(serde_json::to_value(item)?)
+}
+
+/// A contact: as for customers, through the contacts API's writes and visibility (a contact is
+/// seen with its customer).
+async fn contact_item(
+    state: &AppState,
+    forward: &Forward,
+    caller: &Principal,
+    item: SyncItem,
+    force: bool,
+) -> ApiResult<ItemResult> {
+    let (id, entity) = (item.id, Entity::Contact);
+    let viewer = Viewer::of(caller);
+    caller.require(CustomerUpdate::CODE)?;
+    let existing = match contact::Entity::find_by_id(id).one(&state.db).await? {
+        Some(_) => Some(crate::contacts::service::find_visible(&state.db, &viewer, id).await?.0),
+        None => None,
+    };
+    match (item.op, existing) {
+        (Op::Delete, None) => Ok(ItemResult::new(id, entity, Status::Unchanged)),
+        (Op::Delete, Some(c)) => {
+            if is_stale(force, item.base_version, c.version) {
+                return Ok(conflict(id, entity, contact_view(state, &viewer, c).await?, Vec::new()));
+            }
+            crate::contacts::service::write::delete(state, caller, id).await?;
+            Ok(ItemResult::new(id, entity, Status::Deleted))
+        }
+        (Op::Upsert, None) => {
+            let mut body: CreateContact = decode(item.data)?;
+            body.id = Some(id);
+            let saved = crate::contacts::service::write::create(state, forward, caller, body).await?;
+            let version = saved.version;
+            Ok(done(id, entity, Status::Created, version, contact_view(state, &viewer, saved).await?))
+        }
+        (Op::Upsert, Some(c)) => {
+            let shown = contact_view(state, &viewer, c.clone()).await?;
+            if differences(&item.data, &shown, |k, v| stored_contact_detail(&c, k, v)).is_empty() {
+                return Ok(done(id, entity, Status::Unchanged, c.version, shown));
+            }
+            let mut data = item.data.clone();
+            data.remove("version");
+            data.remove("customer_id");
+            let body: UpdateContact = decode(data)?;
+            let expected = if force { None } else { item.base_version };
+            match crate::contacts::service::write::update(state, forward, caller, id, body, expected).await {
+                Ok((_, after)) => {
+                    let version = after.version;
+                    Ok(done(id, entity, Status::Updated, version, contact_view(state, &viewer, after).await?))
+                }
+                Err(ApiError::Conflict { current: Some(server), .. }) => {
+                    let diff = differences(&item.data, &server, |k, v| stored_contact_detail(&c, k, v));
+                    Ok(conflict(id, entity, server, diff))
+                }
+                Err(e) => Err(e),
+            }
         }
     }
 }

@@ -2,11 +2,11 @@
 //! number above it, merged in number order, only what the caller may see, masked as the API
 //! masks it.
 
-use super::batch::follow_up_views;
 use super::dto::{Change, ChangesPage, Entity, Op};
 use super::model::tombstone;
 use super::service::current_seq;
 use crate::AppState;
+use crate::contacts::model as contact;
 use crate::customers::model::{customer, follow_up};
 use crate::customers::service::{self as customers, Viewer};
 use crm_common::ApiResult;
@@ -20,6 +20,7 @@ enum Row {
     /// Boxed: a customer row is several times the size of the others.
     Customer(Box<customer::Model>),
     FollowUp(follow_up::Model),
+    Contact(Box<contact::Model>),
     Gone(tombstone::Model),
 }
 
@@ -28,6 +29,7 @@ impl Row {
         match self {
             Self::Customer(c) => c.sync_seq,
             Self::FollowUp(f) => f.sync_seq,
+            Self::Contact(c) => c.sync_seq,
             Self::Gone(t) => t.sync_seq,
         }
     }
@@ -77,6 +79,16 @@ pub async fn changes(
         follow_ups = follow_ups.filter(follow_up::Column::CustomerId.in_subquery(ids));
     }
     let follow_ups = follow_ups.order_by_asc(follow_up::Column::SyncSeq).limit(limit + 1).all(db).await?;
+    // A contact is visible with its customer, like a follow-up.
+    let mut contacts = contact::Entity::find()
+        .filter(contact::Column::OrganizationId.eq(org))
+        .filter(contact::Column::SyncSeq.gt(since))
+        .filter(contact::Column::SyncSeq.lte(high));
+    if !viewer.is_admin {
+        let ids = visible_customers().select_only().column(customer::Column::Id).into_query();
+        contacts = contacts.filter(contact::Column::CustomerId.in_subquery(ids));
+    }
+    let contacts = contacts.order_by_asc(contact::Column::SyncSeq).limit(limit + 1).all(db).await?;
     // Tombstones carry no owner: every deletion of the organization is listed, and a client
     // drops the id if it holds it.
     let gone = tombstone::Entity::find()
@@ -87,11 +99,11 @@ pub async fn changes(
         .limit(limit + 1)
         .all(db)
         .await?;
-    // Contacts join here once they are synced: one more query and `Row` arm.
     let mut rows: Vec<Row> = customers
         .into_iter()
         .map(|c| Row::Customer(Box::new(c)))
         .chain(follow_ups.into_iter().map(Row::FollowUp))
+        .chain(contacts.into_iter().map(|c| Row::Contact(Box::new(c))))
         .chain(gone.into_iter().map(Row::Gone))
         .collect();
     rows.sort_by_key(Row::seq);
@@ -99,11 +111,12 @@ pub async fn changes(
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let cursor = rows.last().map_or(since, Row::seq);
 
-    let (mut shown_customers, mut shown_follow_ups) = (Vec::new(), Vec::new());
+    let (mut shown_customers, mut shown_follow_ups, mut shown_contacts) = (Vec::new(), Vec::new(), Vec::new());
     for row in &rows {
         match row {
             Row::Customer(c) => shown_customers.push(c.as_ref().clone()),
             Row::FollowUp(f) => shown_follow_ups.push(f.clone()),
+            Row::Contact(c) => shown_contacts.push(c.as_ref().clone()),
             Row::Gone(_) => {}
         }
     }
@@ -112,8 +125,12 @@ pub async fn changes(
         customer_data.insert(item.id, serde_json::to_value(&item)?);
     }
     let mut follow_up_data: HashMap<Uuid, serde_json::Value> = HashMap::new();
-    for item in follow_up_views(state, forward, shown_follow_ups).await? {
+    for item in customers::follow_up_items(state, forward, shown_follow_ups).await? {
         follow_up_data.insert(item.id, serde_json::to_value(&item)?);
+    }
+    let mut contact_data: HashMap<Uuid, serde_json::Value> = HashMap::new();
+    for item in crate::contacts::service::items(db, viewer, shown_contacts).await? {
+        contact_data.insert(item.id, serde_json::to_value(&item)?);
     }
     let changes = rows
         .into_iter()
@@ -133,6 +150,14 @@ pub async fn changes(
                 sync_seq: f.sync_seq,
                 version: Some(f.version),
                 data: follow_up_data.remove(&f.id),
+            }),
+            Row::Contact(c) => Some(Change {
+                entity: Entity::Contact,
+                id: c.id,
+                op: Op::Upsert,
+                sync_seq: c.sync_seq,
+                version: Some(c.version),
+                data: contact_data.remove(&c.id),
             }),
             // A kind this version does not know is skipped; the cursor still moves past it.
             Row::Gone(t) => Entity::parse(&t.entity).map(|entity| Change {

@@ -33,13 +33,13 @@ db_test!(
     async fn a_batch_creates_under_client_ids_and_a_replay_changes_nothing(backend) {
         let app = TestApp::spawn(backend).await;
         let source = source_id(&app).await;
-        let (a, b, f) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let (a, b, f, k) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
         let body = json!({"items": [
             upsert(a, None, json!({"name": "Acme", "source_id": source, "phone": "+62811000111", "tags": ["vip"]})),
             upsert(b, None, json!({"name": "Budi", "source_id": source, "customer_type": "individual"})),
             {"entity": "follow_up", "op": "upsert", "id": f, "data": {"customer_id": a, "follow_up_type": "call",
                 "content": "first call", "follow_up_date": "2026-12-07T10:00:00Z"}},
-            {"entity": "contact", "op": "upsert", "id": Uuid::now_v7(), "data": {"customer_id": a, "last_name": "X"}},
+            {"entity": "contact", "op": "upsert", "id": k, "data": {"customer_id": a, "first_name": "Siti", "last_name": "Rahma", "phone": "+62811222333"}},
         ]});
         let first = batch(&app, app.admin(), body.clone()).await;
         let results = first["results"].as_array().unwrap();
@@ -50,8 +50,9 @@ db_test!(
         assert_eq!(results[1]["status"], "created");
         assert_eq!(results[2]["status"], "created", "{first}");
         assert_eq!(results[2]["server"]["customer_id"], a.to_string());
-        assert_eq!(results[3]["status"], "error");
-        assert!(results[3]["error"]["message"].as_str().unwrap().contains("not synced yet"));
+        assert_eq!(results[3]["status"], "created", "{first}");
+        assert_eq!(results[3]["server"]["full_name"], "Siti Rahma");
+        app.get(&format!("/contacts/{k}"), app.admin()).await.expect(200);
         let cursor = first["cursor"].as_i64().unwrap();
         assert!(cursor >= 4, "{first}");
 
@@ -68,7 +69,7 @@ db_test!(
 
         // The same batch again: nothing is written, versions and the cursor stay.
         let again = batch(&app, app.admin(), body).await;
-        for (i, r) in again["results"].as_array().unwrap().iter().take(3).enumerate() {
+        for (i, r) in again["results"].as_array().unwrap().iter().enumerate() {
             assert_eq!(r["status"], "unchanged", "item {i}: {again}");
         }
         assert_eq!(again["cursor"].as_i64().unwrap(), cursor);
@@ -78,6 +79,21 @@ db_test!(
         let third = batch(&app, app.admin(), json!({"items": [upsert(a, Some(1), json!({"name": " Acme ", "description": ""}))]})).await;
         assert_eq!(third["results"][0]["status"], "unchanged", "{third}");
         assert_eq!(third["cursor"].as_i64().unwrap(), cursor);
+
+        // A contact edited online meanwhile: the offline edit against its old version conflicts.
+        app.put(&format!("/contacts/{k}"), app.admin(), json!({"position": "Director"})).await.expect(200);
+        let item = json!({"entity": "contact", "op": "upsert", "id": k, "base_version": 1, "data": {"position": "Manager"}});
+        let r = batch(&app, app.admin(), json!({"items": [item.clone()]})).await;
+        assert_eq!(r["results"][0]["status"], "conflict", "{r}");
+        assert_eq!(r["results"][0]["differences"], json!(["position"]));
+        let mut forced = json!({"force": true, "items": [item]});
+        let r = batch(&app, app.admin(), forced.take()).await;
+        assert_eq!(r["results"][0]["status"], "updated", "{r}");
+        let all = changes(&app, app.admin(), 0, 1000).await;
+        let contact_change = all["changes"].as_array().unwrap().iter().find(|c| c["id"] == k.to_string()).cloned().unwrap();
+        assert_eq!(contact_change["entity"], "contact");
+        assert_eq!(contact_change["data"]["position"], "Manager");
+        let cursor = all["cursor"].as_i64().unwrap();
 
         // An update with the current base version.
         let r = batch(&app, app.admin(), json!({"items": [upsert(b, Some(1), json!({"name": "Budi Santoso"}))]})).await;
