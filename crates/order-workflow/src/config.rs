@@ -26,8 +26,7 @@ impl Config {
         let common = ServiceConfig::from_env(SERVICE, DEFAULT_PORT)?;
         Ok(Self {
             peers: PeerSettings::from_env()?,
-            service_management_url: env("CRM_SERVICE_MANAGEMENT_URL")
-                .unwrap_or_else(|| "http://127.0.0.1:8082".into()),
+            service_management_url: env("CRM_SERVICE_MANAGEMENT_URL").unwrap_or_else(|| "http://127.0.0.1:8082".into()),
             levels_cache: Duration::from_secs(parse_env("CRM_LEVELS_CACHE_SECS", 60)?),
             audit: AuditSettings::from_env(SERVICE, &common.data_dir)?,
             common,

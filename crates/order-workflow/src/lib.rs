@@ -84,8 +84,8 @@ pub async fn prepare(config: Config) -> Result<AppState, StartupError> {
     let peers = &config.peers;
     let timeouts = PeerTimeouts { connect: peers.connect_timeout, total: peers.timeout };
     let foundation = PeerClient::new("foundation", &peers.foundation_url, timeouts).map_err(StartupError::Peer)?;
-    let service_management = PeerClient::new("service-management", &config.service_management_url, timeouts)
-        .map_err(StartupError::Peer)?;
+    let service_management =
+        PeerClient::new("service-management", &config.service_management_url, timeouts).map_err(StartupError::Peer)?;
     let settings =
         VerifierSettings { issuer: peers.jwt_issuer.clone(), audience: peers.jwt_audience.clone(), leeway_secs: 30 };
     let keys = KeySet::remote(config.common.jwks_url.clone(), peers.jwks_min_refresh);
@@ -114,9 +114,12 @@ pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
         .merge(leads::routes())
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .with_state(state);
-    let app = axum::Router::new()
-        .nest("/api/order-workflow", api)
-        .merge(crm_common::http::health_router(config::SERVICE, VERSION, probes, metrics.clone()));
+    let app = axum::Router::new().nest("/api/order-workflow", api).merge(crm_common::http::health_router(
+        config::SERVICE,
+        VERSION,
+        probes,
+        metrics.clone(),
+    ));
     crm_common::http::audit::mount(crm_common::http::finish(app, metrics, body_limit, trusted), audit)
 }
 

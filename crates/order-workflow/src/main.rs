@@ -8,7 +8,8 @@ async fn main() -> ExitCode {
     let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
     if command == "healthcheck" {
         // The container's health check: this process's own /health on its configured port.
-        let port = std::env::var("CRM_BIND_ADDR").ok().and_then(|a| a.rsplit_once(':').and_then(|(_, p)| p.parse().ok()));
+        let port =
+            std::env::var("CRM_BIND_ADDR").ok().and_then(|a| a.rsplit_once(':').and_then(|(_, p)| p.parse().ok()));
         let healthy = crm_common::http::probe_local(port.unwrap_or(DEFAULT_PORT));
         return if healthy { ExitCode::SUCCESS } else { ExitCode::FAILURE };
     }

@@ -123,11 +123,7 @@ impl MigrationTrait for Migration {
         m.create_index(index("idx_leads_org_email", L::Table, &[L::OrganizationId, L::Email])).await?;
 
         let to_lead = |table: DynIden, col: DynIden| {
-            ForeignKey::create()
-                .from(table, col)
-                .to(L::Table, L::Id)
-                .on_delete(ForeignKeyAction::Cascade)
-                .to_owned()
+            ForeignKey::create().from(table, col).to(L::Table, L::Id).on_delete(ForeignKeyAction::Cascade).to_owned()
         };
 
         use LeadFollowUps as F;

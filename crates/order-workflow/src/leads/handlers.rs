@@ -1,6 +1,6 @@
 use super::dto::{
-    AssignLead, CheckDuplicate, CreateFollowUp, CreateLead, CreateNote, DuplicateItem, DuplicateResult, FOLLOW_UP_TYPES,
-    FollowUpItem, LeadItem, LeadPage, ListLeads, MoveToPool, NOTE_TYPES, NoteItem, UpdateLead,
+    AssignLead, CheckDuplicate, CreateFollowUp, CreateLead, CreateNote, DuplicateItem, DuplicateResult,
+    FOLLOW_UP_TYPES, FollowUpItem, LeadItem, LeadPage, ListLeads, MoveToPool, NOTE_TYPES, NoteItem, UpdateLead,
 };
 use super::model::{follow_up, lead, note};
 use super::rules::{self, Contact};
@@ -215,7 +215,11 @@ pub async fn assign(
     Ok(with_before(ok(item), &serde_json::json!({"id": before.id, "owner_user_id": before.owner_user_id})))
 }
 
-async fn follow_up_items(state: &AppState, forward: &Forward, rows: Vec<follow_up::Model>) -> ApiResult<Vec<FollowUpItem>> {
+async fn follow_up_items(
+    state: &AppState,
+    forward: &Forward,
+    rows: Vec<follow_up::Model>,
+) -> ApiResult<Vec<FollowUpItem>> {
     let users = state.users.get(rows.iter().filter_map(|f| f.created_by), forward).await?;
     Ok(rows
         .into_iter()
@@ -442,14 +446,20 @@ pub async fn check_duplicate(
     let scores: Vec<f64> = rows
         .iter()
         .map(|l| {
-            let theirs =
-                Contact { company_name: l.company_name.as_deref(), phone: l.phone.as_deref(), email: l.email.as_deref() };
+            let theirs = Contact {
+                company_name: l.company_name.as_deref(),
+                phone: l.phone.as_deref(),
+                email: l.email.as_deref(),
+            };
             rules::similarity(&query, &theirs).unwrap_or(0.0)
         })
         .collect();
     let items = service::items(&state, &forward, &viewer, rows).await?;
-    let mut duplicates: Vec<DuplicateItem> =
-        items.into_iter().zip(scores).map(|(lead, similarity_score)| DuplicateItem { lead, similarity_score }).collect();
+    let mut duplicates: Vec<DuplicateItem> = items
+        .into_iter()
+        .zip(scores)
+        .map(|(lead, similarity_score)| DuplicateItem { lead, similarity_score })
+        .collect();
     duplicates.sort_by(|a, b| b.similarity_score.total_cmp(&a.similarity_score));
     let similarity_score = duplicates.first().map(|d| d.similarity_score);
     Ok(ok(DuplicateResult { has_duplicate: !duplicates.is_empty(), duplicates, similarity_score }))

@@ -80,10 +80,10 @@ pub fn sequence_ratio(a: &str, b: &str) -> f64 {
 fn longest_block(a: &[char], b: &[char]) -> (usize, usize, usize) {
     let mut best = (0, 0, 0);
     let mut prev = vec![0usize; b.len() + 1];
-    for i in 0..a.len() {
+    for (i, ca) in a.iter().enumerate() {
         let mut row = vec![0usize; b.len() + 1];
-        for j in 0..b.len() {
-            if a[i] == b[j] {
+        for (j, cb) in b.iter().enumerate() {
+            if ca == cb {
                 row[j + 1] = prev[j] + 1;
                 let k = row[j + 1];
                 if k > best.2 {

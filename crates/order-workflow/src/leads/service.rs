@@ -106,7 +106,12 @@ pub async fn check_owner(state: &AppState, forward: &Forward, viewer: &Viewer, o
 
 /// The answer for `rows`: owner names by one lookup and level names from one (cached) call for
 /// the whole page; phone and e-mail masked per lead for this viewer.
-pub async fn items(state: &AppState, forward: &Forward, viewer: &Viewer, rows: Vec<lead::Model>) -> ApiResult<Vec<LeadItem>> {
+pub async fn items(
+    state: &AppState,
+    forward: &Forward,
+    viewer: &Viewer,
+    rows: Vec<lead::Model>,
+) -> ApiResult<Vec<LeadItem>> {
     let owners: HashSet<Uuid> = rows.iter().filter_map(|l| l.owner_user_id).collect();
     let users = if owners.is_empty() { HashMap::new() } else { state.users.get(owners, forward).await? };
     let levels =
@@ -206,7 +211,12 @@ fn validate_contact(v: &mut Validator, phone: Option<&str>, email: Option<&str>)
 
 /// A new lead of the caller's organization, owned by the caller unless an administrator names
 /// someone else or it goes straight into the public pool.
-pub async fn create(state: &AppState, forward: &Forward, caller: &Principal, body: CreateLead) -> ApiResult<lead::Model> {
+pub async fn create(
+    state: &AppState,
+    forward: &Forward,
+    caller: &Principal,
+    body: CreateLead,
+) -> ApiResult<lead::Model> {
     let viewer = Viewer::of(caller);
     if body.customer_id.is_some() {
         return Err(ApiError::field("customer_id", "a lead gets its customer only by conversion"));
@@ -298,8 +308,11 @@ pub async fn update(
     if let Some(n) = &body.name {
         v.length("name", n.trim(), 1, 255);
     }
-    v.optional_length("company_name", body.company_name.as_deref().map(str::trim), 255)
-        .optional_length("contact_name", body.contact_name.as_deref().map(str::trim), 255);
+    v.optional_length("company_name", body.company_name.as_deref().map(str::trim), 255).optional_length(
+        "contact_name",
+        body.contact_name.as_deref().map(str::trim),
+        255,
+    );
     validate_contact(
         &mut v,
         unless_echo(body.phone.as_deref(), before.phone.as_deref(), pii::phone),
@@ -389,7 +402,8 @@ pub async fn move_to_pool(
 }
 
 /// Gives a lead an owner and takes it out of the pool. Administrators assign any lead to any
-/// member; anyone else may only claim a pool lead for themselves (403 otherwise).
+/// member; anyone else may only claim a pool lead for themselves (403 otherwise) — or claim
+/// again what they already own, so that a retried claim succeeds.
 pub async fn assign(
     state: &AppState,
     forward: &Forward,
@@ -399,8 +413,11 @@ pub async fn assign(
 ) -> ApiResult<(lead::Model, lead::Model)> {
     let viewer = Viewer::of(caller);
     let before = find_visible(state, &viewer, id).await?;
-    if !viewer.is_admin && !(owner == viewer.user_id && before.is_in_public_pool) {
-        return Err(ApiError::forbidden("only administrators assign leads; others may only claim a pool lead for themselves"));
+    let claim = owner == viewer.user_id && (before.is_in_public_pool || before.owner_user_id == Some(owner));
+    if !viewer.is_admin && !claim {
+        return Err(ApiError::forbidden(
+            "only administrators assign leads; others may only claim a pool lead for themselves",
+        ));
     }
     check_owner(state, forward, &viewer, owner).await?;
     let mut a = before.clone().into_active_model();

@@ -22,7 +22,10 @@ fn every_mounted_route_is_documented() {
     assert!(mounted.contains(&("GET".into(), "/api/order-workflow/openapi.json".into())));
     // The gateway sends these to service-management: never served here.
     for path in ["product-dependencies", "customer-levels", "follow-up-statuses"] {
-        assert!(!mounted.iter().any(|(_, p)| p.starts_with(&format!("{PREFIX}/{path}"))), "{path} is service-management's");
+        assert!(
+            !mounted.iter().any(|(_, p)| p.starts_with(&format!("{PREFIX}/{path}"))),
+            "{path} is service-management's"
+        );
     }
     let doc = crm_order_workflow::openapi::document().unwrap();
     let documented = documented(&doc);
@@ -85,8 +88,10 @@ db_test!(
             let r = app.get(path, app.admin()).await;
             assert_eq!(r.status, 404, "{path} is service-management's: {}", r.text);
         }
-        app.client.get("/health", None).await.expect(200);
-        app.client.get("/ready", None).await.expect(200);
+        for probe in ["/health", "/ready", "/metrics"] {
+            let r = app.client.get(probe, None).await;
+            assert_eq!(r.status, 200, "{probe}: {}", r.text);
+        }
     }
 );
 

@@ -31,7 +31,8 @@ db_test!(
         assert_eq!(r.data()["moved_to_pool_at"], serde_json::Value::Null);
         // Claimed, it is no longer the first owner's to see.
         app.get(&format!("/leads/{id}"), Some(&owner)).await.expect(404);
-        // Nor to claim back: it is not in the pool.
+        // Nor to claim back; the new owner's retried claim is harmless.
+        app.post(&format!("/leads/{id}/assign"), Some(&owner), json!({"owner_user_id": owner_id})).await.expect(404);
         app.post(&format!("/leads/{id}/assign"), Some(&other), json!({"owner_user_id": other_id})).await.expect(200);
 
         // An administrator assigns any lead to a member; not to a stranger.
