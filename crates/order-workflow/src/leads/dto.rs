@@ -72,6 +72,8 @@ pub struct ListLeads {
     /// 1–1000, default 20.
     pub size: Option<u64>,
     pub page_size: Option<u64>,
+    /// A keyset cursor (`next_cursor` of the previous page) for deep walks; replaces `page`.
+    pub after: Option<String>,
     pub owner_user_id: Option<Uuid>,
     pub status: Option<String>,
     pub is_in_public_pool: Option<bool>,
@@ -120,7 +122,8 @@ pub struct LeadItem {
     pub version: i32,
 }
 
-/// A page of leads: the original's `{items, total, page, size}` plus `pages`.
+/// A page of leads: the original's `{items, total, page, size}` plus `pages` and, for keyset
+/// walks, `next_cursor` (absent on the last page).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LeadPage {
     pub items: Vec<LeadItem>,
@@ -128,6 +131,7 @@ pub struct LeadPage {
     pub page: u64,
     pub size: u64,
     pub pages: u64,
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

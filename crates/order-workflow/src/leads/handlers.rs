@@ -66,7 +66,7 @@ pub async fn create(
 ///
 /// Newest first. Administrators see the organization's leads; everyone else their own and the
 /// public pool's. `is_in_public_pool=true` is the pool view, `owner_user_id=<self>&is_in_public_pool=false`
-/// the "my leads" view.
+/// the "my leads" view. `after` walks deep lists by cursor.
 #[utoipa::path(get, path = "/api/order-workflow/leads", tag = "leads", params(ListLeads),
     responses((status = 200, description = "A page of leads", body = Envelope<LeadPage>), (status = 400, response = BadRequest),
         (status = 403, response = Forbidden)),
@@ -103,16 +103,27 @@ pub async fn list(
         cond = cond.add(lead::Column::Email.eq(e));
     }
     let total = lead::Entity::find().filter(cond.clone()).count(&state.db).await?;
-    let rows = lead::Entity::find()
+    let mut query = lead::Entity::find()
         .filter(cond)
         .order_by_desc(lead::Column::CreatedAt)
         .order_by_desc(lead::Column::Id)
-        .offset((page - 1) * size)
-        .limit(size)
-        .all(&state.db)
-        .await?;
+        .limit(size + 1);
+    if let Some(after) = q.after.as_deref() {
+        let (at, id) = service::decode_cursor(after)?;
+        query = query.filter(
+            Condition::any()
+                .add(lead::Column::CreatedAt.lt(at))
+                .add(Condition::all().add(lead::Column::CreatedAt.eq(at)).add(lead::Column::Id.lt(id))),
+        );
+    } else {
+        query = query.offset((page - 1) * size);
+    }
+    let mut rows = query.all(&state.db).await?;
+    let more = rows.len() as u64 > size;
+    rows.truncate(size as usize);
+    let next_cursor = if more { rows.last().map(|l| service::encode_cursor(l.created_at, l.id)) } else { None };
     let items = service::items(&state, &forward, &viewer, rows).await?;
-    Ok(ok(LeadPage { items, total, page, size, pages: total.div_ceil(size) }))
+    Ok(ok(LeadPage { items, total, page, size, pages: total.div_ceil(size), next_cursor }))
 }
 
 /// A lead

@@ -7,7 +7,7 @@ use super::model::lead;
 use super::rules;
 use crate::AppState;
 use crate::perm::CUSTOMER_PII;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use crm_common::api::patch::{clean, set_text};
 use crm_common::api::validate::Validator;
 use crm_common::auth::Principal;
@@ -427,4 +427,31 @@ pub async fn assign(
     a.moved_to_pool_at = Set(None);
     let after = save(state, forward, &viewer, &before, a, &state.db).await?;
     Ok((before, after))
+}
+
+/// The list's keyset cursor: the last row's `(created_at, id)`, opaque to clients.
+pub fn encode_cursor(created_at: DateTime<Utc>, id: Uuid) -> String {
+    format!("{}_{}", created_at.timestamp_micros(), id.simple())
+}
+
+pub fn decode_cursor(cursor: &str) -> ApiResult<(DateTime<Utc>, Uuid)> {
+    let bad = || ApiError::field("after", "not a cursor from this list");
+    let (micros, id) = cursor.split_once('_').ok_or_else(bad)?;
+    let at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
+    Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        let at = Utc::now();
+        let id = Uuid::now_v7();
+        let (back_at, back_id) = decode_cursor(&encode_cursor(at, id)).unwrap_or_else(|_| (Utc::now(), Uuid::nil()));
+        assert_eq!((back_at.timestamp_micros(), back_id), (at.timestamp_micros(), id));
+        assert!(decode_cursor("nope").is_err());
+        assert!(decode_cursor("12_notauuid").is_err());
+    }
 }

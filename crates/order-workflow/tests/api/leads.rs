@@ -53,6 +53,15 @@ db_test!(
             r.expect(200);
             assert_eq!(r.data()["total"], expected, "{query}: {}", r.text);
         }
+        // A keyset walk: one lead per page, then nothing more.
+        let r = app.get("/leads?size=1", Some(&seller)).await;
+        assert_eq!(r.data()["items"][0]["name"], "Sari");
+        let cursor = r.data()["next_cursor"].as_str().unwrap().to_owned();
+        let r = app.get(&format!("/leads?size=1&after={cursor}"), Some(&seller)).await;
+        r.expect(200);
+        assert_eq!(r.data()["items"][0]["name"], "Budi");
+        assert_eq!(r.data()["next_cursor"], serde_json::Value::Null);
+        app.get("/leads?after=garbage", Some(&seller)).await.expect(400);
         app.get("/leads?size=1001", Some(&seller)).await.expect(400);
         app.get("/leads?status=won", Some(&seller)).await.expect(400);
 
