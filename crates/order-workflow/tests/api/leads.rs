@@ -148,7 +148,7 @@ db_test!(
         app.delete(&format!("/leads/{mine}"), Some(&other)).await.expect(404);
         app.put(&format!("/leads/{mine}"), app.admin(), json!({"name": "Edited by admin"})).await.expect(200);
         // Only administrators give a lead to someone else at creation.
-        let (other_id, _) = (uuid(&app.fget("/auth/me", Some(&other)).await.data()["id"]), ());
+        let other_id = uuid(&app.fget("/auth/me", Some(&other)).await.data()["id"]);
         app.post("/leads", Some(&owner), json!({"name": "For other", "owner_user_id": other_id})).await.expect(403);
         let r = app.post("/leads", app.admin(), json!({"name": "For other", "owner_user_id": other_id})).await;
         r.expect(201);
