@@ -1,0 +1,150 @@
+//! order-workflow: what the company does between a first contact and a delivered service. This
+//! first part serves leads — prospects with their follow-ups and notes, the public pool, the lead
+//! status machine and the duplicate check.
+//!
+//! It copies service-management's shape: one folder per resource (`mod.rs` routes, `handlers.rs`,
+//! `dto.rs`, `model.rs`, `service.rs` with the rules). Callers are identified by verifying their
+//! token locally and asking foundation for their standing (crm-common's `RemoteResolver`); user
+//! names come from foundation and customer levels from service-management, each through one
+//! `PeerClient`, batched and briefly cached.
+//!
+//! The original also served product dependencies, customer levels and follow-up statuses under
+//! `/api/order-workflow`; the gateway sends those paths to service-management, which owns that
+//! data, so this service does not mount them.
+
+pub mod config;
+pub mod leads;
+pub mod levels;
+pub mod openapi;
+pub mod perm;
+
+use config::Config;
+use crm_common::auth::remote::RemoteResolver;
+use crm_common::auth::{AuthContext, HasAuth, KeySet, Verifier, VerifierSettings};
+use crm_common::cache::Cache;
+use crm_common::db::DbProbe;
+use crm_common::http::audit::AuditCapture;
+use crm_common::http::peer::{NameLookup, PeerClient, PeerTimeouts};
+use crm_common::http::{Metrics, Probe, TrustedProxies};
+use sea_orm::DatabaseConnection;
+use std::ops::Deref;
+use std::sync::Arc;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Shared by every handler; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub db: DatabaseConnection,
+    pub cache: Cache,
+    pub auth: AuthContext,
+    pub foundation: PeerClient,
+    /// foundation's users by id (`owner_username`, `created_by_name`).
+    pub users: NameLookup,
+    /// service-management's customer levels, briefly cached.
+    pub levels: levels::Levels,
+    pub config: Config,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl HasAuth for AppState {
+    fn auth(&self) -> &AuthContext {
+        &self.0.auth
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("configuration: {0}")]
+    Config(#[from] crm_common::config::ConfigError),
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("cache: {0}")]
+    Cache(String),
+    #[error("peer client: {0}")]
+    Peer(String),
+    #[error("listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Connects and migrates; the state every handler shares.
+pub async fn prepare(config: Config) -> Result<AppState, StartupError> {
+    let db = crm_common::db::connect(&config.common.database_url).await?;
+    crm_common::db::migrate::<order_workflow_migration::Migrator>(&db).await?;
+    let cache = Cache::from_url(&config.common.cache_prefix, config.common.redis_url.as_deref())
+        .map_err(StartupError::Cache)?;
+    let peers = &config.peers;
+    let timeouts = PeerTimeouts { connect: peers.connect_timeout, total: peers.timeout };
+    let foundation = PeerClient::new("foundation", &peers.foundation_url, timeouts).map_err(StartupError::Peer)?;
+    let service_management =
+        PeerClient::new("service-management", &config.service_management_url, timeouts).map_err(StartupError::Peer)?;
+    let settings =
+        VerifierSettings { issuer: peers.jwt_issuer.clone(), audience: peers.jwt_audience.clone(), leeway_secs: 30 };
+    let keys = KeySet::remote(config.common.jwks_url.clone(), peers.jwks_min_refresh);
+    let resolver =
+        Arc::new(RemoteResolver { foundation: foundation.clone(), cache: cache.clone(), ttl: peers.principal_cache });
+    let users = NameLookup::new(foundation.clone(), "/api/foundation/lookup/users", cache.clone(), peers.lookup_cache);
+    let levels = levels::Levels::new(service_management, config.levels_cache);
+    Ok(AppState(Arc::new(Inner {
+        db,
+        cache,
+        auth: AuthContext { verifier: Verifier::new(keys, settings), resolver },
+        foundation,
+        users,
+        levels,
+        config,
+    })))
+}
+
+/// Every route of the service, wrapped in the common layers and audit capture.
+pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
+    let metrics = Arc::new(Metrics::new());
+    let probes: Vec<Arc<dyn Probe>> = vec![Arc::new(DbProbe(state.db.clone())), Arc::new(state.cache.clone())];
+    let body_limit = state.config.common.body_limit_bytes;
+    let trusted = TrustedProxies(Arc::new(state.config.common.trusted_proxies.clone()));
+    let api = axum::Router::new()
+        .merge(leads::routes())
+        .route("/openapi.json", axum::routing::get(openapi::serve))
+        .with_state(state);
+    let app = axum::Router::new().nest("/api/order-workflow", api).merge(crm_common::http::health_router(
+        config::SERVICE,
+        VERSION,
+        probes,
+        metrics.clone(),
+    ));
+    crm_common::http::audit::mount(crm_common::http::finish(app, metrics, body_limit, trusted), audit)
+}
+
+/// A bound, ready-to-serve order-workflow.
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    pub state: AppState,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let bind = config.common.bind_addr;
+        let state = prepare(config).await?;
+        let c = &state.config;
+        let audit = AuditCapture::over_http(config::SERVICE, &c.audit, c.common.trusted_proxies.clone())?;
+        let listener = tokio::net::TcpListener::bind(bind).await?;
+        Ok(Self { listener, router: router(state.clone(), audit), state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        crm_common::http::serve(self.listener, self.router).await
+    }
+}

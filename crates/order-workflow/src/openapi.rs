@@ -1,0 +1,71 @@
+//! order-workflow's OpenAPI 3.1 document, generated from the code like the other services': each
+//! resource's `Api` lists the handlers its `routes()` mounts. Served without authentication at
+//! `GET /api/order-workflow/openapi.json`.
+
+use crate::leads;
+use axum::response::Response;
+use crm_common::api::openapi::{Served, render};
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "BANTU CRM order-workflow",
+        description = "Leads: prospects with their follow-ups and notes, the organization's public pool, the lead \
+            status machine and the duplicate check. Every JSON response is the envelope `{code, message, data, \
+            timestamp, request_id}`. Authenticate with `Authorization: Bearer <access token>` from foundation's \
+            login. Customer levels, product dependencies and follow-up statuses under this prefix are served by \
+            service-management."
+    ),
+    paths(serve),
+    tags(
+        (name = "leads", description = "Leads: sellers see their own and the public pool, administrators their \
+            organization's; phone and e-mail masked without `customer.pii`; updates conditional on `version`."),
+        (name = "docs", description = "This document."),
+    )
+)]
+struct Root;
+
+pub fn parts() -> Vec<utoipa::openapi::OpenApi> {
+    vec![leads::Api::openapi()]
+}
+
+pub fn generated() -> utoipa::openapi::OpenApi {
+    let mut doc = Root::openapi();
+    for part in parts() {
+        doc.merge(part);
+    }
+    doc
+}
+
+pub fn document() -> Result<serde_json::Value, serde_json::Error> {
+    crm_common::api::openapi::finish(generated())
+}
+
+static DOCUMENT: Served = Served::new(|| render(generated()));
+
+/// This OpenAPI document
+#[utoipa::path(
+    get,
+    path = "/api/order-workflow/openapi.json",
+    tag = "docs",
+    responses((status = 200, description = "OpenAPI 3.1, not in the envelope", body = Object))
+)]
+pub async fn serve() -> Response {
+    DOCUMENT.response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_names_do_not_clash() {
+        crm_common::api::openapi::assert_schema_names_do_not_clash(parts());
+    }
+
+    #[test]
+    fn the_document_is_built() {
+        assert!(document().is_ok());
+    }
+}

@@ -1,0 +1,20 @@
+//! Permission codes that guard this service's routes. They live in foundation's catalogue, which
+//! grants them to the sellers (ADMIN, SALES, AGENT); which lead a holder may touch is decided per
+//! record (organization, owner, public pool) in `leads::service`.
+
+use crm_common::permissions;
+
+permissions! {
+    /// Create leads.
+    LeadCreate => "lead.create",
+    /// Read one lead, its follow-ups and notes.
+    LeadView => "lead.view",
+    /// Change, delete, move to the pool, assign, follow up and annotate leads.
+    LeadUpdate => "lead.update",
+    /// List leads and check for duplicates.
+    LeadList => "lead.list",
+}
+
+/// Sees leads' phones and e-mails unmasked (besides the lead's owner). The same code as
+/// customers': a lead's contact details are a future customer's.
+pub const CUSTOMER_PII: &str = "customer.pii";

@@ -1,0 +1,15 @@
+//! Schema of the order-workflow service. Written with the schema builder so it runs on SQLite and
+//! PostgreSQL alike; each migration is append-only once released.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261207_000001_leads;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261207_000001_leads::Migration)]
+    }
+}
