@@ -91,7 +91,8 @@ pub async fn prepare(config: Config) -> Result<AppState, StartupError> {
     let keys = KeySet::remote(config.common.jwks_url.clone(), peers.jwks_min_refresh);
     let resolver =
         Arc::new(RemoteResolver { foundation: foundation.clone(), cache: cache.clone(), ttl: peers.principal_cache });
-    let users = NameLookup::new(foundation.clone(), "/api/foundation/lookup/users", cache.clone(), peers.lookup_cache);
+    let users =
+        NameLookup::per_caller(foundation.clone(), "/api/foundation/lookup/users", cache.clone(), peers.lookup_cache);
     let levels = levels::Levels::new(service_management, config.levels_cache);
     Ok(AppState(Arc::new(Inner {
         db,

@@ -198,18 +198,37 @@ pub struct NameLookup {
     path: &'static str,
     cache: Cache,
     ttl: Duration,
+    /// The peer answers differently per caller (users: only the caller's organization's), so
+    /// cached answers are kept per caller, never served to another.
+    per_caller: bool,
 }
 
 /// Ids per call: keeps the query string well under any server's URL limit.
 const LOOKUP_CHUNK: usize = 200;
 
 impl NameLookup {
+    /// A lookup whose answers are the same for every caller (organizations' names and kinds).
     pub fn new(peer: PeerClient, path: &'static str, cache: Cache, ttl: Duration) -> Self {
-        Self { peer, path, cache, ttl }
+        Self { peer, path, cache, ttl, per_caller: false }
     }
 
-    fn key(&self, id: Uuid) -> String {
-        format!("lookup:{}:{}:{id}", self.peer.name(), self.path)
+    /// A lookup whose answers depend on who asks (users, seen within the caller's
+    /// organization): what one caller was told is cached for that caller only.
+    pub fn per_caller(peer: PeerClient, path: &'static str, cache: Cache, ttl: Duration) -> Self {
+        Self { per_caller: true, ..Self::new(peer, path, cache, ttl) }
+    }
+
+    fn key(&self, id: Uuid, forward: &Forward) -> String {
+        if self.per_caller {
+            use sha2::{Digest, Sha256};
+            let caller = forward.authorization.as_deref().unwrap_or_default();
+            let org = forward.organization.as_deref().unwrap_or_default();
+            let digest = Sha256::digest(format!("{caller}|{org}").as_bytes());
+            let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+            format!("lookup:{}:{}:{hex}:{id}", self.peer.name(), self.path)
+        } else {
+            format!("lookup:{}:{}:{id}", self.peer.name(), self.path)
+        }
     }
 
     /// The records of `ids` the caller may see; unknown or hidden ids are simply absent. At most
@@ -223,7 +242,7 @@ impl NameLookup {
         let mut found = HashMap::with_capacity(wanted.len());
         let mut missing = Vec::new();
         for id in wanted {
-            match self.cache.get(&self.key(id)).await.and_then(|s| serde_json::from_str::<Value>(&s).ok()) {
+            match self.cache.get(&self.key(id, forward)).await.and_then(|s| serde_json::from_str::<Value>(&s).ok()) {
                 Some(v) => {
                     found.insert(id, v);
                 }
@@ -239,7 +258,7 @@ impl NameLookup {
                     continue;
                 };
                 if let Ok(json) = serde_json::to_string(&row) {
-                    self.cache.set(&self.key(id), &json, self.ttl).await;
+                    self.cache.set(&self.key(id, forward), &json, self.ttl).await;
                 }
                 found.insert(id, row);
             }
