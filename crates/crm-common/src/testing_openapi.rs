@@ -231,6 +231,45 @@ pub fn assert_documented(doc: &Value, method: &str, template: &str, response: &s
     assert!(problems.is_empty(), "{method} {template} answered outside its schema:\n{}", problems.join("\n"));
 }
 
+/// Panics unless every operation of `doc` has a summary, a described tag, a unique operation id,
+/// a success response and a 500, security except on `public` paths (and a 401 where a bearer
+/// token is required), every path parameter declared, and every `$ref` resolving.
+pub fn assert_complete(doc: &Value, public: &[&str]) {
+    let tags: BTreeSet<&str> =
+        doc["tags"].as_array().expect("tags").iter().filter_map(|t| t["name"].as_str()).collect();
+    let mut ids = BTreeSet::new();
+    for (method, path) in documented(doc) {
+        let op = &doc["paths"][&path][method.to_lowercase()];
+        let name = format!("{method} {path}");
+        assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{name}: no summary");
+        let tag = op["tags"][0].as_str().unwrap_or_else(|| panic!("{name}: no tag"));
+        assert!(tags.contains(tag), "{name}: tag {tag} is not described");
+        let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{name}: no operationId"));
+        assert!(ids.insert(id.to_owned()), "{name}: operationId not unique");
+        let responses = op["responses"].as_object().unwrap_or_else(|| panic!("{name}: no responses"));
+        assert!(responses.keys().any(|s| s.starts_with('2')), "{name}: no success response");
+        assert!(op["responses"]["500"].is_object(), "{name}: no 500");
+        let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+        assert_eq!(secured, !public.contains(&path.as_str()), "{name}: security");
+        if op["security"][0].get("bearer").is_some() {
+            assert!(op["responses"]["401"].is_object(), "{name}: no 401");
+        }
+        for segment in path.split('/').filter(|s| s.starts_with('{')) {
+            let param = segment.trim_matches(['{', '}']);
+            let declared = op["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["name"] == param && p["in"] == "path"));
+            assert!(declared, "{name}: path parameter {param} not declared");
+        }
+    }
+    let text = doc.to_string();
+    for (i, _) in text.match_indices("\"$ref\":\"") {
+        let rest = &text[i + 8..];
+        let reference = &rest[..rest.find('"').unwrap_or(0)];
+        assert!(doc.pointer(reference.trim_start_matches('#')).is_some(), "dangling $ref {reference}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

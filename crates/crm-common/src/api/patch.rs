@@ -26,6 +26,24 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// The version an update is conditional on (optimistic locking): the body's `version`, else an
+/// `If-Match` header (`"3"`, `W/"3"` or `3`); `None` makes the update unconditional.
+pub fn expected_version(headers: &axum::http::HeaderMap, body: Option<i32>) -> super::ApiResult<Option<i32>> {
+    if body.is_some() {
+        return Ok(body);
+    }
+    match headers.get(axum::http::header::IF_MATCH).map(|v| v.to_str().unwrap_or_default()) {
+        None => Ok(None),
+        Some(v) => v
+            .trim()
+            .trim_start_matches("W/")
+            .trim_matches('"')
+            .parse()
+            .map(Some)
+            .map_err(|_| super::ApiError::field("If-Match", "must be the record's version")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

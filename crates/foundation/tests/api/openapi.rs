@@ -74,38 +74,7 @@ fn the_document_is_complete() {
         "/api/foundation/auth/jwks.json",
         "/api/foundation/openapi.json",
     ];
-    let tags: BTreeSet<&str> =
-        doc["tags"].as_array().unwrap().iter().filter_map(|t| t["name"].as_str()).collect::<BTreeSet<_>>();
-    let mut ids = BTreeSet::new();
-    for (method, path) in documented(&doc) {
-        let op = &doc["paths"][&path][method.to_lowercase()];
-        let name = format!("{method} {path}");
-        assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{name}: no summary");
-        let tag = op["tags"][0].as_str().unwrap_or_else(|| panic!("{name}: no tag"));
-        assert!(tags.contains(tag), "{name}: tag {tag} is not described");
-        assert!(ids.insert(op["operationId"].as_str().unwrap().to_owned()), "{name}: operationId not unique");
-        assert!(op["responses"].as_object().unwrap().keys().any(|s| s.starts_with('2')), "{name}: no success response");
-        assert!(op["responses"]["500"].is_object(), "{name}: no 500");
-        let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
-        assert_eq!(secured, !public.contains(&path.as_str()), "{name}: security");
-        if op["security"][0].get("bearer").is_some() {
-            assert!(op["responses"]["401"].is_object(), "{name}: no 401");
-        }
-        for segment in path.split('/').filter(|s| s.starts_with('{')) {
-            let param = segment.trim_matches(['{', '}']);
-            let declared = op["parameters"]
-                .as_array()
-                .is_some_and(|ps| ps.iter().any(|p| p["name"] == param && p["in"] == "path"));
-            assert!(declared, "{name}: path parameter {param} not declared");
-        }
-    }
-    // Every reference resolves.
-    let text = doc.to_string();
-    for (i, _) in text.match_indices("\"$ref\":\"") {
-        let rest = &text[i + 8..];
-        let reference = &rest[..rest.find('"').unwrap()];
-        assert!(doc.pointer(reference.trim_start_matches('#')).is_some(), "dangling $ref {reference}");
-    }
+    crm_common::testing::openapi::assert_complete(&doc, &public);
 }
 
 db_test!(

@@ -11,6 +11,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::Utc;
+use crm_common::ApiResult;
 use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NoData, NotFound};
 use crm_common::api::patch::clean;
 use crm_common::api::validate::Validator;
@@ -19,30 +20,12 @@ use crm_common::auth::Authorized;
 use crm_common::db::{begin_write, contains_ci};
 use crm_common::http::audit::with_before;
 use crm_common::http::peer::{Forward, text_of};
-use crm_common::{ApiError, ApiResult};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
-
-/// The base version an update is conditional on: the body's `version`, else `If-Match`.
-fn expected_version(headers: &HeaderMap, body: Option<i32>) -> ApiResult<Option<i32>> {
-    if body.is_some() {
-        return Ok(body);
-    }
-    match headers.get(axum::http::header::IF_MATCH).map(|v| v.to_str().unwrap_or_default()) {
-        None => Ok(None),
-        Some(v) => v
-            .trim()
-            .trim_start_matches("W/")
-            .trim_matches('"')
-            .parse()
-            .map(Some)
-            .map_err(|_| ApiError::field("If-Match", "must be the lead's version")),
-    }
-}
 
 /// Create a lead
 ///
@@ -160,7 +143,7 @@ pub async fn update(
     Path(id): Path<Uuid>,
     Json(body): Json<UpdateLead>,
 ) -> ApiResult<Response> {
-    let expected = expected_version(&headers, body.version)?;
+    let expected = crm_common::api::patch::expected_version(&headers, body.version)?;
     let (before, after) = service::update(&state, &forward, &caller, id, body, expected).await?;
     let viewer = Viewer::of(&caller);
     let item = service::one(&state, &forward, &viewer, after).await?;

@@ -18,23 +18,6 @@ use crm_common::{ApiError, ApiResult};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-/// The base version an update is conditional on: the body's `version`, else `If-Match`.
-pub(crate) fn expected_version(headers: &HeaderMap, body: Option<i32>) -> ApiResult<Option<i32>> {
-    if body.is_some() {
-        return Ok(body);
-    }
-    match headers.get(axum::http::header::IF_MATCH).map(|v| v.to_str().unwrap_or_default()) {
-        None => Ok(None),
-        Some(v) => v
-            .trim()
-            .trim_start_matches("W/")
-            .trim_matches('"')
-            .parse()
-            .map(Some)
-            .map_err(|_| ApiError::field("If-Match", "must be the record's version")),
-    }
-}
-
 async fn one(state: &AppState, viewer: &Viewer, c: contact::Model) -> ApiResult<ContactItem> {
     service::items(&state.db, viewer, vec![c]).await?.pop().ok_or_else(|| ApiError::internal("empty contact view"))
 }
@@ -92,7 +75,7 @@ pub async fn update(
     Path(id): Path<Uuid>,
     Json(body): Json<UpdateContact>,
 ) -> ApiResult<Response> {
-    let expected = expected_version(&headers, body.version)?;
+    let expected = crm_common::api::patch::expected_version(&headers, body.version)?;
     let (before, after) = write::update(&state, &forward, &caller, id, body, expected).await?;
     let viewer = Viewer::of(&caller);
     let item = one(&state, &viewer, after).await?;

@@ -9,7 +9,6 @@ pub mod model;
 pub mod service;
 
 pub use dto::{ContactItem, CreateContact, UpdateContact};
-pub(crate) use handlers::expected_version;
 
 use crate::AppState;
 use axum::Router;

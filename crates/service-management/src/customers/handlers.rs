@@ -32,23 +32,6 @@ async fn one(state: &AppState, forward: &Forward, viewer: &Viewer, c: customer::
         .ok_or_else(|| ApiError::internal("empty customer view"))
 }
 
-/// The base version an update is conditional on: the body's `version`, else `If-Match`.
-fn expected_version(headers: &HeaderMap, body: Option<i32>) -> ApiResult<Option<i32>> {
-    if body.is_some() {
-        return Ok(body);
-    }
-    match headers.get(axum::http::header::IF_MATCH).map(|v| v.to_str().unwrap_or_default()) {
-        None => Ok(None),
-        Some(v) => v
-            .trim()
-            .trim_start_matches("W/")
-            .trim_matches('"')
-            .parse()
-            .map(Some)
-            .map_err(|_| ApiError::field("If-Match", "must be the record's version")),
-    }
-}
-
 /// Create a customer
 ///
 /// The organization is the caller's; the owner defaults to the caller; the code is generated
@@ -171,7 +154,7 @@ pub async fn update(
     Path(id): Path<Uuid>,
     Json(body): Json<UpdateCustomer>,
 ) -> ApiResult<Response> {
-    let expected = expected_version(&headers, body.version)?;
+    let expected = crm_common::api::patch::expected_version(&headers, body.version)?;
     let (before, after) = write::update(&state, &forward, &caller, id, body, expected).await?;
     let viewer = Viewer::of(&caller);
     let item = one(&state, &forward, &viewer, after).await?;

@@ -7,13 +7,13 @@ use super::dto::{
 use super::model as record;
 use super::service::{self, write};
 use crate::AppState;
-use crate::contacts::expected_version;
 use crate::customers::service::{Viewer, find_visible as find_visible_customer};
 use crate::perm::{ServiceRecordManage, ServiceRecordView};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NoData, NotFound};
+use crm_common::api::patch::expected_version;
 use crm_common::api::validate::Validator;
 use crm_common::api::{Envelope, Json, PageParams, Path, Query, ok};
 use crm_common::auth::Authorized;

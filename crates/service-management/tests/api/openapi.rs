@@ -3,9 +3,8 @@
 
 use crate::helpers::*;
 use crm_common::db_test;
-use crm_common::testing::openapi::{documented, mounted_routes, resolve};
+use crm_common::testing::openapi::{documented, mounted_routes};
 use serde_json::json;
-use std::collections::BTreeSet;
 use std::path::Path;
 
 /// The prefix of each resource module's routes (see `router` in lib.rs).
@@ -37,30 +36,7 @@ fn every_mounted_route_is_documented() {
 #[test]
 fn the_document_is_complete() {
     let doc = crm_service_management::openapi::document().unwrap();
-    let public = ["/api/service-management/openapi.json"];
-    let tags: BTreeSet<&str> = doc["tags"].as_array().unwrap().iter().filter_map(|t| t["name"].as_str()).collect();
-    let mut ids = BTreeSet::new();
-    for (method, path) in documented(&doc) {
-        let op = &doc["paths"][&path][method.to_lowercase()];
-        let name = format!("{method} {path}");
-        assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{name}: no summary");
-        let tag = op["tags"][0].as_str().unwrap_or_else(|| panic!("{name}: no tag"));
-        assert!(tags.contains(tag), "{name}: tag {tag} is not described");
-        assert!(ids.insert(op["operationId"].as_str().unwrap().to_owned()), "{name}: operationId not unique");
-        assert!(op["responses"].as_object().unwrap().keys().any(|s| s.starts_with('2')), "{name}: no success response");
-        let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
-        assert_eq!(secured, !public.contains(&path.as_str()), "{name}: security");
-        for segment in path.split('/').filter(|s| s.starts_with('{')) {
-            let param = segment.trim_matches(['{', '}']);
-            let declared = op["parameters"]
-                .as_array()
-                .is_some_and(|ps| ps.iter().any(|p| p["name"] == param && p["in"] == "path"));
-            assert!(declared, "{name}: path parameter {param} not declared");
-        }
-        for (_, response) in op["responses"].as_object().unwrap() {
-            resolve(&doc, response);
-        }
-    }
+    crm_common::testing::openapi::assert_complete(&doc, &["/api/service-management/openapi.json"]);
 }
 
 db_test!(
