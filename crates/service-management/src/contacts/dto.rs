@@ -103,6 +103,8 @@ pub struct UpdateContact {
 #[into_params(parameter_in = Query)]
 pub struct ListContacts {
     pub page: Option<u64>,
+    /// A keyset cursor (`next_cursor` of the previous page); replaces `page`.
+    pub after: Option<String>,
     /// 1–1000, default 20.
     pub size: Option<u64>,
     pub page_size: Option<u64>,
@@ -156,4 +158,6 @@ pub struct ContactPage {
     pub page: u64,
     pub size: u64,
     pub pages: u64,
+    /// For keyset walks: pass as `after` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
 }

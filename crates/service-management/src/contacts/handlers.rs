@@ -15,8 +15,27 @@ use crm_common::auth::Authorized;
 use crm_common::http::audit::with_before;
 use crm_common::http::peer::Forward;
 use crm_common::{ApiError, ApiResult};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
+
+/// The keyset cursor of the list's order: the last row's `(is_primary, created_at, id)`.
+fn encode_cursor(c: &contact::Model) -> String {
+    format!("{}_{}_{}", u8::from(c.is_primary), c.created_at.timestamp_micros(), c.id.simple())
+}
+
+fn decode_cursor(cursor: &str) -> ApiResult<(bool, chrono::DateTime<chrono::Utc>, Uuid)> {
+    let bad = || ApiError::field("after", "not a cursor from this list");
+    let mut parts = cursor.splitn(3, '_');
+    let primary = match parts.next() {
+        Some("1") => true,
+        Some("0") => false,
+        _ => return Err(bad()),
+    };
+    let micros = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    let at = chrono::DateTime::from_timestamp_micros(micros).ok_or_else(bad)?;
+    let id = parts.next().and_then(|p| Uuid::parse_str(p).ok()).ok_or_else(bad)?;
+    Ok((primary, at, id))
+}
 
 async fn one(state: &AppState, viewer: &Viewer, c: contact::Model) -> ApiResult<ContactItem> {
     service::items(&state.db, viewer, vec![c]).await?.pop().ok_or_else(|| ApiError::internal("empty contact view"))
@@ -126,14 +145,30 @@ pub async fn list_of_customer(
         query = query.filter(contact::Column::IsActive.eq(a));
     }
     let total = query.clone().count(&state.db).await?;
-    let rows = query
+    let mut query = query
         .order_by_desc(contact::Column::IsPrimary)
         .order_by_desc(contact::Column::CreatedAt)
         .order_by_desc(contact::Column::Id)
-        .offset((page - 1) * size)
-        .limit(size)
-        .all(&state.db)
-        .await?;
+        .limit(size + 1);
+    match q.after.as_deref() {
+        // Rows after `(is_primary, created_at, id)` in the list's (all descending) order.
+        Some(cursor) => {
+            let (primary, at, id) = decode_cursor(cursor)?;
+            let same = || Condition::all().add(contact::Column::IsPrimary.eq(primary));
+            let mut next = Condition::any()
+                .add(same().add(contact::Column::CreatedAt.lt(at)))
+                .add(same().add(contact::Column::CreatedAt.eq(at)).add(contact::Column::Id.lt(id)));
+            if primary {
+                next = next.add(contact::Column::IsPrimary.eq(false));
+            }
+            query = query.filter(next);
+        }
+        None => query = query.offset((page - 1) * size),
+    }
+    let mut rows = query.all(&state.db).await?;
+    let more = rows.len() as u64 > size;
+    rows.truncate(usize::try_from(size).unwrap_or(usize::MAX));
+    let next_cursor = if more { rows.last().map(encode_cursor) } else { None };
     let items = rows.into_iter().map(|c| service::item(&viewer, Some(&owner), c)).collect();
-    Ok(ok(ContactPage { items, total, page, size, pages: total.div_ceil(size) }))
+    Ok(ok(ContactPage { items, total, page, size, pages: total.div_ceil(size), next_cursor }))
 }

@@ -135,6 +135,8 @@ pub struct UpdateServiceRecord {
 #[into_params(parameter_in = Query)]
 pub struct ListServiceRecords {
     pub page: Option<u64>,
+    /// A keyset cursor (`next_cursor` of the previous page) for deep walks; replaces `page`.
+    pub after: Option<String>,
     /// 1–1000, default 20.
     pub size: Option<u64>,
     pub page_size: Option<u64>,
@@ -152,6 +154,8 @@ pub struct ListServiceRecords {
 #[into_params(parameter_in = Query)]
 pub struct ListCustomerServiceRecords {
     pub page: Option<u64>,
+    /// A keyset cursor (`next_cursor` of the previous page) for deep walks; replaces `page`.
+    pub after: Option<String>,
     /// 1–1000, default 20.
     pub size: Option<u64>,
     pub page_size: Option<u64>,
@@ -224,6 +228,8 @@ pub struct ServiceRecordPage {
     pub page: u64,
     pub size: u64,
     pub pages: u64,
+    /// For keyset walks: pass as `after` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
 }
 
 pub const STATUSES: &[&str] = &["pending", "in_progress", "completed", "cancelled", "on_hold"];

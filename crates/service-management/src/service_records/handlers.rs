@@ -27,20 +27,56 @@ async fn one(state: &AppState, r: record::Model) -> ApiResult<ServiceRecordItem>
     service::items(&state.db, vec![r]).await?.pop().ok_or_else(|| ApiError::internal("empty service record view"))
 }
 
-/// One page of `cond`, urgent first then newest.
-async fn page_of(state: &AppState, cond: Condition, page: u64, size: u64) -> ApiResult<ServiceRecordPage> {
+/// The keyset cursor of the list's order: the last row's `(priority_rank, created_at, id)`.
+fn encode_cursor(r: &record::Model) -> String {
+    format!("{}_{}_{}", r.priority_rank, r.created_at.timestamp_micros(), r.id.simple())
+}
+
+fn decode_cursor(cursor: &str) -> ApiResult<(i32, chrono::DateTime<chrono::Utc>, Uuid)> {
+    let bad = || ApiError::field("after", "not a cursor from this list");
+    let mut parts = cursor.splitn(3, '_');
+    let rank = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    let micros = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    let at = chrono::DateTime::from_timestamp_micros(micros).ok_or_else(bad)?;
+    let id = parts.next().and_then(|p| Uuid::parse_str(p).ok()).ok_or_else(bad)?;
+    Ok((rank, at, id))
+}
+
+/// One page of `cond`, urgent first then newest: by number, or after a keyset cursor (the same
+/// cost at any depth).
+async fn page_of(
+    state: &AppState,
+    cond: Condition,
+    page: u64,
+    size: u64,
+    after: Option<&str>,
+) -> ApiResult<ServiceRecordPage> {
     let total = record::Entity::find().filter(cond.clone()).count(&state.db).await?;
-    let rows = record::Entity::find()
+    let mut query = record::Entity::find()
         .filter(cond)
         .order_by_asc(record::Column::PriorityRank)
         .order_by_desc(record::Column::CreatedAt)
         .order_by_desc(record::Column::Id)
-        .offset((page - 1) * size)
-        .limit(size)
-        .all(&state.db)
-        .await?;
+        .limit(size + 1);
+    match after {
+        Some(cursor) => {
+            let (rank, at, id) = decode_cursor(cursor)?;
+            let same_rank = || Condition::all().add(record::Column::PriorityRank.eq(rank));
+            query = query.filter(
+                Condition::any()
+                    .add(record::Column::PriorityRank.gt(rank))
+                    .add(same_rank().add(record::Column::CreatedAt.lt(at)))
+                    .add(same_rank().add(record::Column::CreatedAt.eq(at)).add(record::Column::Id.lt(id))),
+            );
+        }
+        None => query = query.offset((page - 1) * size),
+    }
+    let mut rows = query.all(&state.db).await?;
+    let more = rows.len() as u64 > size;
+    rows.truncate(usize::try_from(size).unwrap_or(usize::MAX));
+    let next_cursor = if more { rows.last().map(encode_cursor) } else { None };
     let items = service::items(&state.db, rows).await?;
-    Ok(ServiceRecordPage { items, total, page, size, pages: total.div_ceil(size) })
+    Ok(ServiceRecordPage { items, total, page, size, pages: total.div_ceil(size), next_cursor })
 }
 
 fn filter_status_priority(cond: Condition, status: Option<String>, priority: Option<String>) -> ApiResult<Condition> {
@@ -103,7 +139,7 @@ pub async fn list(
     exact!(customer_id => CustomerId, service_type_id => ServiceTypeId, product_id => ProductId,
         contact_id => ContactId, sales_user_id => SalesUserId, referral_customer_id => ReferralCustomerId);
     let cond = filter_status_priority(cond, q.status, q.priority)?;
-    Ok(ok(page_of(&state, cond, page, size).await?))
+    Ok(ok(page_of(&state, cond, page, size, q.after.as_deref()).await?))
 }
 
 /// A customer's service records
@@ -125,7 +161,7 @@ pub async fn list_of_customer(
     find_visible_customer(&state.db, &viewer, customer_id).await?;
     let cond = service::visible(&viewer).add(record::Column::CustomerId.eq(customer_id));
     let cond = filter_status_priority(cond, q.status, q.priority)?;
-    Ok(ok(page_of(&state, cond, page, size).await?))
+    Ok(ok(page_of(&state, cond, page, size, q.after.as_deref()).await?))
 }
 
 /// A service record

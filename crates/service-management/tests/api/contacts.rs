@@ -180,6 +180,27 @@ db_test!(
         let r = app.get(&format!("/contacts/customers/{c}/contacts?is_primary=true"), app.admin()).await;
         assert_eq!(r.data()["total"], 1);
         assert_eq!(r.data()["items"][0]["id"], a.to_string());
+        // A keyset walk one at a time: the primary first, then newest, each once.
+        for name in ["C", "E"] {
+            contact(&app, app.admin(), c, name, false).await;
+        }
+        let page = app.get(&format!("/contacts/customers/{c}/contacts?size=10"), app.admin()).await;
+        let expected: Vec<String> = page.data()["items"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(expected.len(), 4);
+        assert_eq!(expected[0], a.to_string());
+        let mut walked = Vec::new();
+        let mut path = format!("/contacts/customers/{c}/contacts?size=1");
+        loop {
+            let r = app.get(&path, app.admin()).await;
+            r.expect(200);
+            walked.extend(r.data()["items"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap().to_owned()));
+            match r.data()["next_cursor"].as_str() {
+                Some(cursor) => path = format!("/contacts/customers/{c}/contacts?size=1&after={cursor}"),
+                None => break,
+            }
+        }
+        assert_eq!(walked, expected);
+        app.get(&format!("/contacts/customers/{c}/contacts?after=2_x_y"), app.admin()).await.expect(400);
 
         // Unsetting leaves the customer without a primary, which is allowed.
         app.put(&format!("/contacts/{a}"), app.admin(), json!({"is_primary": false})).await.expect(200);

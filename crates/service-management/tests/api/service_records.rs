@@ -179,6 +179,24 @@ db_test!(
         assert_eq!(r.data()["items"][0]["service_name"], "urgent");
         let r = app.get("/service-records", app.admin()).await;
         assert_eq!(r.data()["total"], 5, "administrators see the organization's");
+        // A keyset walk, two at a time, gives the same order as the page, each record once.
+        let mut walked = Vec::new();
+        let mut path = "/service-records?size=2".to_owned();
+        loop {
+            let r = app.get(&path, Some(&s1)).await;
+            r.expect(200);
+            walked.extend(r.data()["items"].as_array().unwrap().iter().map(|x| x["service_name"].as_str().unwrap().to_owned()));
+            match r.data()["next_cursor"].as_str() {
+                Some(c) => path = format!("/service-records?size=2&after={c}"),
+                None => break,
+            }
+        }
+        assert_eq!(walked, ["urgent2", "urgent", "high", "normal", "low"]);
+        let r = app.get(&format!("/service-records/customers/{c}/service-records?size=1"), Some(&s1)).await;
+        let cursor = r.data()["next_cursor"].as_str().unwrap().to_owned();
+        let r = app.get(&format!("/service-records/customers/{c}/service-records?size=1&after={cursor}"), Some(&s1)).await;
+        assert_eq!(r.data()["items"][0]["service_name"], "urgent");
+        app.get("/service-records?after=nonsense", Some(&s1)).await.expect(400);
 
         // Another seller sees none, unless named salesperson; finance serves every customer.
         let r = app.get("/service-records", Some(&s2)).await;
