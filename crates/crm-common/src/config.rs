@@ -147,6 +147,13 @@ impl PeerSettings {
     }
 }
 
+impl PeerSettings {
+    /// Connect and total timeouts of calls to peers.
+    pub fn timeouts(&self) -> crate::http::peer::PeerTimeouts {
+        crate::http::peer::PeerTimeouts { connect: self.connect_timeout, total: self.timeout }
+    }
+}
+
 /// The variables of [`PeerSettings`], for `--help`.
 pub const PEER_ENV_HELP: &str = "  CRM_FOUNDATION_URL       foundation's root URL (default http://127.0.0.1:8081)
   CRM_JWT_ISSUER, CRM_JWT_AUDIENCE  expected token issuer and audience (default bantu-crm)

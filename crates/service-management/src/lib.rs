@@ -25,12 +25,12 @@ pub mod sync;
 pub mod vendors;
 
 use config::Config;
-use crm_common::auth::remote::RemoteResolver;
-use crm_common::auth::{AuthContext, HasAuth, KeySet, Verifier, VerifierSettings};
+use crm_common::auth::remote::remote_identity;
+use crm_common::auth::{AuthContext, HasAuth};
 use crm_common::cache::Cache;
 use crm_common::db::DbProbe;
 use crm_common::http::audit::AuditCapture;
-use crm_common::http::peer::{NameLookup, PeerClient, PeerTimeouts};
+use crm_common::http::peer::{NameLookup, PeerClient};
 use crm_common::http::{Metrics, Probe, TrustedProxies};
 use sea_orm::DatabaseConnection;
 use std::ops::Deref;
@@ -91,26 +91,12 @@ pub async fn prepare(config: Config) -> Result<AppState, StartupError> {
     let cache = Cache::from_url(&config.common.cache_prefix, config.common.redis_url.as_deref())
         .map_err(StartupError::Cache)?;
     let peers = &config.peers;
-    let timeouts = PeerTimeouts { connect: peers.connect_timeout, total: peers.timeout };
-    let foundation = PeerClient::new("foundation", &peers.foundation_url, timeouts).map_err(StartupError::Peer)?;
-    let settings =
-        VerifierSettings { issuer: peers.jwt_issuer.clone(), audience: peers.jwt_audience.clone(), leeway_secs: 30 };
-    let keys = KeySet::remote(config.common.jwks_url.clone(), peers.jwks_min_refresh);
-    let resolver =
-        Arc::new(RemoteResolver { foundation: foundation.clone(), cache: cache.clone(), ttl: peers.principal_cache });
+    let (auth, foundation) = remote_identity(peers, &config.common.jwks_url, &cache).map_err(StartupError::Peer)?;
     let users =
         NameLookup::per_caller(foundation.clone(), "/api/foundation/lookup/users", cache.clone(), peers.lookup_cache);
     let organizations =
         NameLookup::new(foundation.clone(), "/api/foundation/lookup/organizations", cache.clone(), peers.lookup_cache);
-    Ok(AppState(Arc::new(Inner {
-        db,
-        cache,
-        auth: AuthContext { verifier: Verifier::new(keys, settings), resolver },
-        foundation,
-        users,
-        organizations,
-        config,
-    })))
+    Ok(AppState(Arc::new(Inner { db, cache, auth, foundation, users, organizations, config })))
 }
 
 /// Every route of the service, wrapped in the common layers and audit capture.

@@ -103,3 +103,23 @@ impl PermissionResolver for RemoteResolver {
         })
     }
 }
+
+/// The identity of a service that is not foundation, from its settings: tokens verified against
+/// the JWKS at `jwks_url`, callers resolved by foundation through [`RemoteResolver`]. Also
+/// returns the client of foundation it uses, for the service's other calls there (names).
+pub fn remote_identity(
+    peers: &crate::config::PeerSettings,
+    jwks_url: &str,
+    cache: &Cache,
+) -> Result<(super::AuthContext, PeerClient), String> {
+    let foundation = PeerClient::new("foundation", &peers.foundation_url, peers.timeouts())?;
+    let settings = super::VerifierSettings {
+        issuer: peers.jwt_issuer.clone(),
+        audience: peers.jwt_audience.clone(),
+        leeway_secs: 30,
+    };
+    let keys = super::KeySet::remote(jwks_url.to_owned(), peers.jwks_min_refresh);
+    let resolver =
+        Arc::new(RemoteResolver { foundation: foundation.clone(), cache: cache.clone(), ttl: peers.principal_cache });
+    Ok((super::AuthContext { verifier: super::Verifier::new(keys, settings), resolver }, foundation))
+}
