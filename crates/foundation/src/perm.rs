@@ -67,7 +67,6 @@ const ADMIN: &[&str] = &["ADMIN"];
 const LISTERS: &[&str] = &["ADMIN", "SALES", "OPERATION", "FINANCE"];
 const SELLERS: &[&str] = &["ADMIN", "SALES", "AGENT"];
 const OPERATORS: &[&str] = &["ADMIN", "OPERATION"];
-const ORDER_READERS: &[&str] = &["ADMIN", "OPERATION", "FINANCE"];
 const FINANCE: &[&str] = &["ADMIN", "FINANCE"];
 const SELLERS_AND_OPERATORS: &[&str] = &["ADMIN", "SALES", "AGENT", "OPERATION"];
 
@@ -90,9 +89,11 @@ pub const SEEDED: &[SeedPermission] = seed! {
     "lead.convert" => SELLERS,
     "opportunity.create" => SELLERS, "opportunity.view" => SELLERS, "opportunity.update" => SELLERS,
     "opportunity.list" => SELLERS,
-    "order.receive" => OPERATORS, "order.view" => ORDER_READERS, "order.update" => OPERATORS,
-    "order.list" => ORDER_READERS, "order.assign" => OPERATORS, "order.track" => OPERATORS,
-    "order.upload" => OPERATORS,
+    // order-workflow's orders. Sellers create orders and see and change the ones they sold;
+    // operations and finance see the organization's; managers approve (`order.approve`).
+    "order.receive" => OPERATORS, "order.view" => ALL, "order.update" => SELLERS_AND_OPERATORS,
+    "order.list" => ALL, "order.assign" => OPERATORS, "order.track" => OPERATORS,
+    "order.upload" => OPERATORS, "order.create" => SELLERS_AND_OPERATORS, "order.approve" => ADMIN,
     "finance.receivable.view" => FINANCE, "finance.receivable.manage" => FINANCE,
     "finance.payable.view" => FINANCE, "finance.payable.manage" => FINANCE,
     "finance.report.view" => FINANCE, "finance.report.export" => FINANCE,

@@ -16,6 +16,7 @@ pub mod config;
 pub mod leads;
 pub mod levels;
 pub mod openapi;
+pub mod orders;
 pub mod perm;
 
 use config::Config;
@@ -41,6 +42,8 @@ pub struct Inner {
     pub cache: Cache,
     pub auth: AuthContext,
     pub foundation: PeerClient,
+    /// Customers and products (orders check and copy them), customer levels.
+    pub service_management: PeerClient,
     /// foundation's users by id (`owner_username`, `created_by_name`).
     pub users: NameLookup,
     /// service-management's customer levels, briefly cached.
@@ -87,8 +90,8 @@ pub async fn prepare(config: Config) -> Result<AppState, StartupError> {
         .map_err(StartupError::Peer)?;
     let users =
         NameLookup::per_caller(foundation.clone(), "/api/foundation/lookup/users", cache.clone(), peers.lookup_cache);
-    let levels = levels::Levels::new(service_management, config.levels_cache);
-    Ok(AppState(Arc::new(Inner { db, cache, auth, foundation, users, levels, config })))
+    let levels = levels::Levels::new(service_management.clone(), config.levels_cache);
+    Ok(AppState(Arc::new(Inner { db, cache, auth, foundation, service_management, users, levels, config })))
 }
 
 /// Every route of the service, wrapped in the common layers and audit capture.
@@ -99,6 +102,7 @@ pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
     let trusted = TrustedProxies(Arc::new(state.config.common.trusted_proxies.clone()));
     let api = axum::Router::new()
         .merge(leads::routes())
+        .merge(orders::routes())
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .with_state(state);
     let app = axum::Router::new().nest("/api/order-workflow", api).merge(crm_common::http::health_router(

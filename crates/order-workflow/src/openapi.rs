@@ -2,7 +2,7 @@
 //! resource's `Api` lists the handlers its `routes()` mounts. Served without authentication at
 //! `GET /api/order-workflow/openapi.json`.
 
-use crate::leads;
+use crate::{leads, orders};
 use axum::response::Response;
 use crm_common::api::openapi::{Served, render};
 use utoipa::OpenApi;
@@ -21,13 +21,15 @@ use utoipa::OpenApi;
     tags(
         (name = "leads", description = "Leads: sellers see their own and the public pool, administrators their \
             organization's; phone and e-mail masked without `customer.pii`; updates conditional on `version`."),
+        (name = "orders", description = "Orders and their items: numbers generated, totals always the items' sum, \
+            the status machine with who may make each move; items at the original's flat paths and the nested ones."),
         (name = "docs", description = "This document."),
     )
 )]
 struct Root;
 
 pub fn parts() -> Vec<utoipa::openapi::OpenApi> {
-    vec![leads::Api::openapi()]
+    vec![leads::Api::openapi(), orders::Api::openapi()]
 }
 
 pub fn generated() -> utoipa::openapi::OpenApi {

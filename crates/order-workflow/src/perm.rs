@@ -13,7 +13,22 @@ permissions! {
     LeadUpdate => "lead.update",
     /// List leads and check for duplicates.
     LeadList => "lead.list",
+    /// Create orders (sellers and operations).
+    OrderCreate => "order.create",
+    /// Read one order and its items.
+    OrderView => "order.view",
+    /// List orders.
+    OrderList => "order.list",
+    /// Change orders and their items, move them along the status machine, delete them (which
+    /// order, and which move, is decided per record and role in `orders::rules`).
+    OrderUpdate => "order.update",
+    /// Assign orders to operators.
+    OrderAssign => "order.assign",
 }
+
+/// Approves orders, cancels them after approval, deletes any: the managers' part of the status
+/// machine.
+pub const ORDER_APPROVE: &str = "order.approve";
 
 /// Sees leads' phones and e-mails unmasked (besides the lead's owner). The same code as
 /// customers': a lead's contact details are a future customer's.

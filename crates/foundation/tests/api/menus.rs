@@ -122,11 +122,15 @@ db_test!(
                 vec![
                     "dashboard", "user-management[user-list]", "organization-management[organization-list]",
                     "lead-management[lead-list,lead-create]", "opportunity-management[opportunity-list,opportunity-create]",
+                    "order-management[order-list]",
                 ],
             ),
             (
                 "AGENT",
-                vec!["dashboard", "lead-management[lead-list,lead-create]", "opportunity-management[opportunity-list,opportunity-create]"],
+                vec![
+                    "dashboard", "lead-management[lead-list,lead-create]", "opportunity-management[opportunity-list,opportunity-create]",
+                    "order-management[order-list]",
+                ],
             ),
             (
                 "OPERATION",
@@ -178,6 +182,9 @@ db_test!(
         app.put(&format!("/menus/{leads}"), app.admin(), json!({"is_active": false})).await.expect(200);
         app.post("/menus", app.admin(), json!({"code": "help", "name_zh": "帮助", "name_id": "Bantuan", "display_order": 5})).await.expect(200);
         let agent = app.get("/menus/user", Some(&ids[2].1)).await;
-        assert_eq!(shape(agent.data()), ["help", "opportunity-management[opportunity-list,opportunity-create]"]);
+        assert_eq!(
+            shape(agent.data()),
+            ["help", "opportunity-management[opportunity-list,opportunity-create]", "order-management[order-list]"]
+        );
     }
 );

@@ -4,7 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod gateway;
 mod helpers;
 mod leads;
 mod openapi;
+mod orders;
 mod pool;
