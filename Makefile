@@ -43,7 +43,7 @@ docker: ## one image per service (deploy/Dockerfile); needs a Docker daemon
 	docker build -f deploy/Dockerfile --build-arg PACKAGE=crm-order-workflow -t bantu/crm-order-workflow:dev .
 	docker build -f deploy/Dockerfile --build-arg PACKAGE=crm-gateway -t bantu/crm-gateway:dev .
 
-fuzz: ## property-based fuzzing of foundation's API from its OpenAPI document; fails on any 5xx
+fuzz: ## property-based fuzzing of every service's API from its OpenAPI document; fails on any 5xx
 	@scripts/fuzz-api.sh
 
 bench: ## benchmarks against running binaries; see docs/BENCHMARKS.md
