@@ -181,7 +181,7 @@ impl Process {
 }
 
 /// The binaries cargo built next to this test executable (`target/<profile>/`).
-fn sibling_binary(name: &str) -> PathBuf {
+pub fn sibling_binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
     let path = dir.join(name);
@@ -189,7 +189,7 @@ fn sibling_binary(name: &str) -> PathBuf {
     path
 }
 
-async fn wait_for_health(port: u16, child: &mut Child, what: &str) {
+pub async fn wait_for_health(port: u16, child: &mut Child, what: &str) {
     let client = Client::plain(port);
     for _ in 0..300 {
         if let Ok(Some(status)) = child.try_wait() {

@@ -10,6 +10,7 @@ mod auth;
 mod cli;
 mod direct;
 mod docs;
+mod e2e;
 mod edge;
 mod failures;
 mod health;
