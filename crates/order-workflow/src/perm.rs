@@ -1,6 +1,7 @@
 //! Permission codes that guard this service's routes. They live in foundation's catalogue, which
-//! grants them to the sellers (ADMIN, SALES, AGENT); which lead a holder may touch is decided per
-//! record (organization, owner, public pool) in `leads::service`.
+//! grants them to the sellers (ADMIN, SALES, AGENT); which lead or opportunity a holder may touch
+//! is decided per record (organization, owner, public pool) in `leads::service` and
+//! `opportunities::service`.
 
 use crm_common::permissions;
 
@@ -13,6 +14,17 @@ permissions! {
     LeadUpdate => "lead.update",
     /// List leads and check for duplicates.
     LeadList => "lead.list",
+    /// Convert a lead into a customer (in service-management) and an opportunity.
+    LeadConvert => "lead.convert",
+    /// Create opportunities.
+    OpportunityCreate => "opportunity.create",
+    /// Read one opportunity, its products, payment stages, follow-ups and notes; check product
+    /// dependencies.
+    OpportunityView => "opportunity.view",
+    /// Change, delete, move, assign, follow up and annotate opportunities.
+    OpportunityUpdate => "opportunity.update",
+    /// List opportunities.
+    OpportunityList => "opportunity.list",
 }
 
 /// Sees leads' phones and e-mails unmasked (besides the lead's owner). The same code as

@@ -4,12 +4,13 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261207_000001_leads;
+mod m20261207_000002_opportunities;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261207_000001_leads::Migration)]
+        vec![Box::new(m20261207_000001_leads::Migration), Box::new(m20261207_000002_opportunities::Migration)]
     }
 }
