@@ -134,8 +134,8 @@ struct Source {
     name_id: Option<String>,
 }
 
-/// The customer source matching the lead's free-text `source` (code or any of its names), else
-/// the catalogue's "other" (`source_008`), else the first.
+/// The customer source matching the lead's free-text `source` (its code or a name it is listed
+/// under, ignoring case), else the catalogue's "other" (`source_008`), else the first.
 async fn source_for(state: &AppState, forward: &Forward, lead_source: Option<&str>) -> ApiResult<Uuid> {
     let sources: Vec<Source> =
         state.service_management.get("/api/service-management/customer-sources", forward).await?;
