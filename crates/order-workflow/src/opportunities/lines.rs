@@ -120,6 +120,8 @@ fn check_lines(lines: &[OpportunityProductLine]) -> ApiResult<()> {
         v.check(l.quantity.is_none_or(|q| q >= 1), &at("quantity"), "must be 1 or more");
         v.check(l.execution_order.is_none_or(|o| o >= 1), &at("execution_order"), "must be 1 or more");
         check_amount(&mut v, &at("unit_price"), l.unit_price);
+        let total = l.unit_price.unwrap_or_default().checked_mul(Decimal::from(l.quantity.unwrap_or(1)));
+        v.check(total.is_some_and(|t| t < max_amount()), &at("quantity"), "the line's total is too large");
         v.one_of(&at("status"), l.status.as_deref(), PRODUCT_STATUSES);
     }
     v.finish()

@@ -159,10 +159,13 @@ mod tests {
         Some((stage.to_owned(), status.to_owned()))
     }
 
+    /// From (stage, status), a request (stage, status) → the result, or `None` when refused.
+    type Row<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>, Option<(String, String)>);
+
     #[test]
     fn the_stage_and_status_table() {
         // (from stage, from status, new stage, new status) → (stage, status) or refused.
-        let table: &[(&str, &str, Option<&str>, Option<&str>, Option<(String, String)>)] = &[
+        let table: &[Row] = &[
             ("initial_contact", "active", Some("proposal"), None, pair("proposal", "active")),
             ("proposal", "active", Some("closed_won"), None, pair("closed_won", "won")),
             ("proposal", "active", Some("closed_lost"), None, pair("closed_lost", "lost")),

@@ -342,6 +342,7 @@ db_test!(
             json!({"name": "x", "products": [{"product_id": company, "execution_order": 0}]}),
             json!({"name": "x", "products": [{"product_id": company, "unit_price": -5}]}),
             json!({"name": "x", "products": [{"product_id": company, "status": "done"}]}),
+            json!({"name": "x", "products": [{"product_id": company, "quantity": 2_000_000_000, "unit_price": 9_999_999_999_999.99}]}),
         ] {
             let r = app.post("/opportunities", Some(&seller), body.clone()).await;
             assert_eq!(r.status, 400, "{body}: {}", r.text);
