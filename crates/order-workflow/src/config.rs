@@ -1,5 +1,5 @@
 //! order-workflow's settings: the common ones, audit capture, how to reach foundation (identity,
-//! names) and service-management (customer levels).
+//! names) and service-management (customer levels, customers, products and their dependencies).
 
 use crm_common::config::{ConfigError, PeerSettings, ServiceConfig, env, parse_env};
 use crm_common::http::audit::AuditSettings;
@@ -12,7 +12,8 @@ pub const DEFAULT_PORT: u16 = 8083;
 pub struct Config {
     pub common: ServiceConfig,
     pub peers: PeerSettings,
-    /// service-management's root URL: customer levels (a lead's `level`) are its data.
+    /// service-management's root URL: customer levels (a lead's `level`), customers, products and
+    /// their dependencies are its data.
     pub service_management_url: String,
     /// How long the customer-level codes fetched from service-management are reused; levels
     /// change rarely and every lead write checks one.
@@ -35,7 +36,7 @@ impl Config {
 }
 
 pub const HELP: &str = "\
-crm-order-workflow — leads (and later opportunities, orders and their workflow) of BANTU CRM
+crm-order-workflow — leads and opportunities (and later orders and their workflow) of BANTU CRM
 
 USAGE:
   crm-order-workflow [serve]   migrate and serve (default)
@@ -44,6 +45,6 @@ USAGE:
   crm-order-workflow --help
 
 ENVIRONMENT (also read from .env):
-  CRM_SERVICE_MANAGEMENT_URL  service-management's root URL, for customer levels (default http://127.0.0.1:8082)
+  CRM_SERVICE_MANAGEMENT_URL  service-management's root URL: customer levels, customers, products (default http://127.0.0.1:8082)
   CRM_LEVELS_CACHE_SECS    how long customer-level codes from service-management are reused (default 60)
 ";

@@ -1,12 +1,13 @@
-//! order-workflow: what the company does between a first contact and a delivered service. This
-//! first part serves leads — prospects with their follow-ups and notes, the public pool, the lead
-//! status machine and the duplicate check.
+//! order-workflow: what the company does between a first contact and a delivered service: leads —
+//! prospects with their follow-ups and notes, the public pool, the lead status machine and the
+//! duplicate check — and opportunities, with their products, payment stages, follow-ups and
+//! notes, and the conversion of a lead into a customer (in service-management) and an opportunity.
 //!
 //! It copies service-management's shape: one folder per resource (`mod.rs` routes, `handlers.rs`,
 //! `dto.rs`, `model.rs`, `service.rs` with the rules). Callers are identified by verifying their
 //! token locally and asking foundation for their standing (crm-common's `RemoteResolver`); user
-//! names come from foundation and customer levels from service-management, each through one
-//! `PeerClient`, batched and briefly cached.
+//! names come from foundation, and customer levels, customer and product names and product
+//! dependencies from service-management, each through one `PeerClient`, batched and briefly cached.
 //!
 //! The original also served product dependencies, customer levels and follow-up statuses under
 //! `/api/order-workflow`; the gateway sends those paths to service-management, which owns that
@@ -16,6 +17,7 @@ pub mod config;
 pub mod leads;
 pub mod levels;
 pub mod openapi;
+pub mod opportunities;
 pub mod orders;
 pub mod perm;
 
@@ -42,10 +44,15 @@ pub struct Inner {
     pub cache: Cache,
     pub auth: AuthContext,
     pub foundation: PeerClient,
-    /// Customers and products (orders check and copy them), customer levels.
-    pub service_management: PeerClient,
     /// foundation's users by id (`owner_username`, `created_by_name`).
     pub users: NameLookup,
+    /// service-management: product dependencies, customers created by conversion, the customer
+    /// and products an order names.
+    pub service_management: PeerClient,
+    /// service-management's customers by id (`customer_name`), as each caller may see them.
+    pub customers: NameLookup,
+    /// service-management's products by id (names and codes, copied into opportunity products).
+    pub products: NameLookup,
     /// service-management's customer levels, briefly cached.
     pub levels: levels::Levels,
     pub config: Config,
@@ -90,8 +97,31 @@ pub async fn prepare(config: Config) -> Result<AppState, StartupError> {
         .map_err(StartupError::Peer)?;
     let users =
         NameLookup::per_caller(foundation.clone(), "/api/foundation/lookup/users", cache.clone(), peers.lookup_cache);
+    let customers = NameLookup::per_caller(
+        service_management.clone(),
+        "/api/service-management/lookup/customers",
+        cache.clone(),
+        peers.lookup_cache,
+    );
+    let products = NameLookup::new(
+        service_management.clone(),
+        "/api/service-management/lookup/products",
+        cache.clone(),
+        peers.lookup_cache,
+    );
     let levels = levels::Levels::new(service_management.clone(), config.levels_cache);
-    Ok(AppState(Arc::new(Inner { db, cache, auth, foundation, service_management, users, levels, config })))
+    Ok(AppState(Arc::new(Inner {
+        db,
+        cache,
+        auth,
+        foundation,
+        users,
+        service_management,
+        customers,
+        products,
+        levels,
+        config,
+    })))
 }
 
 /// Every route of the service, wrapped in the common layers and audit capture.
@@ -102,6 +132,7 @@ pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
     let trusted = TrustedProxies(Arc::new(state.config.common.trusted_proxies.clone()));
     let api = axum::Router::new()
         .merge(leads::routes())
+        .merge(opportunities::routes())
         .merge(orders::routes())
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .with_state(state);

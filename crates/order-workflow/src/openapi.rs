@@ -2,7 +2,7 @@
 //! resource's `Api` lists the handlers its `routes()` mounts. Served without authentication at
 //! `GET /api/order-workflow/openapi.json`.
 
-use crate::{leads, orders};
+use crate::{leads, opportunities, orders};
 use axum::response::Response;
 use crm_common::api::openapi::{Served, render};
 use utoipa::OpenApi;
@@ -12,7 +12,8 @@ use utoipa::OpenApi;
     info(
         title = "BANTU CRM order-workflow",
         description = "Leads: prospects with their follow-ups and notes, the organization's public pool, the lead \
-            status machine and the duplicate check. Every JSON response is the envelope `{code, message, data, \
+            status machine and the duplicate check; opportunities with their products, payment stages, follow-ups and \
+            notes; the conversion of a lead into a customer and an opportunity. Every JSON response is the envelope `{code, message, data, \
             timestamp, request_id}`. Authenticate with `Authorization: Bearer <access token>` from foundation's \
             login. Customer levels, product dependencies and follow-up statuses under this prefix are served by \
             service-management."
@@ -20,7 +21,11 @@ use utoipa::OpenApi;
     paths(serve),
     tags(
         (name = "leads", description = "Leads: sellers see their own and the public pool, administrators their \
-            organization's; phone and e-mail masked without `customer.pii`; updates conditional on `version`."),
+            organization's; phone and e-mail masked without `customer.pii`; updates conditional on `version`; \
+            conversion into a customer (in service-management) and an opportunity."),
+        (name = "opportunities", description = "Opportunities: sellers see their own, administrators their \
+            organization's; stage and status kept consistent; products checked against service-management's \
+            dependencies, their names and codes copied; amounts exact; updates conditional on `version`."),
         (name = "orders", description = "Orders and their items: numbers generated, totals always the items' sum, \
             the status machine with who may make each move; items at the original's flat paths and the nested ones."),
         (name = "docs", description = "This document."),
@@ -29,7 +34,7 @@ use utoipa::OpenApi;
 struct Root;
 
 pub fn parts() -> Vec<utoipa::openapi::OpenApi> {
-    vec![leads::Api::openapi(), orders::Api::openapi()]
+    vec![leads::Api::openapi(), opportunities::Api::openapi(), orders::Api::openapi()]
 }
 
 pub fn generated() -> utoipa::openapi::OpenApi {

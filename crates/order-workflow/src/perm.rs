@@ -1,6 +1,7 @@
 //! Permission codes that guard this service's routes. They live in foundation's catalogue, which
-//! grants them to the sellers (ADMIN, SALES, AGENT); which lead a holder may touch is decided per
-//! record (organization, owner, public pool) in `leads::service`.
+//! grants them to the sellers (ADMIN, SALES, AGENT); which lead or opportunity a holder may touch
+//! is decided per record (organization, owner, public pool) in `leads::service` and
+//! `opportunities::service`.
 
 use crm_common::permissions;
 
@@ -24,6 +25,17 @@ permissions! {
     OrderUpdate => "order.update",
     /// Assign orders to operators.
     OrderAssign => "order.assign",
+    /// Convert a lead into a customer (in service-management) and an opportunity.
+    LeadConvert => "lead.convert",
+    /// Create opportunities.
+    OpportunityCreate => "opportunity.create",
+    /// Read one opportunity, its products, payment stages, follow-ups and notes; check product
+    /// dependencies.
+    OpportunityView => "opportunity.view",
+    /// Change, delete, move, assign, follow up and annotate opportunities.
+    OpportunityUpdate => "opportunity.update",
+    /// List opportunities.
+    OpportunityList => "opportunity.list",
 }
 
 /// Approves orders, cancels them after approval, deletes any: the managers' part of the status

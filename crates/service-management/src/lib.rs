@@ -14,6 +14,7 @@ pub mod contacts;
 pub mod customers;
 pub mod dependencies;
 pub mod legacy;
+pub mod lookup;
 pub mod openapi;
 pub mod perm;
 pub mod prices;
@@ -116,6 +117,7 @@ pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
         .merge(sync::routes())
         .merge(contacts::routes())
         .merge(service_records::routes())
+        .merge(lookup::routes())
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .with_state(state.clone());
     // The original served product dependencies under order-workflow's prefix; the gateway's

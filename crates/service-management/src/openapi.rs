@@ -3,8 +3,8 @@
 //! `GET /api/service-management/openapi.json`.
 
 use crate::{
-    categories, contacts, customers, dependencies, prices, products, reference, service_records, service_types, sync,
-    vendors,
+    categories, contacts, customers, dependencies, lookup, prices, products, reference, service_records, service_types,
+    sync, vendors,
 };
 use axum::response::Response;
 use crm_common::api::openapi::{Served, render};
@@ -40,6 +40,8 @@ use utoipa::OpenApi;
             contact details masked like the customer's, one primary per customer; updates conditional on `version`."),
         (name = "service-records", description = "What each customer needs: seen with the customer or by its \
             salesperson, urgent first, status following a fixed flow; updates conditional on `version`."),
+        (name = "lookup", description = "Batched id → name lookups of customers and products for the other \
+            services' answers: the records among `ids` the caller may see."),
         (name = "docs", description = "This document."),
     )
 )]
@@ -58,6 +60,7 @@ pub fn parts() -> Vec<utoipa::openapi::OpenApi> {
         sync::Api::openapi(),
         contacts::Api::openapi(),
         service_records::Api::openapi(),
+        lookup::Api::openapi(),
     ]
 }
 

@@ -172,7 +172,12 @@ async fn a_whole_sale_across_services_through_the_gateway_over_https() {
     // The seller: a lead, called twice, converted into a customer (in service-management) and an
     // opportunity (here in order-workflow).
     let lead = sys
-        .call(Method::POST, "/api/order-workflow/leads", s, Some(json!({"name": "Budi", "company_name": "PT Maju Jaya"})))
+        .call(
+            Method::POST,
+            "/api/order-workflow/leads",
+            s,
+            Some(json!({"name": "Budi", "company_name": "PT Maju Jaya"})),
+        )
         .await;
     let lead_id = id(&lead);
     for (status, day) in [("contacted", "2026-12-01"), ("qualified", "2026-12-03")] {
@@ -235,7 +240,12 @@ async fn a_whole_sale_across_services_through_the_gateway_over_https() {
     assert_eq!((opp["status"].as_str(), opp["stage"].as_str()), (Some("won"), Some("closed_won")));
     // A manager approves it.
     let approved = sys
-        .call(Method::PUT, &format!("/api/order-workflow/orders/{order_id}"), a, Some(json!({"status_code": "approved"})))
+        .call(
+            Method::PUT,
+            &format!("/api/order-workflow/orders/{order_id}"),
+            a,
+            Some(json!({"status_code": "approved"})),
+        )
         .await;
     assert_eq!(approved["status_code"], "approved");
 
@@ -280,7 +290,12 @@ async fn a_whole_sale_across_services_through_the_gateway_over_https() {
         )
         .await;
     assert_eq!(status, 201, "{v}");
-    for (name, p) in [("gateway", &sys.gateway), ("order-workflow", &sys.ow), ("service-management", &sys.sm), ("foundation", &sys.foundation)] {
+    for (name, p) in [
+        ("gateway", &sys.gateway),
+        ("order-workflow", &sys.ow),
+        ("service-management", &sys.sm),
+        ("foundation", &sys.foundation),
+    ] {
         let mut seen = false;
         for _ in 0..50 {
             if log_of(p).contains(&rid) {

@@ -4,6 +4,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261207_000001_leads;
+mod m20261207_000002_opportunities;
 mod m20261207_000003_orders;
 
 pub struct Migrator;
@@ -11,6 +12,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261207_000001_leads::Migration), Box::new(m20261207_000003_orders::Migration)]
+        vec![
+            Box::new(m20261207_000001_leads::Migration),
+            Box::new(m20261207_000002_opportunities::Migration),
+            Box::new(m20261207_000003_orders::Migration),
+        ]
     }
 }

@@ -98,6 +98,12 @@ pub async fn check_owner(state: &AppState, forward: &Forward, viewer: &Viewer, o
     if !viewer.is_admin {
         return Err(ApiError::forbidden("only administrators may give a lead to someone else"));
     }
+    require_member(state, forward, owner).await
+}
+
+/// `owner` is someone foundation shows the caller: a member of their organization, or anyone for
+/// a BANTU platform administrator (400 on `owner_user_id` otherwise).
+pub async fn require_member(state: &AppState, forward: &Forward, owner: Uuid) -> ApiResult<()> {
     // Asked of foundation directly, not through the shared name cache: the cache is keyed by
     // user alone, so a name cached for another organization's caller would pass for membership.
     let path = format!("/api/foundation/lookup/users?ids={owner}");

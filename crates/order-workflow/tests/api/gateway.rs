@@ -3,14 +3,13 @@
 //! service-management (the gateway's default overrides); the token is checked on the way.
 
 use crate::helpers::*;
-use crate::orders::sm_customer;
 use crm_common::testing::{Backend, Process, TestClient, free_port, sibling_binary};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_real_clients_paths_through_the_gateway() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let sm = app.sm.as_ref().expect("service-management runs");
+    let sm = app.sm();
     let dir = app.db.data_dir().join("gateway");
     let gateway = Process::start(
         &sibling_binary("crm-gateway"),
@@ -62,7 +61,7 @@ async fn the_real_clients_paths_through_the_gateway() {
     assert_eq!(r.data()["items"][0]["status"], "contacted");
 
     // Orders and their items at the client's nested paths.
-    let customer = sm_customer(&app, &seller, "PT Maju Jaya").await;
+    let customer = app.customer(&seller, "PT Maju Jaya").await;
     let r = gw
         .post(
             "/api/order-workflow/orders",

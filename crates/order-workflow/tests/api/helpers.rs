@@ -78,10 +78,14 @@ fn audit(dir: &Path, foundation_url: &str) -> AuditSettings {
     }
 }
 
-/// service-management, running in this process on its own database: the owner of customer levels.
+/// service-management, running in this process on its own database: the owner of customer levels,
+/// customers, products and their dependencies. It can be stopped and started again on the same
+/// port and database, as a real outage and recovery would look to order-workflow.
 pub struct ServiceManagement {
     pub port: u16,
     pub db: TestDatabase,
+    router: axum::Router,
+    running: Option<(tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>)>,
 }
 
 impl ServiceManagement {
@@ -93,14 +97,55 @@ impl ServiceManagement {
             peers: peers(foundation_url),
             audit: audit(&dir, foundation_url),
         };
-        let app = crm_service_management::Application::build(cfg).await.expect("service-management starts");
-        let port = app.port();
-        tokio::spawn(app.run_until_stopped());
-        Self { port, db }
+        let state = crm_service_management::prepare(cfg).await.expect("service-management starts");
+        let c = &state.config;
+        let capture = crm_common::http::audit::AuditCapture::over_http(
+            "service-management",
+            &c.audit,
+            c.common.trusted_proxies.clone(),
+        )
+        .expect("audit capture");
+        let router = crm_service_management::router(state, capture);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().unwrap().port();
+        let mut me = Self { port, db, router, running: None };
+        me.serve(listener);
+        me
+    }
+
+    fn serve(&mut self, listener: tokio::net::TcpListener) {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = self.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        self.running = Some((stop, task));
+    }
+
+    /// Stops listening and closes every connection (order-workflow's idle ones too).
+    pub async fn stop(&mut self) {
+        if let Some((stop, task)) = self.running.take() {
+            let _ = stop.send(());
+            let _ = task.await;
+        }
+    }
+
+    /// Serves again on the same port and database.
+    pub async fn start(&mut self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await.expect("the same port again");
+        self.serve(listener);
     }
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn client(&self) -> TestClient {
+        TestClient::new(self.url())
     }
 }
 
@@ -227,6 +272,65 @@ impl TestApp {
             .await;
         r.expect(200);
         (uuid(&r.data()["id"]), self.token(email, PASSWORD).await)
+    }
+
+    /// The running service-management.
+    pub fn sm(&self) -> &ServiceManagement {
+        self.sm.as_ref().expect("service-management was spawned")
+    }
+
+    pub fn sm_mut(&mut self) -> &mut ServiceManagement {
+        self.sm.as_mut().expect("service-management was spawned")
+    }
+
+    /// A product of the catalogue (created by the BANTU administrator); its id.
+    pub async fn product(&self, name: &str) -> Uuid {
+        let body = json!({"name": name, "code": format!("P-{}", name.replace(' ', "-")), "status": "active", "is_active": true});
+        let r = self.sm().client().post("/api/service-management/products", self.admin(), &body).await;
+        r.expect(200);
+        uuid(&r.data()["id"])
+    }
+
+    /// `product` requires (or recommends) `on`, in service-management's catalogue.
+    pub async fn depends(&self, product: Uuid, on: Uuid, kind: &str) {
+        let body = json!({"product_id": product, "depends_on_product_id": on, "dependency_type": kind});
+        let r = self.sm().client().post("/api/order-workflow/product-dependencies", self.admin(), &body).await;
+        r.expect(201);
+    }
+
+    /// A customer of service-management created by `token`; its id.
+    pub async fn customer(&self, token: &str, name: &str) -> Uuid {
+        let sm = self.sm().client();
+        let sources = sm.get("/api/service-management/customer-sources", Some(token)).await;
+        let body = json!({"name": name, "source_id": sources.data()[0]["id"]});
+        let r = sm.post("/api/service-management/customers", Some(token), &body).await;
+        r.expect(200);
+        uuid(&r.data()["id"])
+    }
+
+    /// How many customers service-management holds in the caller's view (an administrator: the
+    /// organization's).
+    pub async fn customer_count(&self, token: &str) -> u64 {
+        let r = self.sm().client().get("/api/service-management/customers?view_type=global", Some(token)).await;
+        r.expect(200);
+        r.data()["total"].as_u64().unwrap()
+    }
+
+    /// An opportunity created by `token` with `body` (the name defaults); the answer's data.
+    pub async fn opportunity(&self, token: &str, body: Value) -> Value {
+        let mut body = body;
+        if body.get("name").is_none() {
+            body["name"] = json!("Work visas for PT Maju");
+        }
+        let r = self.post("/opportunities", Some(token), body).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.data().clone()
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> TestResponse {
+        self.client
+            .send(self.client.builder(reqwest::Method::PATCH, &format!("{PREFIX}{path}"), token).json(&body))
+            .await
     }
 
     /// A lead created by `token` with `body` (the name defaults); the answer's data.

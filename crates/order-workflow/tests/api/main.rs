@@ -1,12 +1,14 @@
 //! order-workflow's integration tests: one binary; every test runs on SQLite and on PostgreSQL,
-//! against a real foundation (identity, names) and a real service-management (customer levels),
-//! both in process over real HTTP.
+//! against a real foundation (identity, names) and a real service-management (customer levels,
+//! customers, products and their dependencies), both in process over real HTTP.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod conversions;
 mod gateway;
 mod helpers;
 mod leads;
 mod openapi;
+mod opportunities;
 mod orders;
 mod pool;

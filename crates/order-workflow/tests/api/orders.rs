@@ -4,31 +4,17 @@
 
 use crate::helpers::*;
 use crm_common::db_test;
-use crm_common::testing::{TestClient, TestResponse};
+use crm_common::testing::TestResponse;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::str::FromStr;
 use uuid::Uuid;
 
-fn sm(app: &TestApp) -> TestClient {
-    TestClient::new(app.sm.as_ref().expect("service-management runs").url())
-}
-
-/// A customer of service-management created (and so owned) by the holder of `token`.
-pub async fn sm_customer(app: &TestApp, token: &str, name: &str) -> Uuid {
-    let sm = sm(app);
-    let r = sm.get("/api/service-management/customer-sources", Some(token)).await;
-    r.expect(200);
-    let source = r.data()[0]["id"].clone();
-    let r =
-        sm.post("/api/service-management/customers", Some(token), &json!({"name": name, "source_id": source})).await;
-    r.expect(200);
-    uuid(&r.data()["id"])
-}
-
 /// A product of the catalogue with a direct price in CNY.
 pub async fn sm_product(app: &TestApp, name: &str, code: &str, price_cny: &str) -> Uuid {
-    let r = sm(app)
+    let r = app
+        .sm()
+        .client()
         .post(
             "/api/service-management/products",
             app.admin(),
@@ -79,7 +65,7 @@ db_test!(
     async fn a_seller_creates_an_order_whose_totals_follow_its_items_at_both_addresses(backend) {
         let app = TestApp::spawn(backend).await;
         let (seller_id, seller) = app.user(BANTU, "sales@bantu.test", &["SALES"]).await;
-        let customer = sm_customer(&app, &seller, "PT Maju Jaya").await;
+        let customer = app.customer(&seller, "PT Maju Jaya").await;
         let kitas = sm_product(&app, "KITAS", "KITAS", "5000").await;
         let o = order(
             &app,
@@ -204,7 +190,7 @@ db_test!(
     async fn creation_is_checked_against_service_management(backend) {
         let app = TestApp::spawn(backend).await;
         let (_, seller) = app.user(BANTU, "sales@bantu.test", &["SALES"]).await;
-        let customer = sm_customer(&app, &seller, "PT Maju Jaya").await;
+        let customer = app.customer(&seller, "PT Maju Jaya").await;
         let r = app.post("/orders", Some(&seller), json!({"title": "x", "customer_id": Uuid::now_v7()})).await;
         r.expect(400);
         assert!(r.text.contains("customer_id"), "{}", r.text);
@@ -236,7 +222,7 @@ db_test!(
         let (_, seller) = app.user(BANTU, "sales@bantu.test", &["SALES"]).await;
         let (operator_id, operator) = app.user(BANTU, "ops@bantu.test", &["OPERATION"]).await;
         let (_, other_op) = app.user(BANTU, "ops2@bantu.test", &["OPERATION"]).await;
-        let customer = sm_customer(&app, &seller, "PT Maju Jaya").await;
+        let customer = app.customer(&seller, "PT Maju Jaya").await;
         let o = order(&app, &seller, json!({"title": "KITAS", "customer_id": customer,
             "order_items": [{"product_name": "KITAS", "unit_price": 100}]}))
         .await;
@@ -295,7 +281,7 @@ db_test!(
         let (_, seller) = app.user(BANTU, "sales@bantu.test", &["SALES"]).await;
         let (_, other_seller) = app.user(BANTU, "sales2@bantu.test", &["SALES"]).await;
         let (_, finance) = app.user(BANTU, "finance@bantu.test", &["FINANCE"]).await;
-        let customer = sm_customer(&app, &seller, "PT Maju Jaya").await;
+        let customer = app.customer(&seller, "PT Maju Jaya").await;
         let o = order(&app, &seller, json!({"title": "KITAS", "customer_id": customer, "passport_id": "E1234567",
             "order_items": [{"product_name": "KITAS", "unit_price": 100}]}))
         .await;
@@ -360,7 +346,7 @@ db_test!(
     async fn concurrent_creates_get_unique_numbers_and_random_item_edits_keep_totals_exact(backend) {
         let app = TestApp::spawn(backend).await;
         let (_, seller) = app.user(BANTU, "sales@bantu.test", &["SALES"]).await;
-        let customer = sm_customer(&app, &seller, "PT Maju Jaya").await;
+        let customer = app.customer(&seller, "PT Maju Jaya").await;
         let creates = (0..50).map(|n| {
             let body = json!({"title": format!("order {n}"), "customer_id": customer,
                 "order_items": [{"product_name": "x", "unit_price": n}]});
@@ -412,5 +398,82 @@ db_test!(
             }
             assert_totals(&app, &seller, &id).await;
         }
+    }
+);
+
+db_test!(
+    async fn an_opportunity_with_products_becomes_one_order_and_is_won(backend) {
+        let app = TestApp::spawn(backend).await;
+        let (seller_id, seller) = app.user(BANTU, "sales@bantu.test", &["SALES"]).await;
+        let (_, other) = app.user(BANTU, "sales2@bantu.test", &["SALES"]).await;
+        let customer = app.customer(&seller, "PT Maju Jaya").await;
+        let kitas = sm_product(&app, "KITAS", "KITAS", "5000").await;
+        let passport = sm_product(&app, "Passport renewal", "PASS", "300").await;
+        let bare = app.opportunity(&seller, json!({"name": "Nothing yet", "customer_id": customer})).await;
+        let r = app.post(&format!("/opportunities/{}/convert-to-order", id_of(&bare)), Some(&seller), json!({})).await;
+        r.expect(400);
+        assert!(r.text.contains("products"), "{}", r.text);
+        let nobody = app
+            .opportunity(&seller, json!({"name": "No customer", "customer_id": null,
+                "products": [{"product_id": kitas, "quantity": 1, "unit_price": 5000}]}))
+            .await;
+        let r = app.post(&format!("/opportunities/{}/convert", id_of(&nobody)), Some(&seller), json!({})).await;
+        r.expect(400);
+        assert!(r.text.contains("customer_id"), "{}", r.text);
+
+        let opp = app
+            .opportunity(&seller, json!({"name": "Visas for two", "customer_id": customer, "stage": "negotiation",
+                "products": [{"product_id": passport, "quantity": 2, "unit_price": 300, "execution_order": 2},
+                             {"product_id": kitas, "quantity": 2, "unit_price": 4800, "execution_order": 1}]}))
+            .await;
+        let id = id_of(&opp);
+        app.post(&format!("/opportunities/{id}/convert-to-order"), Some(&other), json!({})).await.expect(404);
+        // Concurrent conversions (the original's path and the client's) make one order.
+        let runs = (0..8).map(|n| {
+            let (app, seller, id) = (&app, &seller, &id);
+            async move {
+                if n % 2 == 0 {
+                    app.post(&format!("/opportunities/{id}/convert-to-order"), Some(seller), json!({"title": "Visas", "order_number": "X"})).await
+                } else {
+                    app.post(&format!("/opportunities/{id}/convert"), Some(seller), json!({"order_title": "Visas", "order_items": null})).await
+                }
+            }
+        });
+        let answers = futures_util::future::join_all(runs).await;
+        let mut orders = std::collections::HashSet::new();
+        let mut made = 0;
+        for r in &answers {
+            assert!(r.status == 201 || r.status == 200, "{} {}", r.status, r.text);
+            made += usize::from(r.status == 201);
+            orders.insert(id_of(r.data()));
+        }
+        assert_eq!((orders.len(), made), (1, 1), "one order, made once");
+        let o = answers[0].data();
+        assert_eq!(o["title"], "Visas");
+        assert_eq!(o["opportunity_id"], id.as_str());
+        assert_eq!(o["customer_id"], customer.to_string());
+        assert_eq!(o["customer_name"], "PT Maju Jaya");
+        assert_eq!(o["sales_user_id"], seller_id.to_string());
+        assert_eq!(o["status_code"], "submitted");
+        assert_eq!(o["currency_code"], "CNY");
+        assert_ne!(o["order_number"], "X", "numbers are generated");
+        let items = o["order_items"].as_array().unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0]["product_name"], "KITAS", "in execution order");
+        assert_eq!(items[0]["product_code"], "KITAS");
+        assert_eq!(dec(&items[0]["unit_price"]), Decimal::from(4800), "the opportunity's price, not the catalogue's");
+        assert_eq!(items[1]["product_name"], "Passport renewal");
+        assert_eq!(dec(&o["total_amount"]), Decimal::from(10200));
+        let r = app.get(&format!("/opportunities/{id}"), Some(&seller)).await;
+        assert_eq!((r.data()["status"].as_str(), r.data()["stage"].as_str()), (Some("won"), Some("closed_won")));
+        assert_eq!(r.data()["actual_close_date"], chrono::Utc::now().format("%Y-%m-%d").to_string());
+        let r = app.get(&format!("/orders?opportunity_id={id}"), Some(&seller)).await;
+        assert_eq!(r.data()["total"], 1);
+        // A lost opportunity does not become an order.
+        let lost = app
+            .opportunity(&seller, json!({"name": "Lost", "customer_id": customer, "status": "lost",
+                "products": [{"product_id": kitas, "quantity": 1}]}))
+            .await;
+        app.post(&format!("/opportunities/{}/convert", id_of(&lost)), Some(&seller), json!({})).await.expect(409);
     }
 );

@@ -118,6 +118,8 @@ pub struct OrderStep {
     pub product_id: Uuid,
     /// From 1: a product comes after everything it requires.
     pub execution_order: u32,
+    /// The selected products it requires (those it must come after).
+    pub dependencies: Vec<Uuid>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -313,7 +313,8 @@ pub async fn validate(
 /// The order to carry out a selection of products in
 ///
 /// A topological order over the `required` dependencies among the selected products (a product
-/// after what it requires); products caught in a cycle come last.
+/// after what it requires), each step naming the selected products it requires; products caught
+/// in a cycle come last.
 #[utoipa::path(
     post,
     path = "/api/order-workflow/product-dependencies/calculate-order",

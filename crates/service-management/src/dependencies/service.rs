@@ -158,10 +158,18 @@ pub fn execution_order(selected: &[Uuid], required: &[(Uuid, Uuid)]) -> Vec<Orde
         }
     }
     order.extend(products.iter().filter(|p| !done.contains(*p)));
+    let mut requires: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for (product, target) in unlocks.iter().flat_map(|(t, ps)| ps.iter().map(move |p| (*p, *t))) {
+        requires.entry(product).or_default().push(target);
+    }
     order
         .into_iter()
         .zip(1u32..)
-        .map(|(product_id, execution_order)| OrderStep { product_id, execution_order })
+        .map(|(product_id, execution_order)| {
+            let mut dependencies = requires.remove(&product_id).unwrap_or_default();
+            dependencies.sort_by_key(|d| products.iter().position(|p| p == d));
+            OrderStep { product_id, execution_order, dependencies }
+        })
         .collect()
 }
 
@@ -218,6 +226,8 @@ mod tests {
         let order = execution_order(&[id(1), id(4), id(2), id(3), id(4)], &edges);
         assert_eq!(ids(&order), [id(4), id(3), id(2), id(1)]);
         assert_eq!(order.iter().map(|s| s.execution_order).collect::<Vec<_>>(), [1, 2, 3, 4]);
+        let deps: Vec<Vec<Uuid>> = order.iter().map(|s| s.dependencies.clone()).collect();
+        assert_eq!(deps, [vec![], vec![], vec![id(3)], vec![id(2)]], "only selected requirements are named");
     }
 
     #[test]

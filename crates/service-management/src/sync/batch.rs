@@ -157,39 +157,65 @@ async fn customer_item(
         }
         (Op::Upsert, None) => {
             caller.require(CustomerCreate::CODE)?;
-            let mut body: CreateCustomer = decode(item.data)?;
+            let mut body: CreateCustomer = decode(item.data.clone())?;
             body.id = Some(id);
-            let saved = write::create(state, forward, caller, body).await?;
-            let version = saved.version;
-            Ok(done(id, entity, Status::Created, version, customer_view(state, forward, &viewer, saved).await?))
-        }
-        (Op::Upsert, Some(c)) => {
-            caller.require(CustomerUpdate::CODE)?;
-            let shown = customer_view(state, forward, &viewer, c.clone()).await?;
-            // A replay (or a change someone else already made) writes nothing: no new version,
-            // no new change number.
-            if differences(&item.data, &shown, |k, v| stored_contact(&c, k, v)).is_empty() {
-                return Ok(done(id, entity, Status::Unchanged, c.version, shown));
-            }
-            let mut data = item.data.clone();
-            data.remove("version");
-            let body: UpdateCustomer = decode(data)?;
-            let expected = if force { None } else { item.base_version };
-            match write::update(state, forward, caller, id, body, expected).await {
-                Ok((_, after)) => {
-                    let version = after.version;
-                    Ok(done(id, entity, Status::Updated, version, customer_view(state, forward, &viewer, after).await?))
+            match write::create(state, forward, caller, body).await {
+                Ok(saved) => {
+                    let version = saved.version;
+                    Ok(done(id, entity, Status::Created, version, customer_view(state, forward, &viewer, saved).await?))
                 }
-                Err(ApiError::Conflict { current: Some(server), .. }) => {
-                    let current = customer::Entity::find_by_id(id).one(&state.db).await?;
-                    let diff = differences(&item.data, &server, |k, v| {
-                        current.as_ref().is_some_and(|c| stored_contact(c, k, v))
-                    });
-                    Ok(conflict(id, entity, server, diff))
-                }
+                // The same item sent twice at once (a retried request, or concurrent conversions
+                // of one lead in order-workflow): the other copy created the record between our
+                // look-up and our insert. Answer as a replay of it would, never as an error or a
+                // second record.
+                Err(e @ ApiError::Conflict { .. }) => match customer::Entity::find_by_id(id).one(&state.db).await? {
+                    Some(c) if viewer.can_see(&c) => {
+                        upsert_existing(state, forward, caller, &viewer, item, force, c).await
+                    }
+                    _ => Err(e),
+                },
                 Err(e) => Err(e),
             }
         }
+        (Op::Upsert, Some(c)) => upsert_existing(state, forward, caller, &viewer, item, force, c).await,
+    }
+}
+
+/// An upsert of a customer that exists: nothing when the data is what the server holds, an update
+/// when the base version is current (or forced), a conflict otherwise.
+async fn upsert_existing(
+    state: &AppState,
+    forward: &Forward,
+    caller: &Principal,
+    viewer: &Viewer,
+    item: SyncItem,
+    force: bool,
+    c: customer::Model,
+) -> ApiResult<ItemResult> {
+    let (id, entity) = (item.id, Entity::Customer);
+    caller.require(CustomerUpdate::CODE)?;
+    let shown = customer_view(state, forward, viewer, c.clone()).await?;
+    // A replay (or a change someone else already made) writes nothing: no new version, no new
+    // change number.
+    if differences(&item.data, &shown, |k, v| stored_contact(&c, k, v)).is_empty() {
+        return Ok(done(id, entity, Status::Unchanged, c.version, shown));
+    }
+    let mut data = item.data.clone();
+    data.remove("version");
+    let body: UpdateCustomer = decode(data)?;
+    let expected = if force { None } else { item.base_version };
+    match write::update(state, forward, caller, id, body, expected).await {
+        Ok((_, after)) => {
+            let version = after.version;
+            Ok(done(id, entity, Status::Updated, version, customer_view(state, forward, viewer, after).await?))
+        }
+        Err(ApiError::Conflict { current: Some(server), .. }) => {
+            let current = customer::Entity::find_by_id(id).one(&state.db).await?;
+            let diff =
+                differences(&item.data, &server, |k, v| current.as_ref().is_some_and(|c| stored_contact(c, k, v)));
+            Ok(conflict(id, entity, server, diff))
+        }
+        Err(e) => Err(e),
     }
 }
 

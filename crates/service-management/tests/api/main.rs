@@ -10,6 +10,7 @@ mod dependencies;
 mod gateway;
 mod helpers;
 mod identity;
+mod lookup;
 mod openapi;
 mod prices;
 mod products;

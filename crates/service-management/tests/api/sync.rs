@@ -346,3 +346,29 @@ db_test!(
         r.expect(400);
     }
 );
+
+db_test!(
+    async fn the_same_new_customer_sent_at_once_is_created_once_and_replayed_for_the_others(backend) {
+        let app = TestApp::spawn(backend).await;
+        let source = source_id(&app).await;
+        let id = Uuid::now_v7();
+        let body = json!({"items": [upsert(id, Some(1), json!({"name": "Acme", "source_id": source}))]});
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..10 {
+            let (client, token, body) = (app.client.clone(), app.admin_token.clone(), body.clone());
+            tasks.spawn(async move { client.post(&format!("{PREFIX}/sync/batch"), Some(&token), &body).await });
+        }
+        let mut statuses = HashMap::new();
+        while let Some(r) = tasks.join_next().await {
+            let r = r.unwrap();
+            r.expect(200);
+            let status = r.data()["results"][0]["status"].as_str().unwrap().to_owned();
+            *statuses.entry(status).or_insert(0) += 1;
+        }
+        // One creates it; every other copy is answered as a replay, never as an error.
+        assert_eq!(statuses.get("created"), Some(&1), "{statuses:?}");
+        assert_eq!(statuses.get("unchanged"), Some(&9), "{statuses:?}");
+        let r = app.get("/customers?view_type=global", app.admin()).await;
+        assert_eq!(r.data()["total"], 1);
+    }
+);
