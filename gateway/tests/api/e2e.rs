@@ -289,7 +289,7 @@ async fn a_whole_sale_across_services_through_the_gateway_over_https() {
             &[("x-request-id", &rid)],
         )
         .await;
-    assert_eq!(status, 201, "{v}");
+    assert_eq!(status, 200, "{v}");
     for (name, p) in [
         ("gateway", &sys.gateway),
         ("order-workflow", &sys.ow),

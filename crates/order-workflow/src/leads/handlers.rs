@@ -15,7 +15,7 @@ use crm_common::ApiResult;
 use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NoData, NotFound};
 use crm_common::api::patch::clean;
 use crm_common::api::validate::Validator;
-use crm_common::api::{Envelope, Json, PageParams, Path, Query, created, ok};
+use crm_common::api::{Envelope, Json, PageParams, Path, Query, ok};
 use crm_common::auth::Authorized;
 use crm_common::db::{begin_write, contains_ci};
 use crm_common::http::audit::with_before;
@@ -32,7 +32,7 @@ use uuid::Uuid;
 /// The organization is the caller's; the owner defaults to the caller (none when created into
 /// the public pool); `level` must be one of service-management's customer-level codes.
 #[utoipa::path(post, path = "/api/order-workflow/leads", tag = "leads", request_body = CreateLead,
-    responses((status = 201, description = "The new lead", body = Envelope<LeadItem>), (status = 400, response = BadRequest),
+    responses((status = 200, description = "The new lead", body = Envelope<LeadItem>), (status = 400, response = BadRequest),
         (status = 403, response = Forbidden), (status = 503, description = "service-management (customer levels) is unavailable")),
     security(("bearer" = [])))]
 pub async fn create(
@@ -42,7 +42,7 @@ pub async fn create(
     Json(body): Json<CreateLead>,
 ) -> ApiResult<Response> {
     let saved = service::create(&state, &forward, &caller, body).await?;
-    Ok(created(service::one(&state, &forward, &Viewer::of(&caller), saved).await?))
+    Ok(ok(service::one(&state, &forward, &Viewer::of(&caller), saved).await?))
 }
 
 /// List leads
@@ -262,7 +262,7 @@ pub async fn follow_ups(
 /// the status machine (409 naming the allowed moves). The owner or an administrator.
 #[utoipa::path(post, path = "/api/order-workflow/leads/{id}/follow-ups", tag = "leads", params(("id" = Uuid, Path)),
     request_body = CreateFollowUp,
-    responses((status = 201, description = "The follow-up", body = Envelope<FollowUpItem>), (status = 400, response = BadRequest),
+    responses((status = 200, description = "The follow-up", body = Envelope<FollowUpItem>), (status = 400, response = BadRequest),
         (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict)),
     security(("bearer" = [])))]
 pub async fn add_follow_up(
@@ -302,7 +302,7 @@ pub async fn add_follow_up(
     service::save(&state, &forward, &viewer, &before, a, &txn).await?;
     txn.commit().await?;
     let mut items = follow_up_items(&state, &forward, vec![saved]).await?;
-    Ok(created(items.pop()))
+    Ok(ok(items.pop()))
 }
 
 /// A lead's notes
@@ -348,7 +348,7 @@ pub async fn notes(
 /// The owner or an administrator.
 #[utoipa::path(post, path = "/api/order-workflow/leads/{id}/notes", tag = "leads", params(("id" = Uuid, Path)),
     request_body = CreateNote,
-    responses((status = 201, description = "The note", body = Envelope<NoteItem>), (status = 400, response = BadRequest),
+    responses((status = 200, description = "The note", body = Envelope<NoteItem>), (status = 400, response = BadRequest),
         (status = 403, response = Forbidden), (status = 404, response = NotFound)),
     security(("bearer" = [])))]
 pub async fn add_note(
@@ -374,7 +374,7 @@ pub async fn add_note(
     }
     .insert(&state.db)
     .await?;
-    Ok(created(NoteItem {
+    Ok(ok(NoteItem {
         id: saved.id,
         lead_id: saved.lead_id,
         note_type: saved.note_type,

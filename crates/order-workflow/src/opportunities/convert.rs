@@ -16,7 +16,7 @@ use axum::response::Response;
 use chrono::{NaiveDate, Utc};
 use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NotFound};
 use crm_common::api::patch::clean;
-use crm_common::api::{Envelope, Json, Path, created, ok};
+use crm_common::api::{Envelope, Json, Path, ok};
 use crm_common::auth::{Authorized, Permission, Principal};
 use crm_common::db::begin_write;
 use crm_common::http::peer::Forward;
@@ -145,11 +145,10 @@ pub async fn to_order(
 /// Only with products: they become the items, in execution order, with the names, codes and
 /// prices the opportunity recorded; the customer and the seller (the owner) are the opportunity's.
 /// The order links `opportunity_id`; the opportunity becomes `won` (`closed_won`) with today as
-/// its close date. An opportunity yields one order: converting it again answers that order (200).
+/// its close date. An opportunity yields one order: converting it again answers that order. Creates answer 200, as the admin frontend expects.
 #[utoipa::path(post, path = "/api/order-workflow/opportunities/{id}/convert-to-order", tag = "opportunities",
     params(("id" = Uuid, Path)), request_body = ConvertToOrder,
-    responses((status = 201, description = "The new order", body = Envelope<OrderView>),
-        (status = 200, description = "The order an earlier conversion made", body = Envelope<OrderView>),
+    responses((status = 200, description = "The order: new, or the one an earlier conversion made", body = Envelope<OrderView>),
         (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict), (status = 503, description = "service-management is unavailable")),
     security(("bearer" = [])))]
@@ -160,9 +159,9 @@ pub async fn convert_to_order(
     Path(id): Path<Uuid>,
     Json(body): Json<ConvertToOrder>,
 ) -> ApiResult<Response> {
-    let (saved, made) = to_order(&state, &forward, &caller, id, body).await?;
+    let (saved, _) = to_order(&state, &forward, &caller, id, body).await?;
     let view = orders::one(&state, &forward, &orders::Viewer::of(&caller), saved, false).await?;
-    Ok(if made { created(view) } else { ok(view) })
+    Ok(ok(view))
 }
 
 /// Convert an opportunity into an order (the admin frontend's path)
@@ -170,8 +169,7 @@ pub async fn convert_to_order(
 /// The same as `POST /opportunities/{id}/convert-to-order`; `order_title` names the order.
 #[utoipa::path(post, path = "/api/order-workflow/opportunities/{id}/convert", tag = "opportunities",
     params(("id" = Uuid, Path)), request_body = ConvertToOrder,
-    responses((status = 201, description = "The new order", body = Envelope<OrderView>),
-        (status = 200, description = "The order an earlier conversion made", body = Envelope<OrderView>),
+    responses((status = 200, description = "The order: new, or the one an earlier conversion made", body = Envelope<OrderView>),
         (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict), (status = 503, description = "service-management is unavailable")),
     security(("bearer" = [])))]

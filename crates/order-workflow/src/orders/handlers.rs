@@ -14,7 +14,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use crm_common::api::openapi::{BadRequest, Conflict, Forbidden, NoData, NotFound};
 use crm_common::api::patch::{clean, expected_version};
 use crm_common::api::validate::Validator;
-use crm_common::api::{Envelope, Json, PageParams, Path, Query, created, ok};
+use crm_common::api::{Envelope, Json, PageParams, Path, Query, ok};
 use crm_common::auth::Authorized;
 use crm_common::db::contains_ci;
 use crm_common::http::audit::with_before;
@@ -30,7 +30,7 @@ use uuid::Uuid;
 /// no `unit_price` is sent) direct price; totals are the items'. The customer must be one the
 /// caller sees in service-management; the seller defaults to the caller.
 #[utoipa::path(post, path = "/api/order-workflow/orders", tag = "orders", request_body = CreateOrder, params(Lang),
-    responses((status = 201, description = "The new order with its items", body = Envelope<OrderView>),
+    responses((status = 200, description = "The new order with its items", body = Envelope<OrderView>),
         (status = 400, response = BadRequest), (status = 403, response = Forbidden),
         (status = 503, description = "service-management or foundation is unavailable")),
     security(("bearer" = [])))]
@@ -44,7 +44,7 @@ pub async fn create(
     let indonesian = lang_of(lang.lang.as_deref())?;
     let viewer = Viewer::of(&caller);
     let saved = service::create(&state, &forward, &viewer, body, indonesian).await?;
-    Ok(created(service::one(&state, &forward, &viewer, saved, indonesian).await?))
+    Ok(ok(service::one(&state, &forward, &viewer, saved, indonesian).await?))
 }
 
 /// A day (`2026-12-01`, from its start) or an instant.
@@ -289,7 +289,7 @@ async fn item_answer(
 /// totals are recomputed in the same transaction. 409 once the order is completed or cancelled.
 #[utoipa::path(post, path = "/api/order-workflow/orders/{id}/items", tag = "orders", params(("id" = Uuid, Path), Lang),
     request_body = CreateItem,
-    responses((status = 201, description = "The new item", body = Envelope<ItemView>), (status = 400, response = BadRequest),
+    responses((status = 200, description = "The new item", body = Envelope<ItemView>), (status = 400, response = BadRequest),
         (status = 404, response = NotFound), (status = 409, response = Conflict)),
     security(("bearer" = [])))]
 pub async fn add_nested_item(
@@ -307,7 +307,7 @@ pub async fn add_nested_item(
 ///
 /// The original's path: the body names its `order_id` (404 if there is no such order).
 #[utoipa::path(post, path = "/api/order-workflow/order-items", tag = "orders", params(Lang), request_body = CreateItem,
-    responses((status = 201, description = "The new item", body = Envelope<ItemView>), (status = 400, response = BadRequest),
+    responses((status = 200, description = "The new item", body = Envelope<ItemView>), (status = 400, response = BadRequest),
         (status = 404, response = NotFound), (status = 409, response = Conflict)),
     security(("bearer" = [])))]
 pub async fn add_flat_item(
@@ -331,7 +331,7 @@ async fn add_item(
 ) -> ApiResult<Response> {
     let indonesian = lang_of(lang.lang.as_deref())?;
     let saved = service::add_item(state, forward, viewer, order, body, indonesian).await?;
-    Ok(created(item_view(saved, indonesian)))
+    Ok(ok(item_view(saved, indonesian)))
 }
 
 /// Update an item of an order

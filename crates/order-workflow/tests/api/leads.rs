@@ -151,7 +151,7 @@ db_test!(
         let other_id = uuid(&app.fget("/auth/me", Some(&other)).await.data()["id"]);
         app.post("/leads", Some(&owner), json!({"name": "For other", "owner_user_id": other_id})).await.expect(403);
         let r = app.post("/leads", app.admin(), json!({"name": "For other", "owner_user_id": other_id})).await;
-        r.expect(201);
+        r.expect(200);
         assert_eq!(r.data()["owner_username"], "other");
     }
 );
@@ -165,7 +165,7 @@ db_test!(
             json!({"follow_up_type": "call", "content": "Called", "follow_up_date": date, "status_after": after})
         };
         let r = app.post(&format!("/leads/{id}/follow-ups"), Some(&seller), fu("2026-12-01T03:00:00Z", Some("contacted"))).await;
-        assert_eq!(r.status, 201, "{}", r.text);
+        assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(r.data()["status_before"], "new");
         assert_eq!(r.data()["status_after"], "contacted");
         assert_eq!(r.data()["created_by_name"], "sales");
@@ -185,9 +185,9 @@ db_test!(
             .await
             .expect(400);
         // Without a status the lead stays where it is.
-        app.post(&format!("/leads/{id}/follow-ups"), Some(&seller), fu("2026-12-03T03:00:00Z", None)).await.expect(201);
+        app.post(&format!("/leads/{id}/follow-ups"), Some(&seller), fu("2026-12-03T03:00:00Z", None)).await.expect(200);
         app.put(&format!("/leads/{id}"), Some(&seller), json!({"status": "qualified"})).await.expect(200);
-        app.post(&format!("/leads/{id}/follow-ups"), Some(&seller), fu("2026-12-04T03:00:00Z", Some("lost"))).await.expect(201);
+        app.post(&format!("/leads/{id}/follow-ups"), Some(&seller), fu("2026-12-04T03:00:00Z", Some("lost"))).await.expect(200);
         let r = app.post(&format!("/leads/{id}/follow-ups"), Some(&seller), fu("2026-12-05T03:00:00Z", Some("contacted"))).await;
         r.expect(409);
         assert!(r.body["message"].as_str().unwrap().contains("lost is final"), "{}", r.text);
@@ -202,8 +202,8 @@ db_test!(
         assert_eq!(rows[2]["created_by_name"], "sales");
 
         let r = app.post(&format!("/leads/{id}/notes"), Some(&seller), json!({"note_type": "reminder", "content": "Send the quote", "is_important": true})).await;
-        assert_eq!(r.status, 201, "{}", r.text);
-        app.post(&format!("/leads/{id}/notes"), Some(&seller), json!({"note_type": "comment", "content": "Second"})).await.expect(201);
+        assert_eq!(r.status, 200, "{}", r.text);
+        app.post(&format!("/leads/{id}/notes"), Some(&seller), json!({"note_type": "comment", "content": "Second"})).await.expect(200);
         app.post(&format!("/leads/{id}/notes"), Some(&seller), json!({"note_type": "memo", "content": "x"})).await.expect(400);
         app.post(&format!("/leads/{id}/notes"), Some(&seller), json!({"note_type": "task", "content": " "})).await.expect(400);
         let r = app.get(&format!("/leads/{id}/notes"), Some(&seller)).await;
@@ -350,6 +350,6 @@ db_test!(
         assert!(r.body["message"].as_str().unwrap().contains("service-management"), "{}", r.text);
         // Without a level nothing needs service-management.
         let r = app.post("/leads", app.admin(), json!({"name": "X"})).await;
-        assert_eq!(r.status, 201, "{}", r.text);
+        assert_eq!(r.status, 200, "{}", r.text);
     }
 );
