@@ -24,6 +24,9 @@ permissions! {
     OrderUpdate => "order.update",
     /// Assign orders to operators.
     OrderAssign => "order.assign",
+    /// Manage payment stages, record payments and manage collection tasks (finance and
+    /// managers); everyone who sees an order reads its money.
+    PaymentManage => "payment.manage",
 }
 
 /// Approves orders, cancels them after approval, deletes any: the managers' part of the status

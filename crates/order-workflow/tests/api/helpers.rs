@@ -111,6 +111,7 @@ pub fn config(db: &TestDatabase, dir: &Path, foundation_url: &str, sm_url: &str)
         peers: peers(foundation_url),
         service_management_url: sm_url.to_owned(),
         levels_cache: Duration::from_secs(60),
+        collection_interval: Duration::ZERO,
         audit: audit(dir, foundation_url),
     }
 }

@@ -4,9 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod collection;
 mod gateway;
 mod helpers;
 mod leads;
 mod openapi;
 mod orders;
+mod payments;
 mod pool;
+mod stages;
