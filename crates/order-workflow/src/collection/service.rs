@@ -225,7 +225,9 @@ pub async fn complete(state: &AppState, viewer: &Viewer, id: Uuid) -> ApiResult<
         .one(&txn)
         .await?
         .ok_or_else(|| ApiError::not_found("collection task"))?;
-    rules::check_move(&before.status, "completed")?;
+    if matches!(before.status.as_str(), "completed" | "cancelled") {
+        return Err(ApiError::conflict(format!("the collection task is already {}", before.status)));
+    }
     let mut a = before.clone().into_active_model();
     if before.completed_at.is_none() {
         a.completed_at = Set(Some(Utc::now()));

@@ -10,11 +10,12 @@ pub const STATUSES: &[&str] = &["pending", "partial", "paid", "overdue", "cancel
 pub const TRIGGERS: &[&str] = &["manual", "milestone", "date", "completion"];
 
 /// How far along the money is: statuses only ever move to a higher rank (`overdue` sits beside
-/// `pending` and `partial`, which are the same money, late).
+/// `partial`: a stage late with or without a first payment; only a later due date, set by hand,
+/// takes it back to `pending`).
 fn rank(status: &str) -> u8 {
     match status {
-        "pending" | "overdue" => 0,
-        "partial" => 1,
+        "pending" => 0,
+        "partial" | "overdue" => 1,
         "paid" => 2,
         _ => 3,
     }
