@@ -94,6 +94,9 @@ pub const SEEDED: &[SeedPermission] = seed! {
     "order.receive" => OPERATORS, "order.view" => ALL, "order.update" => SELLERS_AND_OPERATORS,
     "order.list" => ALL, "order.assign" => OPERATORS, "order.track" => OPERATORS,
     "order.upload" => OPERATORS, "order.create" => SELLERS_AND_OPERATORS, "order.approve" => ADMIN,
+    // An order's payment stages, payments and collection tasks: finance and managers manage
+    // them; whoever sees the order reads them (`order.view`).
+    "payment.manage" => FINANCE,
     "finance.receivable.view" => FINANCE, "finance.receivable.manage" => FINANCE,
     "finance.payable.view" => FINANCE, "finance.payable.manage" => FINANCE,
     "finance.report.view" => FINANCE, "finance.report.export" => FINANCE,

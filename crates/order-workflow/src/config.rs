@@ -20,6 +20,9 @@ pub struct Config {
     pub levels_cache: Duration,
     /// Audit capture of this service's requests, delivered to foundation.
     pub audit: AuditSettings,
+    /// How often the automatic collection job runs (zero: never). Every replica may run it; one
+    /// task per due payment stage is guaranteed by the database.
+    pub collection_interval: Duration,
 }
 
 impl Config {
@@ -30,6 +33,7 @@ impl Config {
             service_management_url: env("CRM_SERVICE_MANAGEMENT_URL").unwrap_or_else(|| "http://127.0.0.1:8082".into()),
             levels_cache: Duration::from_secs(parse_env("CRM_LEVELS_CACHE_SECS", 60)?),
             audit: AuditSettings::from_env(SERVICE, &common.data_dir)?,
+            collection_interval: Duration::from_secs(parse_env("CRM_COLLECTION_INTERVAL_SECS", 3600)?),
             common,
         })
     }
@@ -47,4 +51,5 @@ USAGE:
 ENVIRONMENT (also read from .env):
   CRM_SERVICE_MANAGEMENT_URL  service-management's root URL: customer levels, customers, products (default http://127.0.0.1:8082)
   CRM_LEVELS_CACHE_SECS    how long customer-level codes from service-management are reused (default 60)
+  CRM_COLLECTION_INTERVAL_SECS  how often overdue payment stages get collection tasks (default 3600; 0 = off)
 ";

@@ -13,12 +13,16 @@
 //! `/api/order-workflow`; the gateway sends those paths to service-management, which owns that
 //! data, so this service does not mount them.
 
+pub mod collection;
 pub mod config;
 pub mod leads;
 pub mod levels;
+pub mod notifications;
 pub mod openapi;
 pub mod opportunities;
+pub mod order_stages;
 pub mod orders;
+pub mod payment_stages;
 pub mod perm;
 
 use config::Config;
@@ -134,6 +138,10 @@ pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
         .merge(leads::routes())
         .merge(opportunities::routes())
         .merge(orders::routes())
+        .merge(order_stages::routes())
+        .merge(payment_stages::routes())
+        .merge(collection::routes())
+        .merge(notifications::routes())
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .with_state(state);
     let app = axum::Router::new().nest("/api/order-workflow", api).merge(crm_common::http::health_router(
@@ -166,7 +174,14 @@ impl Application {
         self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
     }
 
+    /// Serves until stopped; the collection job runs beside it when its interval is set.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        crm_common::http::serve(self.listener, self.router).await
+        let interval = self.state.config.collection_interval;
+        let job = (!interval.is_zero()).then(|| collection::job::spawn(self.state.db.clone(), interval));
+        let served = crm_common::http::serve(self.listener, self.router).await;
+        if let Some(job) = job {
+            job.abort();
+        }
+        served
     }
 }

@@ -2,7 +2,7 @@
 //! resource's `Api` lists the handlers its `routes()` mounts. Served without authentication at
 //! `GET /api/order-workflow/openapi.json`.
 
-use crate::{leads, opportunities, orders};
+use crate::{collection, leads, notifications, opportunities, order_stages, orders, payment_stages};
 use axum::response::Response;
 use crm_common::api::openapi::{Served, render};
 use utoipa::OpenApi;
@@ -28,13 +28,28 @@ use utoipa::OpenApi;
             dependencies, their names and codes copied; amounts exact; updates conditional on `version`."),
         (name = "orders", description = "Orders and their items: numbers generated, totals always the items' sum, \
             the status machine with who may make each move; items at the original's flat paths and the nested ones."),
+        (name = "order-stages", description = "An order's delivery stages: status forward only, progress 0–100; \
+            the order completes only when its stages do."),
+        (name = "payments", description = "An order's payment stages and the payments recorded against them: paid \
+            and remaining amounts follow every payment; status forward only, overdue past the due date."),
+        (name = "collection", description = "Collection tasks: manual ones, and the automatic job's one task per due \
+            payment stage; the assignee is notified."),
+        (name = "notifications", description = "The caller's in-app notifications."),
         (name = "docs", description = "This document."),
     )
 )]
 struct Root;
 
 pub fn parts() -> Vec<utoipa::openapi::OpenApi> {
-    vec![leads::Api::openapi(), opportunities::Api::openapi(), orders::Api::openapi()]
+    vec![
+        leads::Api::openapi(),
+        opportunities::Api::openapi(),
+        orders::Api::openapi(),
+        order_stages::Api::openapi(),
+        payment_stages::Api::openapi(),
+        collection::Api::openapi(),
+        notifications::Api::openapi(),
+    ]
 }
 
 pub fn generated() -> utoipa::openapi::OpenApi {

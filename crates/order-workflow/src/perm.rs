@@ -36,6 +36,9 @@ permissions! {
     OpportunityUpdate => "opportunity.update",
     /// List opportunities.
     OpportunityList => "opportunity.list",
+    /// Manage payment stages, record payments and manage collection tasks (finance and
+    /// managers); everyone who sees an order reads its money.
+    PaymentManage => "payment.manage",
 }
 
 /// Approves orders, cancels them after approval, deletes any: the managers' part of the status

@@ -1,6 +1,6 @@
 //! An opportunity becomes an order: its products, in execution order, become the order's items
 //! (names, codes and prices as the opportunity recorded them), through the same preparation and
-//! insert as `POST /orders`; the opportunity is then won. Both happen in one transaction with
+//! insert as `POST /orders`; its payment stages become the order's; the opportunity is then won. Both happen in one transaction with
 //! the opportunity's row locked, and an opportunity yields at most one order: a repeated or
 //! concurrent conversion answers the order the first one made.
 
@@ -79,7 +79,7 @@ pub async fn to_order(
     let customer = opp.customer_id.ok_or_else(|| {
         ApiError::field("customer_id", "the opportunity has no customer yet; set one before converting it")
     })?;
-    let (products, _stages) = super::lines::load(&state.db, id).await?;
+    let (products, stages) = super::lines::load(&state.db, id).await?;
     if products.is_empty() {
         return Err(ApiError::bad_request("an opportunity becomes an order only once it has products"));
     }
@@ -128,6 +128,12 @@ pub async fn to_order(
         return Ok((done, false));
     }
     let saved = orders::insert(&txn, new).await?;
+    let agreed = stages
+        .into_iter()
+        .filter(|s| s.status != "cancelled")
+        .map(|s| (s.stage_number, s.stage_name, s.amount, s.due_date, s.payment_trigger))
+        .collect();
+    crate::payment_stages::service::copy_from_opportunity(&txn, &saved, agreed).await?;
     let mut a = locked.clone().into_active_model();
     a.status = Set("won".into());
     a.stage = Set("closed_won".into());
@@ -144,7 +150,8 @@ pub async fn to_order(
 ///
 /// Only with products: they become the items, in execution order, with the names, codes and
 /// prices the opportunity recorded; the customer and the seller (the owner) are the opportunity's.
-/// The order links `opportunity_id`; the opportunity becomes `won` (`closed_won`) with today as
+/// The agreed payment stages become the order's. The order links `opportunity_id`; the
+/// opportunity becomes `won` (`closed_won`) with today as
 /// its close date. An opportunity yields one order: converting it again answers that order. Creates answer 200, as the admin frontend expects.
 #[utoipa::path(post, path = "/api/order-workflow/opportunities/{id}/convert-to-order", tag = "opportunities",
     params(("id" = Uuid, Path)), request_body = ConvertToOrder,

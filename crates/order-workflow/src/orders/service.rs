@@ -88,7 +88,7 @@ pub async fn find_visible(db: &impl ConnectionTrait, viewer: &Viewer, id: Uuid) 
 /// The same, read with the row locked for the rest of `txn` (PostgreSQL; SQLite's write
 /// transactions are exclusive already), so item writes and total recomputation of one order
 /// happen one after another.
-async fn lock_visible(txn: &impl ConnectionTrait, viewer: &Viewer, id: Uuid) -> ApiResult<order::Model> {
+pub async fn lock_visible(txn: &impl ConnectionTrait, viewer: &Viewer, id: Uuid) -> ApiResult<order::Model> {
     order::Entity::find_by_id(id)
         .lock_exclusive()
         .one(txn)
@@ -97,7 +97,7 @@ async fn lock_visible(txn: &impl ConnectionTrait, viewer: &Viewer, id: Uuid) -> 
         .ok_or_else(|| ApiError::not_found("order"))
 }
 
-fn open_for_changes(o: &order::Model) -> ApiResult<()> {
+pub fn open_for_changes(o: &order::Model) -> ApiResult<()> {
     if matches!(o.status_code.as_str(), "completed" | "cancelled") {
         Err(ApiError::conflict(format!("the order is {} and can no longer change", o.status_code)))
     } else {
@@ -320,7 +320,7 @@ async fn products(state: &AppState, forward: &Forward, items: &[CreateItem]) -> 
 }
 
 /// `user` is a member of the caller's organization as foundation shows it (400 otherwise).
-async fn check_member(state: &AppState, forward: &Forward, field: &str, user: Uuid) -> ApiResult<()> {
+pub async fn check_member(state: &AppState, forward: &Forward, field: &str, user: Uuid) -> ApiResult<()> {
     if state.users.get([user], forward).await?.contains_key(&user) {
         Ok(())
     } else {
@@ -616,6 +616,15 @@ pub async fn update(
         }
         let assignee = assignees(&txn, &[id]).await?.get(&id).copied();
         rules::check_actor(&viewer.actor, &before.status_code, to, before.sales_user_id, assignee)?;
+        if to == "completed" {
+            let open = crate::order_stages::service::unfinished(&txn, id).await?;
+            if !open.is_empty() {
+                return Err(ApiError::conflict(format!(
+                    "the order cannot complete while these stages are not completed: {}",
+                    open.join(", ")
+                )));
+            }
+        }
     }
     let mut a = before.clone().into_active_model();
     if let Some(t) = body.title {
@@ -711,6 +720,9 @@ pub async fn delete(state: &AppState, viewer: &Viewer, id: Uuid) -> ApiResult<or
         return Err(ApiError::forbidden(
             "only a manager may delete an order once approved; sellers may delete their own submitted orders",
         ));
+    }
+    if crate::payment_stages::service::has_payments(&state.db, id).await? {
+        return Err(ApiError::conflict("an order with payments recorded cannot be deleted; cancel it instead"));
     }
     order::Entity::delete_by_id(id).exec(&state.db).await?;
     Ok(before)

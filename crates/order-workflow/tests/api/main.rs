@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod collection;
 mod conversions;
 mod gateway;
 mod helpers;
@@ -11,4 +12,6 @@ mod leads;
 mod openapi;
 mod opportunities;
 mod orders;
+mod payments;
 mod pool;
+mod stages;

@@ -424,7 +424,9 @@ db_test!(
         let opp = app
             .opportunity(&seller, json!({"name": "Visas for two", "customer_id": customer, "stage": "negotiation",
                 "products": [{"product_id": passport, "quantity": 2, "unit_price": 300, "execution_order": 2},
-                             {"product_id": kitas, "quantity": 2, "unit_price": 4800, "execution_order": 1}]}))
+                             {"product_id": kitas, "quantity": 2, "unit_price": 4800, "execution_order": 1}],
+                "payment_stages": [{"stage_number": 1, "stage_name": "Deposit", "amount": 5000, "due_date": "2026-12-20"},
+                                   {"stage_number": 2, "stage_name": "Balance", "amount": 5200, "payment_trigger": "completion"}]}))
             .await;
         let id = id_of(&opp);
         app.post(&format!("/opportunities/{id}/convert-to-order"), Some(&other), json!({})).await.expect(404);
@@ -467,6 +469,15 @@ db_test!(
         assert_eq!(r.data()["actual_close_date"], chrono::Utc::now().format("%Y-%m-%d").to_string());
         let r = app.get(&format!("/orders?opportunity_id={id}"), Some(&seller)).await;
         assert_eq!(r.data()["total"], 1);
+        // The agreed payment stages came with it.
+        let r = app.get(&format!("/orders/{}/payment-stages", id_of(o)), Some(&seller)).await;
+        r.expect(200);
+        let stages = r.data().as_array().or_else(|| r.data()["items"].as_array()).expect("payment stages").clone();
+        assert_eq!(stages.len(), 2, "{}", r.text);
+        assert_eq!(stages[0]["stage_name"], "Deposit");
+        assert_eq!(dec(&stages[0]["amount"]), Decimal::from(5000));
+        assert_eq!(stages[0]["due_date"], "2026-12-20");
+        assert_eq!(stages[1]["payment_trigger"], "completion");
         // A lost opportunity does not become an order.
         let lost = app
             .opportunity(&seller, json!({"name": "Lost", "customer_id": customer, "status": "lost",
