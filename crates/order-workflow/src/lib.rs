@@ -16,6 +16,8 @@ pub mod config;
 pub mod leads;
 pub mod levels;
 pub mod openapi;
+pub mod order_comments;
+pub mod order_files;
 pub mod orders;
 pub mod perm;
 
@@ -48,6 +50,8 @@ pub struct Inner {
     pub users: NameLookup,
     /// service-management's customer levels, briefly cached.
     pub levels: levels::Levels,
+    /// Signs and checks order files' links.
+    pub file_signer: order_files::signing::Signer,
     pub config: Config,
 }
 
@@ -91,7 +95,18 @@ pub async fn prepare(config: Config) -> Result<AppState, StartupError> {
     let users =
         NameLookup::per_caller(foundation.clone(), "/api/foundation/lookup/users", cache.clone(), peers.lookup_cache);
     let levels = levels::Levels::new(service_management.clone(), config.levels_cache);
-    Ok(AppState(Arc::new(Inner { db, cache, auth, foundation, service_management, users, levels, config })))
+    let file_signer = order_files::signing::Signer::from_config(&config)?;
+    Ok(AppState(Arc::new(Inner {
+        db,
+        cache,
+        auth,
+        foundation,
+        service_management,
+        users,
+        levels,
+        file_signer,
+        config,
+    })))
 }
 
 /// Every route of the service, wrapped in the common layers and audit capture.
@@ -103,6 +118,8 @@ pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
     let api = axum::Router::new()
         .merge(leads::routes())
         .merge(orders::routes())
+        .merge(order_comments::routes())
+        .merge(order_files::routes())
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .with_state(state);
     let app = axum::Router::new().nest("/api/order-workflow", api).merge(crm_common::http::health_router(

@@ -2,7 +2,7 @@
 //! resource's `Api` lists the handlers its `routes()` mounts. Served without authentication at
 //! `GET /api/order-workflow/openapi.json`.
 
-use crate::{leads, orders};
+use crate::{leads, order_comments, order_files, orders};
 use axum::response::Response;
 use crm_common::api::openapi::{Served, render};
 use utoipa::OpenApi;
@@ -29,7 +29,7 @@ use utoipa::OpenApi;
 struct Root;
 
 pub fn parts() -> Vec<utoipa::openapi::OpenApi> {
-    vec![leads::Api::openapi(), orders::Api::openapi()]
+    vec![leads::Api::openapi(), orders::Api::openapi(), order_comments::Api::openapi(), order_files::Api::openapi()]
 }
 
 pub fn generated() -> utoipa::openapi::OpenApi {

@@ -5,12 +5,17 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261207_000001_leads;
 mod m20261207_000003_orders;
+mod m20261207_000004_order_comments_files;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261207_000001_leads::Migration), Box::new(m20261207_000003_orders::Migration)]
+        vec![
+            Box::new(m20261207_000001_leads::Migration),
+            Box::new(m20261207_000003_orders::Migration),
+            Box::new(m20261207_000004_order_comments_files::Migration),
+        ]
     }
 }

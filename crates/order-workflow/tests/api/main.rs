@@ -8,5 +8,7 @@ mod gateway;
 mod helpers;
 mod leads;
 mod openapi;
+mod order_comments;
+mod order_files;
 mod orders;
 mod pool;
