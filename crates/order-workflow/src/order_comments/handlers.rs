@@ -22,7 +22,7 @@ use uuid::Uuid;
     responses((status = 201, description = "The new comment", body = Envelope<CommentView>),
         (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn create_flat(
+pub async fn comment_create_flat(
     State(state): State<AppState>,
     caller: Authorized<OrderUpdate>,
     forward: Forward,
@@ -41,7 +41,7 @@ pub async fn create_flat(
     responses((status = 201, description = "The new comment", body = Envelope<CommentView>),
         (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn create_nested(
+pub async fn comment_create_nested(
     State(state): State<AppState>,
     caller: Authorized<OrderUpdate>,
     forward: Forward,
@@ -61,7 +61,7 @@ pub async fn create_nested(
     responses((status = 201, description = "The reply", body = Envelope<CommentView>),
         (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn reply_flat(
+pub async fn comment_reply_flat(
     State(state): State<AppState>,
     caller: Authorized<OrderUpdate>,
     forward: Forward,
@@ -78,7 +78,7 @@ pub async fn reply_flat(
     responses((status = 201, description = "The reply", body = Envelope<CommentView>),
         (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn reply_nested(
+pub async fn comment_reply_nested(
     State(state): State<AppState>,
     caller: Authorized<OrderUpdate>,
     forward: Forward,
@@ -108,7 +108,7 @@ async fn create(
     params(("comment_id" = Uuid, Path), CommentLang),
     responses((status = 200, description = "The comment", body = Envelope<CommentView>), (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn get_flat(
+pub async fn comment_get_flat(
     State(state): State<AppState>,
     caller: Authorized<OrderViewPerm>,
     forward: Forward,
@@ -123,7 +123,7 @@ pub async fn get_flat(
     params(("id" = Uuid, Path), ("comment_id" = Uuid, Path), CommentLang),
     responses((status = 200, description = "The comment", body = Envelope<CommentView>), (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn get_nested(
+pub async fn comment_get_nested(
     State(state): State<AppState>,
     caller: Authorized<OrderViewPerm>,
     forward: Forward,
@@ -154,7 +154,7 @@ async fn get(
     responses((status = 200, description = "The comment as updated", body = Envelope<CommentView>),
         (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn update_flat(
+pub async fn comment_update_flat(
     State(state): State<AppState>,
     caller: Authorized<OrderUpdate>,
     forward: Forward,
@@ -171,7 +171,7 @@ pub async fn update_flat(
     responses((status = 200, description = "The comment as updated", body = Envelope<CommentView>),
         (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn update_nested(
+pub async fn comment_update_nested(
     State(state): State<AppState>,
     caller: Authorized<OrderUpdate>,
     forward: Forward,
@@ -207,7 +207,7 @@ async fn update(
     responses((status = 200, description = "The comment", body = Envelope<CommentView>),
         (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn pin(
+pub async fn comment_pin(
     State(state): State<AppState>,
     caller: Authorized<OrderUpdate>,
     forward: Forward,
@@ -229,7 +229,7 @@ pub async fn pin(
     responses((status = 200, description = "Deleted", body = Envelope<NoData>), (status = 403, response = Forbidden),
         (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn delete_flat(
+pub async fn comment_delete_flat(
     State(state): State<AppState>,
     caller: Authorized<OrderUpdate>,
     Path(id): Path<Uuid>,
@@ -243,7 +243,7 @@ pub async fn delete_flat(
     responses((status = 200, description = "Deleted", body = Envelope<NoData>), (status = 403, response = Forbidden),
         (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn delete_nested(
+pub async fn comment_delete_nested(
     State(state): State<AppState>,
     caller: Authorized<OrderUpdate>,
     Path((order, id)): Path<(Uuid, Uuid)>,
@@ -272,7 +272,7 @@ fn filter(q: &ListComments) -> Filter {
     responses((status = 200, description = "A page of comments", body = Envelope<CommentList>),
         (status = 400, response = BadRequest), (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn list_flat(
+pub async fn comment_list_flat(
     State(state): State<AppState>,
     caller: Authorized<OrderViewPerm>,
     forward: Forward,
@@ -294,7 +294,7 @@ pub async fn list_flat(
     responses((status = 200, description = "A page of comments", body = Envelope<Page<CommentView>>),
         (status = 400, response = BadRequest), (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn list_nested(
+pub async fn comment_list_nested(
     State(state): State<AppState>,
     caller: Authorized<OrderViewPerm>,
     forward: Forward,

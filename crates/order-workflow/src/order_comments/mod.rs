@@ -16,36 +16,38 @@ use axum::routing::{get, post};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/order-comments", post(handlers::create_flat))
+        .route("/order-comments", post(handlers::comment_create_flat))
         .route(
             "/order-comments/{comment_id}",
-            get(handlers::get_flat).put(handlers::update_flat).delete(handlers::delete_flat),
+            get(handlers::comment_get_flat).put(handlers::comment_update_flat).delete(handlers::comment_delete_flat),
         )
-        .route("/order-comments/{comment_id}/reply", post(handlers::reply_flat))
-        .route("/order-comments/order/{id}/comments", get(handlers::list_flat))
-        .route("/orders/{id}/comments", get(handlers::list_nested).post(handlers::create_nested))
+        .route("/order-comments/{comment_id}/reply", post(handlers::comment_reply_flat))
+        .route("/order-comments/order/{id}/comments", get(handlers::comment_list_flat))
+        .route("/orders/{id}/comments", get(handlers::comment_list_nested).post(handlers::comment_create_nested))
         .route(
             "/orders/{id}/comments/{comment_id}",
-            get(handlers::get_nested).put(handlers::update_nested).delete(handlers::delete_nested),
+            get(handlers::comment_get_nested)
+                .put(handlers::comment_update_nested)
+                .delete(handlers::comment_delete_nested),
         )
-        .route("/orders/{id}/comments/{comment_id}/reply", post(handlers::reply_nested))
-        .route("/orders/{id}/comments/{comment_id}/pin", post(handlers::pin))
+        .route("/orders/{id}/comments/{comment_id}/reply", post(handlers::comment_reply_nested))
+        .route("/orders/{id}/comments/{comment_id}/pin", post(handlers::comment_pin))
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
-    handlers::create_flat,
-    handlers::get_flat,
-    handlers::update_flat,
-    handlers::delete_flat,
-    handlers::reply_flat,
-    handlers::list_flat,
-    handlers::list_nested,
-    handlers::create_nested,
-    handlers::get_nested,
-    handlers::update_nested,
-    handlers::delete_nested,
-    handlers::reply_nested,
-    handlers::pin
+    handlers::comment_create_flat,
+    handlers::comment_get_flat,
+    handlers::comment_update_flat,
+    handlers::comment_delete_flat,
+    handlers::comment_reply_flat,
+    handlers::comment_list_flat,
+    handlers::comment_list_nested,
+    handlers::comment_create_nested,
+    handlers::comment_get_nested,
+    handlers::comment_update_nested,
+    handlers::comment_delete_nested,
+    handlers::comment_reply_nested,
+    handlers::comment_pin
 ))]
 pub struct Api;

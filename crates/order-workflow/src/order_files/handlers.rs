@@ -101,7 +101,7 @@ async fn read_form(state: &AppState, form: Result<Multipart, MultipartRejection>
         (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType)),
     security(("bearer" = [])))]
-pub async fn upload_flat(
+pub async fn file_upload_flat(
     State(state): State<AppState>,
     caller: Authorized<OrderUpdate>,
     Query(lang): Query<FileLang>,
@@ -122,7 +122,7 @@ pub async fn upload_flat(
         (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType)),
     security(("bearer" = [])))]
-pub async fn upload_nested(
+pub async fn file_upload_nested(
     State(state): State<AppState>,
     caller: Authorized<OrderUpdate>,
     Path(order): Path<Uuid>,
@@ -143,7 +143,7 @@ pub async fn upload_nested(
     params(("file_id" = Uuid, Path), FileLang),
     responses((status = 200, description = "The file", body = Envelope<FileView>), (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn get_flat(
+pub async fn file_get_flat(
     State(state): State<AppState>,
     caller: Authorized<OrderViewPerm>,
     Path(id): Path<Uuid>,
@@ -157,7 +157,7 @@ pub async fn get_flat(
     params(("id" = Uuid, Path), ("file_id" = Uuid, Path), FileLang),
     responses((status = 200, description = "The file", body = Envelope<FileView>), (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn get_nested(
+pub async fn file_get_nested(
     State(state): State<AppState>,
     caller: Authorized<OrderViewPerm>,
     Path((order, id)): Path<(Uuid, Uuid)>,
@@ -181,7 +181,7 @@ async fn get(state: &AppState, viewer: &Viewer, order: Option<Uuid>, id: Uuid, l
     responses((status = 200, description = "The file as updated", body = Envelope<FileView>),
         (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn update_flat(
+pub async fn file_update_flat(
     State(state): State<AppState>,
     caller: Authorized<OrderUpdate>,
     Path(id): Path<Uuid>,
@@ -197,7 +197,7 @@ pub async fn update_flat(
     responses((status = 200, description = "The file as updated", body = Envelope<FileView>),
         (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn update_nested(
+pub async fn file_update_nested(
     State(state): State<AppState>,
     caller: Authorized<OrderUpdate>,
     Path((order, id)): Path<(Uuid, Uuid)>,
@@ -215,7 +215,7 @@ pub async fn update_nested(
     responses((status = 200, description = "The file", body = Envelope<FileView>),
         (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn verify(
+pub async fn file_verify(
     State(state): State<AppState>,
     caller: Authorized<OrderUpdate>,
     Path((order, id)): Path<(Uuid, Uuid)>,
@@ -253,7 +253,7 @@ fn audit_view(f: &file::Model) -> serde_json::Value {
     responses((status = 200, description = "Deleted", body = Envelope<NoData>), (status = 403, response = Forbidden),
         (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn delete_flat(
+pub async fn file_delete_flat(
     State(state): State<AppState>,
     caller: Authorized<OrderUpdate>,
     Path(id): Path<Uuid>,
@@ -267,7 +267,7 @@ pub async fn delete_flat(
     responses((status = 200, description = "Deleted", body = Envelope<NoData>), (status = 403, response = Forbidden),
         (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn delete_nested(
+pub async fn file_delete_nested(
     State(state): State<AppState>,
     caller: Authorized<OrderUpdate>,
     Path((order, id)): Path<(Uuid, Uuid)>,
@@ -288,7 +288,7 @@ async fn delete(state: &AppState, viewer: &Viewer, order: Option<Uuid>, id: Uuid
     responses((status = 200, description = "A page of files", body = Envelope<FileList>),
         (status = 400, response = BadRequest), (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn list_flat(
+pub async fn file_list_flat(
     State(state): State<AppState>,
     caller: Authorized<OrderViewPerm>,
     Path(order): Path<Uuid>,
@@ -310,7 +310,7 @@ pub async fn list_flat(
     responses((status = 200, description = "A page of files", body = Envelope<Page<FileView>>),
         (status = 400, response = BadRequest), (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn list_nested(
+pub async fn file_list_nested(
     State(state): State<AppState>,
     caller: Authorized<OrderViewPerm>,
     Path(order): Path<Uuid>,
@@ -331,7 +331,7 @@ pub async fn list_nested(
     params(("id" = Uuid, Path), ("stage_id" = Uuid, Path), FileLang),
     responses((status = 200, description = "The files", body = Envelope<Vec<FileView>>), (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn stage_files(
+pub async fn file_stage_files(
     State(state): State<AppState>,
     caller: Authorized<OrderViewPerm>,
     Path((order, stage)): Path<(Uuid, Uuid)>,
@@ -348,7 +348,7 @@ pub async fn stage_files(
     params(("id" = Uuid, Path), ("item_id" = Uuid, Path), FileLang),
     responses((status = 200, description = "The files", body = Envelope<Vec<FileView>>), (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn item_files(
+pub async fn file_item_files(
     State(state): State<AppState>,
     caller: Authorized<OrderViewPerm>,
     Path((order, item)): Path<(Uuid, Uuid)>,
@@ -379,7 +379,7 @@ async fn all_files(
     responses((status = 200, description = "The link", body = Envelope<FileUrl>), (status = 400, response = BadRequest),
         (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn url(
+pub async fn file_url(
     State(state): State<AppState>,
     caller: Authorized<OrderViewPerm>,
     Path(id): Path<Uuid>,
@@ -402,7 +402,7 @@ pub async fn url(
     responses((status = 200, description = "The file's content", content_type = "application/octet-stream", body = String),
         (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn download(
+pub async fn file_download(
     State(state): State<AppState>,
     caller: Authorized<OrderViewPerm>,
     Path((order, id)): Path<(Uuid, Uuid)>,
@@ -420,7 +420,7 @@ pub async fn download(
     responses((status = 200, description = "The file's content", content_type = "application/octet-stream", body = String),
         (status = 400, response = BadRequest), (status = 403, response = Forbidden),
         (status = 410, description = "The link has expired")))]
-pub async fn signed(
+pub async fn file_signed(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
     Query(q): Query<SignedParams>,

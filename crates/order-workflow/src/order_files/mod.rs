@@ -25,42 +25,45 @@ pub const UPLOAD_BODY_LIMIT: usize = MAX_FILE_BYTES + 64 * 1024;
 pub fn routes() -> Router<AppState> {
     let upload_limit = DefaultBodyLimit::max(UPLOAD_BODY_LIMIT);
     Router::new()
-        .route("/order-files/upload", post(handlers::upload_flat).layer(upload_limit))
+        .route("/order-files/upload", post(handlers::file_upload_flat).layer(upload_limit))
         .route(
             "/order-files/{file_id}",
-            get(handlers::get_flat).put(handlers::update_flat).delete(handlers::delete_flat),
+            get(handlers::file_get_flat).put(handlers::file_update_flat).delete(handlers::file_delete_flat),
         )
-        .route("/order-files/{file_id}/url", get(handlers::url))
-        .route("/order-files/order/{id}/files", get(handlers::list_flat))
-        .route("/orders/{id}/files", get(handlers::list_nested).post(handlers::upload_nested).layer(upload_limit))
+        .route("/order-files/{file_id}/url", get(handlers::file_url))
+        .route("/order-files/order/{id}/files", get(handlers::file_list_flat))
+        .route(
+            "/orders/{id}/files",
+            get(handlers::file_list_nested).post(handlers::file_upload_nested).layer(upload_limit),
+        )
         .route(
             "/orders/{id}/files/{file_id}",
-            get(handlers::get_nested).put(handlers::update_nested).delete(handlers::delete_nested),
+            get(handlers::file_get_nested).put(handlers::file_update_nested).delete(handlers::file_delete_nested),
         )
-        .route("/orders/{id}/files/{file_id}/verify", post(handlers::verify))
-        .route("/orders/{id}/files/{file_id}/download", get(handlers::download))
-        .route("/orders/{id}/stages/{stage_id}/files", get(handlers::stage_files))
-        .route("/orders/{id}/items/{item_id}/files", get(handlers::item_files))
-        .route("/files/signed/{file_id}", get(handlers::signed))
+        .route("/orders/{id}/files/{file_id}/verify", post(handlers::file_verify))
+        .route("/orders/{id}/files/{file_id}/download", get(handlers::file_download))
+        .route("/orders/{id}/stages/{stage_id}/files", get(handlers::file_stage_files))
+        .route("/orders/{id}/items/{item_id}/files", get(handlers::file_item_files))
+        .route("/files/signed/{file_id}", get(handlers::file_signed))
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
-    handlers::upload_flat,
-    handlers::upload_nested,
-    handlers::get_flat,
-    handlers::get_nested,
-    handlers::update_flat,
-    handlers::update_nested,
-    handlers::verify,
-    handlers::delete_flat,
-    handlers::delete_nested,
-    handlers::list_flat,
-    handlers::list_nested,
-    handlers::stage_files,
-    handlers::item_files,
-    handlers::url,
-    handlers::download,
-    handlers::signed
+    handlers::file_upload_flat,
+    handlers::file_upload_nested,
+    handlers::file_get_flat,
+    handlers::file_get_nested,
+    handlers::file_update_flat,
+    handlers::file_update_nested,
+    handlers::file_verify,
+    handlers::file_delete_flat,
+    handlers::file_delete_nested,
+    handlers::file_list_flat,
+    handlers::file_list_nested,
+    handlers::file_stage_files,
+    handlers::file_item_files,
+    handlers::file_url,
+    handlers::file_download,
+    handlers::file_signed
 ))]
 pub struct Api;
