@@ -189,7 +189,8 @@ db_test!(
         app.get(&format!("/order-files/{png_id}/url?expires_in=10"), s).await.expect(400);
         // Changed in any part: 403. Expired: 410.
         let sig = link.rsplit_once("sig=").unwrap().1;
-        let flipped = if sig.ends_with('A') { format!("{}B", &sig[..sig.len() - 1]) } else { format!("{}A", &sig[..sig.len() - 1]) };
+        let stem = &sig[..sig.len() - 1];
+        let flipped = if sig.ends_with('A') { format!("{stem}B") } else { format!("{stem}A") };
         let expires: i64 = link.split("expires=").nth(1).unwrap().split('&').next().unwrap().parse().unwrap();
         for changed in [
             with_param(&link, "sig", &flipped),
