@@ -16,10 +16,12 @@ order-workflow=http://127.0.0.1:8083,analytics-monitoring=http://127.0.0.1:8084"
 pub const DEFAULT_OVERRIDES: &str = "/api/order-workflow/product-dependencies=service-management,\
 /api/order-workflow/customer-levels=service-management,/api/order-workflow/follow-up-statuses=service-management";
 
-/// Reachable without a token. A trailing `*` matches the prefix.
+/// Reachable without a token. A trailing `*` matches the prefix. Order files' signed links
+/// (`/api/order-workflow/files/signed/…`) carry their own short-lived signature, which
+/// order-workflow checks: a browser opens them without a bearer header.
 pub const DEFAULT_PUBLIC: &str = "/api/foundation/auth/login,/api/foundation/auth/refresh,\
 /api/foundation/auth/register,/api/foundation/auth/jwks.json,/health,/health/services,/docs,/docs/*,/openapi.json,\
-/metrics";
+/metrics,/api/order-workflow/files/signed/*";
 
 /// `N` requests per `window`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -333,7 +335,8 @@ ENVIRONMENT (a .env file in the working directory is read too):
                            =service-management)
   CRM_PUBLIC_PATHS         paths reachable without a token, comma-separated, trailing * = prefix
                            (default login, refresh, register, jwks.json, /health, /health/services,
-                           /docs, /openapi.json, /metrics)
+                           /docs, /openapi.json, /metrics, order files' signed links
+                           /api/order-workflow/files/signed/*)
   CRM_JWKS_URL             foundation's JWKS (default http://127.0.0.1:8081/api/foundation/auth/jwks.json)
   CRM_JWKS_MIN_REFRESH_SECS  least time between two JWKS fetches for unknown key ids (default 10)
   CRM_JWT_ISSUER, CRM_JWT_AUDIENCE  expected iss/aud (default bantu-crm)

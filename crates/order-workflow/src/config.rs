@@ -3,6 +3,7 @@
 
 use crm_common::config::{ConfigError, PeerSettings, ServiceConfig, env, parse_env};
 use crm_common::http::audit::AuditSettings;
+use std::path::PathBuf;
 use std::time::Duration;
 
 pub const SERVICE: &str = "order-workflow";
@@ -23,6 +24,16 @@ pub struct Config {
     /// How often the automatic collection job runs (zero: never). Every replica may run it; one
     /// task per due payment stage is guaranteed by the database.
     pub collection_interval: Duration,
+    /// Where order files are kept (`order_{order_id}/{file_id}.{ext}` under it). Replicas must
+    /// share it.
+    pub files_dir: PathBuf,
+    /// The secret that signs order files' links (`file_url`), so a browser opens them without a
+    /// token. `None`: read from (or generated once into) `files_url_key_file`; replicas must share
+    /// one.
+    pub file_url_key: Option<String>,
+    pub file_url_key_file: PathBuf,
+    /// How long the `file_url` of every file answer stays valid.
+    pub file_url_ttl: Duration,
 }
 
 impl Config {
@@ -34,6 +45,12 @@ impl Config {
             levels_cache: Duration::from_secs(parse_env("CRM_LEVELS_CACHE_SECS", 60)?),
             audit: AuditSettings::from_env(SERVICE, &common.data_dir)?,
             collection_interval: Duration::from_secs(parse_env("CRM_COLLECTION_INTERVAL_SECS", 3600)?),
+            files_dir: env("CRM_ORDER_FILES_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| common.data_dir.join("order-files")),
+            file_url_key: env("CRM_FILE_URL_KEY"),
+            file_url_key_file: common.data_dir.join("order-file-url.key"),
+            file_url_ttl: Duration::from_secs(parse_env("CRM_FILE_URL_TTL_SECS", 900)?),
             common,
         })
     }
@@ -52,4 +69,8 @@ ENVIRONMENT (also read from .env):
   CRM_SERVICE_MANAGEMENT_URL  service-management's root URL: customer levels, customers, products (default http://127.0.0.1:8082)
   CRM_LEVELS_CACHE_SECS    how long customer-level codes from service-management are reused (default 60)
   CRM_COLLECTION_INTERVAL_SECS  how often overdue payment stages get collection tasks (default 3600; 0 = off)
+  CRM_ORDER_FILES_DIR      where order files are kept (default $CRM_DATA_DIR/order-files)
+  CRM_FILE_URL_KEY         secret signing order files' links; unset = generated once into
+                           $CRM_DATA_DIR/order-file-url.key (replicas must share one)
+  CRM_FILE_URL_TTL_SECS    how long a file answer's file_url stays valid (default 900)
 ";

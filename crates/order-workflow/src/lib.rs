@@ -20,6 +20,8 @@ pub mod levels;
 pub mod notifications;
 pub mod openapi;
 pub mod opportunities;
+pub mod order_comments;
+pub mod order_files;
 pub mod order_stages;
 pub mod orders;
 pub mod payment_stages;
@@ -59,6 +61,8 @@ pub struct Inner {
     pub products: NameLookup,
     /// service-management's customer levels, briefly cached.
     pub levels: levels::Levels,
+    /// Signs and checks order files' links.
+    pub file_signer: order_files::signing::Signer,
     pub config: Config,
 }
 
@@ -114,6 +118,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartupError> {
         peers.lookup_cache,
     );
     let levels = levels::Levels::new(service_management.clone(), config.levels_cache);
+    let file_signer = order_files::signing::Signer::from_config(&config)?;
     Ok(AppState(Arc::new(Inner {
         db,
         cache,
@@ -124,6 +129,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartupError> {
         customers,
         products,
         levels,
+        file_signer,
         config,
     })))
 }
@@ -142,6 +148,8 @@ pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
         .merge(payment_stages::routes())
         .merge(collection::routes())
         .merge(notifications::routes())
+        .merge(order_comments::routes())
+        .merge(order_files::routes())
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .with_state(state);
     let app = axum::Router::new().nest("/api/order-workflow", api).merge(crm_common::http::health_router(

@@ -2,7 +2,9 @@
 //! resource's `Api` lists the handlers its `routes()` mounts. Served without authentication at
 //! `GET /api/order-workflow/openapi.json`.
 
-use crate::{collection, leads, notifications, opportunities, order_stages, orders, payment_stages};
+use crate::{
+    collection, leads, notifications, opportunities, order_comments, order_files, order_stages, orders, payment_stages,
+};
 use axum::response::Response;
 use crm_common::api::openapi::{Served, render};
 use utoipa::OpenApi;
@@ -45,6 +47,8 @@ pub fn parts() -> Vec<utoipa::openapi::OpenApi> {
         leads::Api::openapi(),
         opportunities::Api::openapi(),
         orders::Api::openapi(),
+        order_comments::Api::openapi(),
+        order_files::Api::openapi(),
         order_stages::Api::openapi(),
         payment_stages::Api::openapi(),
         collection::Api::openapi(),

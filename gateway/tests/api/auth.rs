@@ -51,6 +51,29 @@ async fn missing_or_malformed_tokens_are_refused_before_any_upstream() {
     assert_eq!(up.hits(), 1);
 }
 
+/// Order files' signed links are the one order-workflow path a browser opens without a token
+/// (order-workflow checks their signature); every other order-workflow path still needs one.
+#[tokio::test]
+async fn only_signed_file_links_of_order_workflow_pass_without_a_token() {
+    let up = TestUpstream::start("order-workflow").await;
+    let gw = TestGateway::spawn(&[("order-workflow", up.url())], |_| {}).await;
+    let signed = "/api/order-workflow/files/signed/0190e4c2-7a51-7cc3-9b1e-2f7a0c3d4e5f?expires=1&sig=abc";
+    assert_eq!(gw.client.get(signed, None).await.status.as_u16(), 200, "passed through without a token");
+    assert_eq!(up.hits(), 1);
+    for path in [
+        "/api/order-workflow/files/0190e4c2-7a51-7cc3-9b1e-2f7a0c3d4e5f",
+        "/api/order-workflow/files/signed",
+        "/api/order-workflow/files/signedx/1",
+        "/api/order-workflow/orders/1/files/2/download",
+        "/api/order-workflow/order-files/1/url",
+        "/api/order-workflow/files/signed/../../orders",
+    ] {
+        let r = gw.client.get(path, None).await;
+        assert!(matches!(r.status.as_u16(), 400 | 401), "{path}: {}", r.status);
+    }
+    assert_eq!(up.hits(), 1, "nothing else reached the upstream");
+}
+
 /// Every classic forgery, verified against the real foundation's JWKS.
 #[tokio::test]
 async fn forged_tokens_are_refused() {

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261207_000001_leads;
 mod m20261207_000002_opportunities;
 mod m20261207_000003_orders;
+mod m20261207_000004_order_comments_files;
 mod m20261207_000005_stages_payments;
 
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_leads::Migration),
             Box::new(m20261207_000002_opportunities::Migration),
             Box::new(m20261207_000003_orders::Migration),
+            Box::new(m20261207_000004_order_comments_files::Migration),
             Box::new(m20261207_000005_stages_payments::Migration),
         ]
     }

@@ -9,6 +9,7 @@ pub mod money;
 pub mod openapi;
 mod pagination;
 pub mod patch;
+pub mod upload;
 pub mod validate;
 
 pub use envelope::{Envelope, created, in_request, ok, ok_message, request_id, with_request_id};

@@ -2,13 +2,14 @@ use super::kinds::{self, Category};
 use super::service::{self, Incoming, UploadView};
 use crate::AppState;
 use crate::perm::{FileUpload, FileView};
-use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use crm_common::api::openapi::{
     BadRequest, Conflict, Forbidden, NoData, NotFound, PayloadTooLarge, UnsupportedMediaType,
 };
+use crm_common::api::upload::{malformed, read_field};
 use crm_common::api::{Envelope, Page, PageParams, Path, Query, ok};
 use crm_common::auth::Authorized;
 use crm_common::http::audit::with_before;
@@ -90,26 +91,6 @@ async fn read_form(mut form: Multipart) -> ApiResult<Incoming> {
         return Err(ApiError::field("file", "required: a multipart field named file"));
     };
     Ok(Incoming { category: category.unwrap_or(Category::Document), name, content })
-}
-
-/// A field's bytes; past `limit`, `too_big` without reading the rest.
-async fn read_field(field: &mut Field<'_>, limit: usize, too_big: impl FnOnce() -> ApiError) -> ApiResult<Vec<u8>> {
-    let mut bytes = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(malformed)? {
-        if bytes.len() + chunk.len() > limit {
-            return Err(too_big());
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    Ok(bytes)
-}
-
-fn malformed(err: MultipartError) -> ApiError {
-    if err.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::payload_too_large()
-    } else {
-        ApiError::bad_request(format!("malformed multipart body: {}", err.body_text()))
-    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

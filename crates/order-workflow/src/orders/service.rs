@@ -129,7 +129,7 @@ pub fn lang_of(lang: Option<&str>) -> ApiResult<bool> {
 }
 
 /// The text in the asked language, falling back to the other one.
-fn pick(indonesian: bool, zh: &Option<String>, id: &Option<String>) -> Option<String> {
+pub fn pick(indonesian: bool, zh: &Option<String>, id: &Option<String>) -> Option<String> {
     if indonesian { id.clone().or_else(|| zh.clone()) } else { zh.clone().or_else(|| id.clone()) }
 }
 

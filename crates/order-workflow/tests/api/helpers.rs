@@ -14,6 +14,8 @@ pub const ADMIN_PASSWORD: &str = "Admin12345";
 pub const PASSWORD: &str = "Passw0rd99";
 pub const INGEST_TOKEN: &str = "test-ingest-token-0123456789";
 pub const PREFIX: &str = "/api/order-workflow";
+/// Signs order files' links in tests, so a test can make an expired or a forged one.
+pub const FILE_URL_KEY: &str = "test-file-url-key-0123456789abcdef";
 
 /// foundation, running in this process on its own database.
 pub struct Foundation {
@@ -158,6 +160,10 @@ pub fn config(db: &TestDatabase, dir: &Path, foundation_url: &str, sm_url: &str)
         levels_cache: Duration::from_secs(60),
         collection_interval: Duration::ZERO,
         audit: audit(dir, foundation_url),
+        files_dir: dir.join("order-files"),
+        file_url_key: Some(FILE_URL_KEY.into()),
+        file_url_key_file: dir.join("order-file-url.key"),
+        file_url_ttl: Duration::from_secs(900),
     }
 }
 

@@ -11,6 +11,8 @@ mod helpers;
 mod leads;
 mod openapi;
 mod opportunities;
+mod order_comments;
+mod order_files;
 mod orders;
 mod payments;
 mod pool;

@@ -37,7 +37,10 @@ fn every_mounted_route_is_documented() {
 #[test]
 fn the_document_is_complete() {
     let doc = crm_order_workflow::openapi::document().unwrap();
-    crm_common::testing::openapi::assert_complete(&doc, &["/api/order-workflow/openapi.json"]);
+    crm_common::testing::openapi::assert_complete(
+        &doc,
+        &["/api/order-workflow/openapi.json", "/api/order-workflow/files/signed/{file_id}"],
+    );
 }
 
 db_test!(
