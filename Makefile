@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run run-release build test test-unit lint fmt boundaries bench k8s-validate docker clean-data ci fuzz
+.PHONY: release run run-release build test test-unit lint fmt boundaries bench k8s-validate docker clean-data ci fuzz
 
 run: build ## the whole system with embedded defaults (SQLite under ./data, in-process cache)
 	@scripts/run-local.sh
@@ -42,6 +42,10 @@ docker: ## one image per service (deploy/Dockerfile); needs a Docker daemon
 	docker build -f deploy/Dockerfile --build-arg PACKAGE=crm-service-management -t bantu/crm-service-management:dev .
 	docker build -f deploy/Dockerfile --build-arg PACKAGE=crm-order-workflow -t bantu/crm-order-workflow:dev .
 	docker build -f deploy/Dockerfile --build-arg PACKAGE=crm-gateway -t bantu/crm-gateway:dev .
+
+release: ## one service on its own: make release SERVICE=order-workflow [ARGS="--push --deploy"]
+	@test -n "$(SERVICE)" || { echo "usage: make release SERVICE=<service> [ARGS=\"--push --deploy\"]"; exit 2; }
+	@scripts/release.sh $(SERVICE) $(ARGS)
 
 fuzz: ## property-based fuzzing of every service's API from its OpenAPI document; fails on any 5xx
 	@scripts/fuzz-api.sh

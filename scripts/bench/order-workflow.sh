@@ -6,7 +6,11 @@
 #   - lead conversion (POST /leads/{id}/convert-to-opportunity: a customer created in
 #     service-management, then the opportunity and the lead in one transaction here), p50/p99 of
 #     BENCH_CONVERSIONS conversions of distinct leads, one after another;
-#   - order creation with three items (customer and products checked in service-management).
+#   - order creation with three items (customer and products checked in service-management);
+#   - GET /orders?size=20 with 500,000 orders, unfiltered and filtered by status and by customer;
+#   - GET /orders/{id} of an order with 50 items;
+#   - a 10 MB file uploaded to an order and downloaded again through the gateway: time, and how
+#     far the service's peak RSS rises over its RSS before (streamed, so well under the size).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=bench-results
@@ -94,6 +98,47 @@ for n in $(seq 1 100); do
     {\"product_name\":\"Courier\",\"unit_price\":50}]}" >>"$data/orders.txt"
 done
 orders=$(sort -n "$data/orders.txt" | awk '{a[NR]=$1} END {printf "p50 %.1f ms, p99 %.1f ms", a[int(NR*0.5)]*1000, a[int(NR*0.99)]*1000}')
+echo "seeding 500,000 orders over 1,000 customers"
+psql -q "$PGURL/crm_bench_ow_ow" <<SQL
+INSERT INTO orders (id, organization_id, order_number, title, customer_id, customer_name, sales_user_id,
+                    total_amount, final_amount, status_code, created_by, created_at, updated_at)
+SELECT gen_random_uuid(), '00000000-0000-0000-0000-000000000001', 'ORD-BENCH-' || lpad(g::text, 7, '0'),
+       'Order ' || g, ('00000000-0000-0000-0000-' || lpad((g % 1000)::text, 12, '0'))::uuid, 'Customer ' || (g % 1000),
+       '$admin', 100, 100, (ARRAY['submitted','approved','assigned','processing','completed','cancelled'])[1 + g % 6],
+       '$admin', now() - (g || ' seconds')::interval, now()
+FROM generate_series(1, 500000) g;
+ANALYZE orders;
+SQL
+bench_list() { # name query
+  wrk -t2 -c16 -d"$DURATION" --latency -H "Authorization: Bearer $token" "$gw/orders?$2" >"$out/ow-$1.txt"
+  echo "$(awk '/Requests\/sec/ {print $2}' "$out/ow-$1.txt") req/s, p50 $(awk '$1=="50%" {print $2}' "$out/ow-$1.txt"), p99 $(awk '$1=="99%" {print $2}' "$out/ow-$1.txt")"
+}
+echo "== GET /orders?size=20 over 500,000 orders"
+list_all=$(bench_list orders "size=20")
+list_status=$(bench_list orders-status "size=20&status_code=processing")
+list_customer=$(bench_list orders-customer "size=20&customer_id=00000000-0000-0000-0000-000000000007")
+
+echo "== GET /orders/{id} with 50 items"
+items=$(python3 -c 'import json; print(json.dumps([{"product_name": f"Item {n}", "quantity": 1 + n % 3, "unit_price": 10 * n} for n in range(1, 51)]))')
+big=$(curl -fsS "$gw/orders" "${auth[@]}" -d "{\"title\":\"Fifty items\",\"customer_id\":\"$customer\",\"order_items\":$items}" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["id"])')
+wrk -t2 -c16 -d"$DURATION" --latency -H "Authorization: Bearer $token" "$gw/orders/$big" >"$out/ow-order-detail.txt"
+detail="$(awk '/Requests\/sec/ {print $2}' "$out/ow-order-detail.txt") req/s, p50 $(awk '$1=="50%" {print $2}' "$out/ow-order-detail.txt"), p99 $(awk '$1=="99%" {print $2}' "$out/ow-order-detail.txt")"
+
+echo "== a 10 MB file up and down through the gateway"
+{ printf '%%PDF-1.4\n'; head -c $((10 * 1024 * 1024 - 64)) /dev/urandom; } >"$data/big.pdf"
+rss() { awk -v k="$1:" '$1 == k {print $2}' /proc/$ow_pid/status; }
+echo 5 >/proc/$ow_pid/clear_refs 2>/dev/null || true # resets VmHWM to the current RSS
+up_before=$(rss VmRSS)
+up=$(curl -fsS -o "$data/up.json" -w '%{time_total}' "$gw/orders/$big/files" -H "Authorization: Bearer $token" \
+  -F "file=@$data/big.pdf;type=application/pdf" -F file_category=document)
+up_peak=$(rss VmHWM)
+file=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["data"]["id"])' "$data/up.json")
+echo 5 >/proc/$ow_pid/clear_refs 2>/dev/null || true
+down_before=$(rss VmRSS)
+down=$(curl -fsS -o "$data/down.pdf" -w '%{time_total}' "$gw/orders/$big/files/$file/download" -H "Authorization: Bearer $token")
+down_peak=$(rss VmHWM)
+cmp -s "$data/big.pdf" "$data/down.pdf" || { echo "the downloaded file differs from the uploaded one" >&2; exit 1; }
 ow_kb=$(awk '/VmHWM/ {print $2}' /proc/$ow_pid/status)
 {
   f="$out/ow-leads.txt"
@@ -102,5 +147,9 @@ ow_kb=$(awk '/VmHWM/ {print $2}' /proc/$ow_pid/status)
   echo "calls per warm lead page: foundation $(( (f_after - f_before) )) / 100, service-management $(( (s_after - s_before) )) / 100"
   echo "lead conversion via gateway ($CONVERSIONS distinct leads, sequential): $conv"
   echo "order creation, three items, via gateway (100 sequential): $orders"
-  echo "order-workflow peak RSS: $((ow_kb / 1024)) MiB"
+  echo "orders?size=20 (500,000 orders): $list_all; status filter: $list_status; customer filter: $list_customer"
+  echo "order detail with 50 items: $detail"
+  echo "10 MB upload via gateway: ${up}s, service peak RSS +$(( (up_peak - up_before) / 1024 )) MiB over $((up_before / 1024)) MiB"
+  echo "10 MB download via gateway: ${down}s, service peak RSS +$(( (down_peak - down_before) / 1024 )) MiB over $((down_before / 1024)) MiB"
+  echo "order-workflow RSS high-water mark since the last reset: $((ow_kb / 1024)) MiB"
 } | tee "$out/ow-summary.txt"

@@ -100,6 +100,11 @@ impl From<DbErr> for ApiError {
                 ApiError::Unavailable("database unavailable".into())
             }
             _ if is_unique_violation(&err) => ApiError::conflict("a record with the same unique value already exists"),
+            // A row written against a parent removed meanwhile (or a parent removed under its
+            // children) lost a race with another request: the caller may retry, nothing broke.
+            _ if matches!(err.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_))) => {
+                ApiError::conflict("a related record was changed or removed meanwhile; reload and try again")
+            }
             _ => ApiError::internal(err),
         }
     }

@@ -35,7 +35,7 @@ struct HealthState {
 }
 
 /// `/health` (liveness, the original's unenveloped shape plus version and uptime), `/ready`
-/// (every probe answers) and `/metrics` (Prometheus text).
+/// (every probe answers), `/info` (release) and `/metrics` (Prometheus text).
 pub fn health_router(
     service: &str,
     version: &'static str,
@@ -52,6 +52,7 @@ pub fn health_router(
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
+        .route("/info", get(info))
         .route("/metrics", get(metrics_text))
         .with_state(state)
 }
@@ -62,6 +63,18 @@ async fn health(axum::extract::State(s): axum::extract::State<Arc<HealthState>>)
         "service": s.service,
         "version": s.version,
         "uptime_seconds": s.started.elapsed().as_secs(),
+    }))
+    .into_response()
+}
+
+/// `/info`: what is deployed — the service, its own release version (each service is versioned
+/// and released on its own) and the commit it was built from when the build recorded one.
+async fn info(axum::extract::State(s): axum::extract::State<Arc<HealthState>>) -> Response {
+    axum::Json(serde_json::json!({
+        "service": s.service,
+        "version": s.version,
+        "commit": option_env!("CRM_BUILD_COMMIT"),
+        "started_seconds_ago": s.started.elapsed().as_secs(),
     }))
     .into_response()
 }

@@ -189,6 +189,10 @@ db_test!(
         assert_eq!(h.status, 200);
         assert_eq!(h.body["status"], "healthy");
         assert_eq!(h.body["service"], "foundation-service");
+        assert_eq!(h.body["version"], crm_foundation::VERSION);
+        let i = app.client.get("/info", None).await;
+        assert_eq!(i.status, 200, "{}", i.text);
+        assert_eq!((i.body["service"].as_str(), i.body["version"].as_str()), (Some("foundation-service"), Some(crm_foundation::VERSION)));
         let r = app.client.get("/ready", None).await;
         r.expect(200);
         assert_eq!(r.data()["checks"]["database"], "ok");

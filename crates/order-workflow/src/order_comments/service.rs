@@ -92,12 +92,14 @@ pub async fn create(
     check_texts(&mut v, zh.as_deref(), id.as_deref());
     v.finish()?;
     let o = find_visible(&state.db, viewer, order_id).await?;
+    let stage_id = body.order_stage_id.or(parent.as_ref().and_then(|p| p.order_stage_id));
+    crate::order_stages::service::check_of_order(&state.db, &o, stage_id).await?;
     let now = Utc::now();
     let row = comment::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(o.organization_id),
         order_id: Set(o.id),
-        order_stage_id: Set(body.order_stage_id.or(parent.as_ref().and_then(|p| p.order_stage_id))),
+        order_stage_id: Set(stage_id),
         is_internal: Set(body.is_internal.unwrap_or(kind == "internal")),
         comment_type: Set(kind),
         content_zh: Set(zh),

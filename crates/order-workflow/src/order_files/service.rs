@@ -142,6 +142,7 @@ pub async fn create(
     if let Some(i) = f.order_item_id {
         check_item(state, &o, i).await?;
     }
+    crate::order_stages::service::check_of_order(&state.db, &o, f.order_stage_id).await?;
     let name = clean(f.file_name);
     let description = clean(f.description);
     let mut name_zh = written(f.file_name_zh, &name, !indonesian, None);
@@ -278,7 +279,7 @@ pub async fn delete(state: &AppState, viewer: &Viewer, order: Option<Uuid>, id: 
 
 /// Removes a file's object; one already gone is fine, any other failure is logged (the row is
 /// gone, so the object is unreachable either way).
-async fn remove_object(state: &AppState, f: &file::Model) {
+pub(crate) async fn remove_object(state: &AppState, f: &file::Model) {
     if let Err(e) = tokio::fs::remove_file(state.config.files_dir.join(&f.file_path)).await
         && e.kind() != std::io::ErrorKind::NotFound
     {

@@ -80,6 +80,18 @@ pub async fn find(
     Ok((o, s))
 }
 
+/// Checks that `stage_id`, given with a comment or a file, is a stage of `o` (400 naming the
+/// field otherwise), so a comment or a file never points at another order's stage.
+pub async fn check_of_order(db: &impl ConnectionTrait, o: &order::Model, stage_id: Option<Uuid>) -> ApiResult<()> {
+    let Some(id) = stage_id else { return Ok(()) };
+    stage::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|s| s.order_id == o.id)
+        .map(|_| ())
+        .ok_or_else(|| ApiError::field("order_stage_id", "not a stage of this order"))
+}
+
 fn validate(v: &mut Validator, name: Option<&str>, code: Option<&str>, order: Option<i32>, status: Option<&str>) {
     if let Some(n) = name {
         v.length("stage_name", n.trim(), 1, 255);

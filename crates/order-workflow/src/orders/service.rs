@@ -721,10 +721,23 @@ pub async fn delete(state: &AppState, viewer: &Viewer, id: Uuid) -> ApiResult<or
             "only a manager may delete an order once approved; sellers may delete their own submitted orders",
         ));
     }
-    if crate::payment_stages::service::has_payments(&state.db, id).await? {
+    // The order row stays locked from the payment check to the delete: a payment being recorded
+    // locks it too, so the two serialize and the loser gets a 409, never a foreign-key failure.
+    let txn = begin_write(&state.db).await?;
+    let before = lock_visible(&txn, viewer, id).await?;
+    if crate::payment_stages::service::has_payments(&txn, id).await? {
         return Err(ApiError::conflict("an order with payments recorded cannot be deleted; cancel it instead"));
     }
-    order::Entity::delete_by_id(id).exec(&state.db).await?;
+    let files = crate::order_files::model::Entity::find()
+        .filter(crate::order_files::model::Column::OrderId.eq(id))
+        .all(&txn)
+        .await?;
+    order::Entity::delete_by_id(id).exec(&txn).await?;
+    txn.commit().await?;
+    // The rows went with the order (cascade); their stored objects go once that is committed.
+    for f in &files {
+        crate::order_files::service::remove_object(state, f).await;
+    }
     Ok(before)
 }
 

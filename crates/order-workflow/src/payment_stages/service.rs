@@ -313,6 +313,8 @@ pub async fn record_payment(
     find(state, viewer, order_id, id).await?;
     let amount = crm_common::api::money::amount(body.amount);
     let txn = begin_write(&state.db).await?;
+    // The order first, as its delete does: a payment and a delete of the same order serialize.
+    crate::orders::service::lock_visible(&txn, viewer, order_id).await?;
     let before = stage::Entity::find_by_id(id)
         .lock_exclusive()
         .one(&txn)

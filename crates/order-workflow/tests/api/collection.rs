@@ -208,3 +208,38 @@ db_test!(
         assert_eq!(r.data()["payment_stage"]["status"], "paid");
     }
 );
+
+db_test!(
+    async fn the_spawned_job_keeps_running_on_its_interval(backend) {
+        let app = TestApp::spawn(backend).await;
+        let s = processing_order(&app).await;
+        let path = format!("/orders/{}/payment-stages", s.order);
+        let yesterday = (Utc::now().date_naive() - Duration::days(1)).to_string();
+        let r = app.post(&path, Some(&s.finance), json!({"stage_name": "DP", "amount": 100, "due_date": yesterday})).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let handle = job::spawn(app.state.db.clone(), std::time::Duration::from_millis(50));
+        let tasks = format!("/collection-tasks/orders/{}", s.order);
+        let mut found = 0;
+        for _ in 0..200 {
+            found = app.get(&tasks, Some(&s.finance)).await.data().as_array().unwrap().len();
+            if found > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(found, 1, "the loop ran the job without being asked");
+        // A stage falling due later is picked up by a later tick, and nothing is repeated.
+        let r = app.post(&path, Some(&s.finance), json!({"stage_name": "Rest", "amount": 50, "due_date": yesterday})).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        for _ in 0..200 {
+            found = app.get(&tasks, Some(&s.finance)).await.data().as_array().unwrap().len();
+            if found > 1 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        handle.abort();
+        assert_eq!(app.get(&tasks, Some(&s.finance)).await.data().as_array().unwrap().len(), 2, "one task per stage");
+    }
+);

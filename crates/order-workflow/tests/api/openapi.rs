@@ -67,7 +67,7 @@ db_test!(
             let r = app.get(path, app.admin()).await;
             assert_eq!(r.status, 404, "{path} is service-management's: {}", r.text);
         }
-        for probe in ["/health", "/ready", "/metrics"] {
+        for probe in ["/health", "/ready", "/metrics", "/info"] {
             let r = app.client.get(probe, None).await;
             assert_eq!(r.status, 200, "{probe}: {}", r.text);
         }

@@ -50,6 +50,15 @@ db_test!(
         assert_eq!(first["created_by"], seller_id.to_string());
         assert_eq!(first["created_by_name"], "sales");
         let c1 = id_of(&first);
+        // A stage must be one of this order's; a real one is kept.
+        let r = app.post(&nested, Some(&seller), json!({"content": "x", "order_stage_id": Uuid::now_v7()})).await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert!(r.text.contains("order_stage_id"), "{}", r.text);
+        let r = app.post(&format!("/orders/{id}/stages"), app.admin(), json!({"stage_name": "Documents"})).await;
+        let stage = id_of(r.data());
+        let staged = comment(&app, &seller, &nested, json!({"content": "阶段", "order_stage_id": stage})).await;
+        assert_eq!(staged["order_stage_id"], stage.as_str());
+        app.delete(&format!("{nested}/{}", id_of(&staged)), Some(&seller)).await.expect(200);
         let second = comment(&app, &seller, &format!("{nested}?lang=id"), json!({"content": "Paspor diterima"})).await;
         assert_eq!((second["content_id"].as_str(), second["content_zh"].as_str()), (Some("Paspor diterima"), None));
         assert_eq!(second["is_internal"], false);

@@ -70,7 +70,9 @@ db_test!(
         let id = sold_order(&app, &seller).await;
         let r = app.get(&format!("/orders/{id}"), s).await;
         let item = id_of(&r.data()["order_items"][0]);
-        let stage = Uuid::now_v7().to_string();
+        let r = app.post(&format!("/orders/{id}/stages"), app.admin(), json!({"stage_name": "Documents"})).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let stage = id_of(r.data());
 
         // The original's form, every field.
         let r = upload(&app, s, "/order-files/upload", &[
@@ -98,6 +100,14 @@ db_test!(
         assert_eq!(png["uploaded_by"], seller_id.to_string());
         let stored = files_dir(&app).join(format!("order_{id}/{png_id}.png"));
         assert_eq!(std::fs::read(&stored).unwrap(), PNG, "kept under order_{{order_id}}/{{file_id}}.{{ext}}");
+        // A stage must be one of this order's.
+        let r = upload(&app, s, &format!("/orders/{id}/files"), &[
+            ("file", Some("kontrak.pdf"), PDF),
+            ("order_stage_id", None, Uuid::now_v7().to_string().as_bytes()),
+        ])
+        .await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert!(r.text.contains("order_stage_id"), "{}", r.text);
         // The real client's form: file, file_category, description (in the `lang` language).
         let r = upload(&app, s, &format!("/orders/{id}/files?lang=id"), &[
             ("file", Some("kontrak.pdf"), PDF),
@@ -222,6 +232,14 @@ db_test!(
         app.delete(&format!("/orders/{id}/files/{pdf_id}"), s).await.expect(200);
         app.get(&format!("/orders/{id}/files/{pdf_id}"), s).await.expect(404);
         assert_eq!(app.get(&format!("/orders/{id}/files"), s).await.data()["total"], 0);
+
+        // Deleting the order takes its files' objects with it.
+        let r = upload(&app, s, &format!("/orders/{id}/files"), &[("file", Some("last.png"), PNG)]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let last = files_dir(&app).join(format!("order_{id}/{}.png", id_of(r.data())));
+        assert!(last.exists());
+        app.delete(&format!("/orders/{id}"), s).await.expect(200);
+        assert!(!last.exists(), "an order's delete removes its stored files");
     }
 );
 

@@ -159,3 +159,45 @@ db_test!(
         assert_eq!(sum, d(90), "the payments add up to the paid amount");
     }
 );
+
+db_test!(
+    async fn a_payment_racing_the_order_delete_never_leaves_a_half_state(backend) {
+        let app = TestApp::spawn(backend).await;
+        let s = processing_order(&app).await;
+        let customer = app.customer(&s.seller, "PT Balapan").await;
+        for round in 0..6 {
+            let r = app
+                .post(
+                    "/orders",
+                    Some(&s.seller),
+                    json!({"title": format!("race {round}"), "customer_id": customer,
+                        "order_items": [{"product_name": "KITAS", "unit_price": 100}]}),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            let order = id_of(r.data());
+            let path = format!("/orders/{order}/payment-stages");
+            let r = app.post(&path, Some(&s.finance), json!({"stage_name": "DP", "amount": 100})).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            let stage = id_of(r.data());
+            let pay_path = format!("{path}/{stage}/payments");
+            let delete_path = format!("/orders/{order}");
+            let (pay, delete) = tokio::join!(
+                app.post(&pay_path, Some(&s.finance), json!({"amount": 40})),
+                app.delete(&delete_path, app.admin()),
+            );
+            match (pay.status, delete.status) {
+                // The payment came first: the order stays, with its money.
+                (200, 409) => {
+                    let r = app.get(&path, Some(&s.finance)).await;
+                    assert_eq!(dec(&r.data()[0]["paid_amount"]), Decimal::from(40), "round {round}");
+                }
+                // The delete came first: the payment found no order.
+                (404, 200) => {
+                    app.get(&delete_path, app.admin()).await.expect(404);
+                }
+                other => panic!("round {round}: payment {} / delete {}: {other:?}", pay.text, delete.text),
+            }
+        }
+    }
+);
