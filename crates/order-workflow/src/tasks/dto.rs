@@ -37,6 +37,7 @@ pub struct ListTasks {
 /// Completes a task. `result` is what the transitions' conditions read
 /// (`{"approval_result": "approved"}`); an allocation task takes `assigned_to_user_id`.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[schema(as = WorkflowCompleteTask)]
 pub struct CompleteTask {
     #[schema(value_type = Option<Object>)]
     pub result: Option<Value>,
@@ -45,6 +46,7 @@ pub struct CompleteTask {
 
 /// A person's own task, attached to a record or not (seed 003's tasks on deals).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[schema(as = WorkflowCreateTask)]
 pub struct CreateTask {
     /// The title in the request's language (`lang`), when the two are not given apart.
     pub title: Option<String>,
@@ -63,6 +65,7 @@ pub struct CreateTask {
 /// moves `pending → in_progress`, or to `cancelled` for own tasks (completion is
 /// `POST /tasks/{id}/complete`).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[schema(as = WorkflowUpdateTask)]
 pub struct UpdateTask {
     pub task_name_zh: Option<String>,
     pub task_name_id: Option<String>,
@@ -74,6 +77,7 @@ pub struct UpdateTask {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = WorkflowTaskView)]
 pub struct TaskView {
     pub id: Uuid,
     /// None for a person's own task.

@@ -197,11 +197,16 @@ db_test!(
         assert_eq!(tasks.len(), 4);
         assert!(tasks.iter().all(|t| t["status"] == "completed"));
 
-        // The seller sees their order's instance, not the organization's others.
+        // The seller sees their order's instance (they started it by creating the order); an
+        // operator, who sees every order, finds it by its order.
         let r = app.get(&format!("/workflows/instances/{}", id_of(&inst)), Some(&p.seller)).await;
         r.expect(200);
         let r = app.get("/workflows/instances", Some(&p.seller)).await;
+        assert_eq!(r.data()["total"], 1);
+        let r = app.get("/workflows/instances", Some(&p.other_operator)).await;
         assert_eq!(r.data()["total"], 0);
+        let r = app.get(&format!("/workflows/instances?business_type=order&business_id={order}"), Some(&p.other_operator)).await;
+        assert_eq!(r.data()["total"], 1);
     }
 );
 
