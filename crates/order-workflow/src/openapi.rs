@@ -3,8 +3,8 @@
 //! `GET /api/order-workflow/openapi.json`.
 
 use crate::{
-    collection, leads, notifications, opportunities, order_comments, order_files, order_stages, orders, payment_stages, tasks,
-    workflows,
+    collection, leads, notifications, opportunities, order_comments, order_files, order_stages, orders, payment_stages,
+    tasks, workflows,
 };
 use axum::response::Response;
 use crm_common::api::openapi::{Served, render};

@@ -134,8 +134,10 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("uq_workflow_definitions_code", D::Table, &[D::OrganizationId, D::Code]).unique().to_owned())
-            .await?;
+        m.create_index(
+            index("uq_workflow_definitions_code", D::Table, &[D::OrganizationId, D::Code]).unique().to_owned(),
+        )
+        .await?;
 
         use WorkflowInstances as I;
         m.create_table(
@@ -201,11 +203,11 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone(T::CreatedAt))
                 .col(timestamp_with_time_zone(T::UpdatedAt))
                 .check(Expr::col(T::Status).is_in(["pending", "in_progress", "completed", "cancelled"]))
-                .check(
-                    Expr::col(T::TaskType)
-                        .is_null()
-                        .or(Expr::col(T::TaskType).is_in(["user_task", "service_task", "script_task"])),
-                )
+                .check(Expr::col(T::TaskType).is_null().or(Expr::col(T::TaskType).is_in([
+                    "user_task",
+                    "service_task",
+                    "script_task",
+                ])))
                 .foreign_key(
                     ForeignKey::create()
                         .from(T::Table, T::WorkflowInstanceId)

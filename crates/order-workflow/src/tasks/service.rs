@@ -60,13 +60,11 @@ impl Worker {
     /// The tasks that are the caller's: assigned to them, for a role they hold and nobody in
     /// particular, or their own that they created.
     fn mine(&self) -> Condition {
-        let mut any = Condition::any()
-            .add(task::Column::AssignedToUserId.eq(self.user_id))
-            .add(
-                Condition::all()
-                    .add(task::Column::WorkflowInstanceId.is_null())
-                    .add(task::Column::CreatedBy.eq(self.user_id)),
-            );
+        let mut any = Condition::any().add(task::Column::AssignedToUserId.eq(self.user_id)).add(
+            Condition::all()
+                .add(task::Column::WorkflowInstanceId.is_null())
+                .add(task::Column::CreatedBy.eq(self.user_id)),
+        );
         if !self.roles.is_empty() {
             any = any.add(
                 Condition::all()
@@ -92,18 +90,20 @@ impl Worker {
 
 const BUSINESS_TYPES: &[&str] = &["order", "service_record", "opportunity"];
 
-pub async fn list(state: &AppState, w: &Worker, q: &ListTasks, page: u64, size: u64) -> ApiResult<(Vec<task::Model>, u64)> {
+pub async fn list(
+    state: &AppState,
+    w: &Worker,
+    q: &ListTasks,
+    page: u64,
+    size: u64,
+) -> ApiResult<(Vec<task::Model>, u64)> {
     let mut statuses = crate::workflows::rules::TASK_STATUSES.to_vec();
     statuses.push("open");
     Validator::new()
         .one_of("status", q.status.as_deref(), &statuses)
         .one_of("scope", q.scope.as_deref(), &["mine", "all"])
         .one_of("business_type", q.business_type.as_deref(), BUSINESS_TYPES)
-        .check(
-            q.due_from.zip(q.due_to).is_none_or(|(a, b)| a <= b),
-            "due_to",
-            "must not be before due_from",
-        )
+        .check(q.due_from.zip(q.due_to).is_none_or(|(a, b)| a <= b), "due_to", "must not be before due_from")
         .finish()?;
     let all = q.scope.as_deref() == Some("all");
     if all && !w.manager {
@@ -232,7 +232,9 @@ pub async fn create(
     }
     match (body.business_type.as_deref(), body.business_id) {
         (Some("order"), Some(id)) => {
-            find_visible(&state.db, &w.viewer, id).await.map_err(|_| ApiError::field("business_id", "no such order"))?;
+            find_visible(&state.db, &w.viewer, id)
+                .await
+                .map_err(|_| ApiError::field("business_id", "no such order"))?;
         }
         (Some(_), Some(id)) => {
             crate::opportunities::service::find_visible(&state.db, &w.deals, id)
@@ -288,8 +290,11 @@ pub async fn update(
     body: UpdateTask,
 ) -> ApiResult<(task::Model, task::Model)> {
     let mut v = Validator::new();
-    v.one_of("status", body.status.as_deref(), &["pending", "in_progress", "cancelled"])
-        .optional_length("description", body.description.as_deref(), 5000);
+    v.one_of("status", body.status.as_deref(), &["pending", "in_progress", "cancelled"]).optional_length(
+        "description",
+        body.description.as_deref(),
+        5000,
+    );
     if let Some(n) = &body.task_name_zh {
         v.length("task_name_zh", n.trim(), 1, 255);
     }

@@ -195,7 +195,8 @@ pub struct InstanceView {
 impl InstanceView {
     pub fn of(i: instance::Model, indonesian: bool) -> Self {
         let stage_name = super::rules::read(&i.definition_snapshot).ok().and_then(|d| {
-            d.stage(&i.current_stage).map(|s| if indonesian { s.stage_name_id.clone() } else { s.stage_name_zh.clone() })
+            d.stage(&i.current_stage)
+                .map(|s| if indonesian { s.stage_name_id.clone() } else { s.stage_name_zh.clone() })
         });
         Self {
             id: i.id,

@@ -72,8 +72,8 @@ pub async fn start(
     if !def.is_active {
         return Err(ApiError::conflict(format!("the workflow `{}` is switched off", def.code)));
     }
-    let parsed = rules::read(&def.definition_json)
-        .map_err(|_| ApiError::internal("a stored definition does not read"))?;
+    let parsed =
+        rules::read(&def.definition_json).map_err(|_| ApiError::internal("a stored definition does not read"))?;
     let first = parsed.start().ok_or_else(|| ApiError::internal("a stored definition has no stage"))?.clone();
     if live_instance(txn, def.organization_id, &def.business_type, business_id).await?.is_some() {
         return Err(ApiError::conflict("this record already has a workflow in progress"));
@@ -370,8 +370,7 @@ pub async fn complete(
             ),
         )
     })?;
-    let target =
-        def.stage(&chosen.to).cloned().ok_or_else(|| ApiError::internal("a transition leads to no stage"))?;
+    let target = def.stage(&chosen.to).cloned().ok_or_else(|| ApiError::internal("a transition leads to no stage"))?;
     let mut locked = None;
     if inst.business_type == "order" {
         let mut o = lock_order(txn, &inst).await?;
@@ -380,7 +379,9 @@ pub async fn complete(
                 .get("assigned_to_user_id")
                 .and_then(Value::as_str)
                 .and_then(|s| s.parse::<Uuid>().ok())
-                .ok_or_else(|| ApiError::field("result.assigned_to_user_id", "the operator to assign the order to"))?;
+                .ok_or_else(|| {
+                ApiError::field("result.assigned_to_user_id", "the operator to assign the order to")
+            })?;
             order_rules::check_actor(actor, &o.status_code, "assigned", o.sales_user_id, None)?;
             crate::orders::service::record_assignment(txn, &o, user, actor.user_id, "operation", None).await?;
             o = set_order_status(txn, &o, "assigned", Some(actor.user_id)).await?;

@@ -186,7 +186,10 @@ pub fn validate(def: &Definition, business_type: &str) -> Vec<FieldError> {
         }
         if s.is_end {
             if i == 0 {
-                errors.push(FieldError::new(at("is_end"), "the first stage is where an instance starts; it cannot be an end"));
+                errors.push(FieldError::new(
+                    at("is_end"),
+                    "the first stage is where an instance starts; it cannot be an end",
+                ));
             }
             for field in ["task_name_zh", "task_name_id", "assign_to_role", "assign_to", "action"] {
                 let set = match field {
@@ -320,7 +323,10 @@ pub fn validate(def: &Definition, business_type: &str) -> Vec<FieldError> {
                 format!("no transition leaves `{}`, which is not an end", s.stage_code),
             ));
         } else if !to_end[i] {
-            errors.push(FieldError::new(f(format!("stages[{i}]")), format!("no end can be reached from `{}`", s.stage_code)));
+            errors.push(FieldError::new(
+                f(format!("stages[{i}]")),
+                format!("no end can be reached from `{}`", s.stage_code),
+            ));
         }
     }
     errors
@@ -413,7 +419,8 @@ mod tests {
         assert!(has(&errors_of(dup), "stages[1].stage_code: `a` is used"));
         let mut nobody = stage("a", false);
         nobody.as_object_mut().unwrap().remove("assign_to_role");
-        let e = errors_of(json!({"stages": [nobody, stage("done", true)], "transitions": [{"from": "a", "to": "done"}]}));
+        let e =
+            errors_of(json!({"stages": [nobody, stage("done", true)], "transitions": [{"from": "a", "to": "done"}]}));
         assert!(has(&e, "stages[0].assign_to_role: a task must be for a role"), "{e:?}");
         let typo = json!({"stages": [{"stage_code": "a", "stage_name_zh": "a", "stage_name_id": "a", "assign_to_rol": "X"}], "transitions": []});
         assert!(has(&errors_of(typo), "definition_json.stages[0]: unknown field `assign_to_rol`"));

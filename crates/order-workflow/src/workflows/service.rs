@@ -229,12 +229,7 @@ async fn check_business(
     }
 }
 
-pub async fn start(
-    state: &AppState,
-    forward: &Forward,
-    w: &Worker,
-    body: StartInstance,
-) -> ApiResult<instance::Model> {
+pub async fn start(state: &AppState, forward: &Forward, w: &Worker, body: StartInstance) -> ApiResult<instance::Model> {
     let variables: Map<String, Value> = match body.variables {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m,
@@ -244,7 +239,9 @@ pub async fn start(
     let by_org = definition::Column::OrganizationId.eq(w.organization_id);
     let def = match (body.workflow_definition_id, clean(body.code)) {
         (Some(id), _) => definition::Entity::find_by_id(id).filter(by_org).one(&state.db).await?,
-        (None, Some(code)) => definition::Entity::find().filter(by_org).filter(definition::Column::Code.eq(code)).one(&state.db).await?,
+        (None, Some(code)) => {
+            definition::Entity::find().filter(by_org).filter(definition::Column::Code.eq(code)).one(&state.db).await?
+        }
         (None, None) => {
             return Err(ApiError::field("workflow_definition_id", "name the definition by id or by code"));
         }
