@@ -437,6 +437,19 @@ db_test!(
         let r = app.get(&format!("/tasks?scope=all&business_type=order&business_id={order}"), app.admin()).await;
         assert_eq!(r.data()["total"], 3);
 
+        // A task on a deal (seed 003): attached to an opportunity the caller owns, listed by it.
+        let deal = id_of(&app.opportunity(&p.seller, json!({"name": "Work visas"})).await);
+        let r = app
+            .post("/tasks", Some(&p.seller), json!({"title": "Follow up", "business_type": "opportunity", "business_id": deal}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let r = app.get(&format!("/tasks?business_type=opportunity&business_id={deal}"), Some(&p.seller)).await;
+        assert_eq!(r.data()["total"], 1);
+        let r = app
+            .post("/tasks", Some(&p.operator), json!({"title": "Peek", "business_type": "opportunity", "business_id": deal}))
+            .await;
+        assert_eq!(r.status, 400, "another's deal: {}", r.text);
+
         // Others' tasks: not seen, not changed.
         app.get(&format!("/tasks/{ops_task}"), Some(&p.seller)).await.expect(404);
         app.put(&format!("/tasks/{ops_task}"), Some(&p.seller), json!({"status": "in_progress"})).await.expect(404);
