@@ -97,6 +97,9 @@ pub const SEEDED: &[SeedPermission] = seed! {
     // An order's payment stages, payments and collection tasks: finance and managers manage
     // them; whoever sees the order reads them (`order.view`).
     "payment.manage" => FINANCE,
+    // order-workflow's workflows and tasks: everyone works their tasks (whether a completion
+    // may move an order is the order rules' call); managers write definitions and run instances.
+    "workflow.view" => ALL, "workflow.manage" => ADMIN,
     "finance.receivable.view" => FINANCE, "finance.receivable.manage" => FINANCE,
     "finance.payable.view" => FINANCE, "finance.payable.manage" => FINANCE,
     "finance.report.view" => FINANCE, "finance.report.export" => FINANCE,

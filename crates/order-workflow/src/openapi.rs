@@ -4,6 +4,7 @@
 
 use crate::{
     collection, leads, notifications, opportunities, order_comments, order_files, order_stages, orders, payment_stages,
+    tasks, workflows,
 };
 use axum::response::Response;
 use crm_common::api::openapi::{Served, render};
@@ -37,6 +38,11 @@ use utoipa::OpenApi;
         (name = "collection", description = "Collection tasks: manual ones, and the automatic job's one task per due \
             payment stage; the assignee is notified."),
         (name = "notifications", description = "The caller's in-app notifications."),
+        (name = "workflows", description = "Workflow definitions (stages, tasks, transitions with conditions), \
+            validated on save; instances bound to an order or a service record; the seeded `order_approval`, which \
+            drives new orders' status once switched on."),
+        (name = "tasks", description = "The caller's tasks: a workflow's, for them or their role, and their own; \
+            completing one moves its workflow."),
         (name = "docs", description = "This document."),
     )
 )]
@@ -53,6 +59,8 @@ pub fn parts() -> Vec<utoipa::openapi::OpenApi> {
         payment_stages::Api::openapi(),
         collection::Api::openapi(),
         notifications::Api::openapi(),
+        workflows::Api::openapi(),
+        tasks::Api::openapi(),
     ]
 }
 

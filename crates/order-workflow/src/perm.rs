@@ -39,6 +39,12 @@ permissions! {
     /// Manage payment stages, record payments and manage collection tasks (finance and
     /// managers); everyone who sees an order reads its money.
     PaymentManage => "payment.manage",
+    /// Read workflow definitions and instances; list, take and complete one's tasks (whether a
+    /// completion may move an order is decided by `orders::rules`, as by hand).
+    WorkflowView => "workflow.view",
+    /// Write workflow definitions (switch workflow-driven orders on), start, suspend, resume and
+    /// end instances, see and take every task of the organization, assign tasks to others.
+    WorkflowManage => "workflow.manage",
 }
 
 /// Approves orders, cancels them after approval, deletes any: the managers' part of the status

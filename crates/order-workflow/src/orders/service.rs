@@ -516,6 +516,7 @@ pub async fn insert(txn: &sea_orm::DatabaseTransaction, new: NewOrder) -> ApiRes
                     item::Entity::insert_many(items).exec_without_returning(&savepoint).await?;
                 }
                 savepoint.commit().await?;
+                crate::workflows::engine::start_for_new_order(txn, &saved).await?;
                 return Ok(saved);
             }
             Err(e) if is_unique_violation(&e) => savepoint.rollback().await?,
@@ -616,6 +617,7 @@ pub async fn update(
         }
         let assignee = assignees(&txn, &[id]).await?.get(&id).copied();
         rules::check_actor(&viewer.actor, &before.status_code, to, before.sales_user_id, assignee)?;
+        crate::workflows::engine::on_order_status(&txn, &before, to).await?;
         if to == "completed" {
             let open = crate::order_stages::service::unfinished(&txn, id).await?;
             if !open.is_empty() {
@@ -732,6 +734,7 @@ pub async fn delete(state: &AppState, viewer: &Viewer, id: Uuid) -> ApiResult<or
         .filter(crate::order_files::model::Column::OrderId.eq(id))
         .all(&txn)
         .await?;
+    crate::workflows::engine::forget(&txn, before.organization_id, "order", id).await?;
     order::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
     // The rows went with the order (cascade); their stored objects go once that is committed.
@@ -767,26 +770,7 @@ pub async fn assign(
         )));
     }
     let now = Utc::now();
-    assignment::Entity::update_many()
-        .col_expr(assignment::Column::UnassignedAt, sea_orm::sea_query::Expr::value(now))
-        .filter(assignment::Column::OrderId.eq(id))
-        .filter(assignment::Column::UnassignedAt.is_null())
-        .exec(&txn)
-        .await?;
-    assignment::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        organization_id: Set(before.organization_id),
-        order_id: Set(id),
-        assigned_to_user_id: Set(body.assigned_to_user_id),
-        assigned_by_user_id: Set(Some(viewer.user_id)),
-        assignment_type: Set(kind),
-        is_primary: Set(true),
-        notes: Set(clean(body.notes)),
-        assigned_at: Set(now),
-        unassigned_at: Set(None),
-    }
-    .insert(&txn)
-    .await?;
+    record_assignment(&txn, &before, body.assigned_to_user_id, viewer.user_id, &kind, clean(body.notes)).await?;
     let mut a = before.clone().into_active_model();
     if before.status_code == "approved" {
         a.status_code = Set("assigned".into());
@@ -795,8 +779,46 @@ pub async fn assign(
     a.updated_at = Set(now);
     a.version = Set(before.version + 1);
     let after = a.update(&txn).await?;
+    // A workflow driving the order takes the assignment as the completion of its allocation
+    // task, and moves its operator's open tasks to the new operator.
+    crate::workflows::engine::on_order_assigned(&txn, &after, &viewer.actor, body.assigned_to_user_id).await?;
+    let after = order::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| ApiError::not_found("order"))?;
     txn.commit().await?;
     Ok((before, after))
+}
+
+/// Ends the order's current assignment and starts one for `user`, in the caller's transaction
+/// (the order's status is the caller's to move).
+pub async fn record_assignment(
+    txn: &impl ConnectionTrait,
+    o: &order::Model,
+    user: Uuid,
+    by: Uuid,
+    kind: &str,
+    notes: Option<String>,
+) -> ApiResult<()> {
+    let now = Utc::now();
+    assignment::Entity::update_many()
+        .col_expr(assignment::Column::UnassignedAt, sea_orm::sea_query::Expr::value(now))
+        .filter(assignment::Column::OrderId.eq(o.id))
+        .filter(assignment::Column::UnassignedAt.is_null())
+        .exec(txn)
+        .await?;
+    assignment::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(o.organization_id),
+        order_id: Set(o.id),
+        assigned_to_user_id: Set(user),
+        assigned_by_user_id: Set(Some(by)),
+        assignment_type: Set(kind.to_owned()),
+        is_primary: Set(true),
+        notes: Set(notes),
+        assigned_at: Set(now),
+        unassigned_at: Set(None),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
 }
 
 /// An item of an order the caller may see; `order` (the nested paths) must be its order.

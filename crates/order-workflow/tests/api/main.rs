@@ -17,3 +17,4 @@ mod orders;
 mod payments;
 mod pool;
 mod stages;
+mod workflows;
