@@ -41,6 +41,7 @@ docker: ## one image per service (deploy/Dockerfile); needs a Docker daemon
 	docker build -f deploy/Dockerfile --build-arg PACKAGE=crm-foundation -t bantu/crm-foundation:dev .
 	docker build -f deploy/Dockerfile --build-arg PACKAGE=crm-service-management -t bantu/crm-service-management:dev .
 	docker build -f deploy/Dockerfile --build-arg PACKAGE=crm-order-workflow -t bantu/crm-order-workflow:dev .
+	docker build -f deploy/Dockerfile --build-arg PACKAGE=crm-analytics-monitoring -t bantu/crm-analytics-monitoring:dev .
 	docker build -f deploy/Dockerfile --build-arg PACKAGE=crm-gateway -t bantu/crm-gateway:dev .
 
 release: ## one service on its own: make release SERVICE=order-workflow [ARGS="--push --deploy"]

@@ -2,3 +2,4 @@
 CREATE DATABASE crm_foundation;
 CREATE DATABASE crm_service_management;
 CREATE DATABASE crm_order_workflow;
+CREATE DATABASE crm_analytics_monitoring;

@@ -28,6 +28,7 @@ pub mod payment_stages;
 pub mod perm;
 pub mod tasks;
 pub mod workflows;
+pub mod stats;
 
 use config::Config;
 use crm_common::auth::remote::remote_identity;
@@ -154,6 +155,7 @@ pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
         .merge(order_files::routes())
         .merge(workflows::routes())
         .merge(tasks::routes())
+        .merge(stats::routes())
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .with_state(state);
     let app = axum::Router::new().nest("/api/order-workflow", api).merge(crm_common::http::health_router(

@@ -5,6 +5,7 @@
 use crate::{
     collection, leads, notifications, opportunities, order_comments, order_files, order_stages, orders, payment_stages,
     tasks, workflows,
+    stats,
 };
 use axum::response::Response;
 use crm_common::api::openapi::{Served, render};
@@ -43,6 +44,8 @@ use utoipa::OpenApi;
             drives new orders' status once switched on."),
         (name = "tasks", description = "The caller's tasks: a workflow's, for them or their role, and their own; \
             completing one moves its workflow."),
+        (name = "stats", description = "Aggregates computed here for analytics-monitoring: orders' summary, \
+            daily revenue, opportunities' summary and funnel, scoped to the caller's organization."),
         (name = "docs", description = "This document."),
     )
 )]
@@ -61,6 +64,7 @@ pub fn parts() -> Vec<utoipa::openapi::OpenApi> {
         notifications::Api::openapi(),
         workflows::Api::openapi(),
         tasks::Api::openapi(),
+        stats::Api::openapi(),
     ]
 }
 

@@ -45,6 +45,8 @@ permissions! {
     /// Write workflow definitions (switch workflow-driven orders on), start, suspend, resume and
     /// end instances, see and take every task of the organization, assign tasks to others.
     WorkflowManage => "workflow.manage",
+    /// Read the aggregates served to analytics-monitoring (`/stats/*`).
+    AnalyticsView => "analytics.view",
 }
 
 /// Approves orders, cancels them after approval, deletes any: the managers' part of the status
