@@ -42,6 +42,7 @@ docker: ## one image per service (deploy/Dockerfile); needs a Docker daemon
 	docker build -f deploy/Dockerfile --build-arg PACKAGE=crm-foundation -t bantu/crm-foundation:dev .
 	docker build -f deploy/Dockerfile --build-arg PACKAGE=crm-service-management -t bantu/crm-service-management:dev .
 	docker build -f deploy/Dockerfile --build-arg PACKAGE=crm-order-workflow -t bantu/crm-order-workflow:dev .
+	docker build -f deploy/Dockerfile --build-arg PACKAGE=crm-analytics-monitoring -t bantu/crm-analytics-monitoring:dev .
 	docker build -f deploy/Dockerfile --build-arg PACKAGE=crm-gateway -t bantu/crm-gateway:dev .
 
 fuzz: ## property-based fuzzing of every service's API from its OpenAPI document; fails on any 5xx

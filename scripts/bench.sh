@@ -8,7 +8,8 @@
 #     loopback.
 # BENCH_SKIP_MICRO=1, BENCH_SKIP_SM=1, BENCH_SKIP_OW=1 and BENCH_SKIP_GATEWAY=1 leave out the
 # micro-benchmarks, service-management (scripts/bench/service-management.sh), order-workflow
-# (scripts/bench/order-workflow.sh) and the gateway.
+# (scripts/bench/order-workflow.sh), analytics-monitoring (scripts/bench/analytics-monitoring.sh) and the
+# gateway.
 # The load generator shares the machine's cores with the server; compare figures from one machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -117,6 +118,10 @@ fi
 if [ -z "${BENCH_SKIP_OW:-}" ]; then
   echo "== order-workflow"
   scripts/bench/order-workflow.sh
+fi
+if [ -z "${BENCH_SKIP_AM:-}" ]; then
+  echo "== analytics-monitoring"
+  scripts/bench/analytics-monitoring.sh
 fi
 if [ -z "${BENCH_SKIP_GATEWAY:-}" ]; then
   echo "== gateway vs nginx"

@@ -112,6 +112,48 @@ pub fn contains_ci(column: impl sea_orm::sea_query::IntoColumnRef, needle: &str)
     Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
 }
 
+/// The UTC day (`YYYY-MM-DD` text) of a timestamp column, the same on SQLite (where sea-orm
+/// stores `2026-12-07 10:00:00+00:00` text) and PostgreSQL: what the owners group daily
+/// aggregates by. `column` is a trusted, possibly table-qualified, quoted column reference.
+pub fn utc_day(backend: DbBackend, column: &str) -> Expr {
+    Expr::cust(utc_day_sql(backend, column))
+}
+
+/// [`utc_day`] as SQL text, for hand-written aggregate queries.
+pub fn utc_day_sql(backend: DbBackend, column: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"),
+        _ => format!("substr({column}, 1, 10)"),
+    }
+}
+
+/// The day of a date column as `YYYY-MM-DD` text, on SQLite and PostgreSQL (SQL text).
+pub fn date_text_sql(backend: DbBackend, column: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("to_char({column}, 'YYYY-MM-DD')"),
+        _ => format!("substr({column}, 1, 10)"),
+    }
+}
+
+/// The `n`th (from 1) bind placeholder of a hand-written statement on `backend`.
+pub fn placeholder(backend: DbBackend, n: usize) -> String {
+    match backend {
+        DbBackend::Postgres => format!("${n}"),
+        _ => "?".into(),
+    }
+}
+
+/// A decimal read back as text (`CAST(SUM(x) AS TEXT)`): PostgreSQL's exact `NUMERIC`, or SQLite's
+/// REAL (`1250.5`, `1.0e+15`), rounded to an amount.
+pub fn decimal_text(text: Option<&str>) -> rust_decimal::Decimal {
+    use std::str::FromStr;
+    let Some(t) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return rust_decimal::Decimal::ZERO;
+    };
+    let parsed = rust_decimal::Decimal::from_str(t).or_else(|_| rust_decimal::Decimal::from_scientific(t));
+    crate::api::money::amount(parsed.unwrap_or_default())
+}
+
 pub fn backend_name(db: &DatabaseConnection) -> &'static str {
     match db.get_database_backend() {
         DbBackend::Sqlite => "sqlite",

@@ -15,6 +15,7 @@ pub mod net;
 pub mod otlp_collector;
 pub mod pii;
 pub mod shard;
+pub mod stats;
 pub mod telemetry;
 
 #[cfg(feature = "db")]

@@ -337,6 +337,52 @@ impl Drop for Process {
     }
 }
 
+/// SecantusDB (a MongoDB-wire server, installed into `./.venv` by `scripts/ensure-services.sh`)
+/// on a free port with in-memory storage; killed on drop. For tests of services that search the
+/// MongoDB log store.
+pub struct MongoServer {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl MongoServer {
+    pub fn start() -> Self {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let python = root.join(".venv/bin/python");
+        assert!(python.exists(), "{} is missing: run scripts/ensure-services.sh", python.display());
+        let port = free_port();
+        let child = std::process::Command::new(&python)
+            .args(["-m", "secantus", "--port", &port.to_string(), "--storage-path", ":memory:"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start SecantusDB");
+        let mut server = Self { child, port };
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("SecantusDB exited with {status} before listening");
+            }
+            assert!(started.elapsed() < std::time::Duration::from_secs(60), "SecantusDB did not listen on {port}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        server
+    }
+
+    /// A URL naming a database of its own.
+    pub fn url(&self) -> String {
+        format!("mongodb://127.0.0.1:{}/crm_logs_{}?directConnection=true", self.port, uuid::Uuid::now_v7().simple())
+    }
+}
+
+impl Drop for MongoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

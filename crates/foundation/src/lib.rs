@@ -19,6 +19,7 @@ pub mod permissions;
 pub mod positions;
 pub mod roles;
 pub mod seed;
+pub mod stats;
 pub mod tasks;
 pub mod tree;
 pub mod uploads;
@@ -170,6 +171,7 @@ pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
         .merge(worklogs::routes())
         .merge(uploads::routes())
         .merge(audit::routes())
+        .merge(stats::routes())
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .with_state(state);
     let app = axum::Router::new().nest("/api/foundation", api).merge(crm_common::http::health_router(

@@ -7,8 +7,8 @@
 //! wherever it is served from, the service itself or the gateway.
 
 use crate::{
-    audit, auth, directory, domains, employees, menus, organizations, permissions, positions, roles, tasks, uploads,
-    users, worklogs,
+    audit, auth, directory, domains, employees, menus, organizations, permissions, positions, roles, stats, tasks,
+    uploads, users, worklogs,
 };
 use axum::response::Response;
 use crm_common::api::openapi::{Served, render};
@@ -47,6 +47,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
             and exports."),
         (name = "audit-logs", description = "The audit log every service writes to: search, histories, export \
             and ingest."),
+        (name = "stats", description = "Aggregates computed here for analytics-monitoring: users' activity and \
+            organizations' summary, scoped to the caller's organization."),
         (name = "docs", description = "This document."),
     )
 )]
@@ -72,6 +74,7 @@ pub fn parts() -> Vec<utoipa::openapi::OpenApi> {
         tasks::Api::openapi(),
         uploads::Api::openapi(),
         audit::Api::openapi(),
+        stats::Api::openapi(),
     ]
 }
 

@@ -39,6 +39,9 @@ permissions! {
     FileView => "file.view",
     AuditView => "audit.view",
     AuditExport => "audit.export",
+    /// Business analytics: the aggregates foundation computes for analytics-monitoring (users'
+    /// activity, organizations' summary), scoped to the caller's organization.
+    AnalyticsView => "analytics.view",
 }
 
 /// Rating any work log of the organization (managers may rate without it).
@@ -115,6 +118,12 @@ pub const SEEDED: &[SeedPermission] = seed! {
     "customer.view" => ALL, "customer.create" => SELLERS, "customer.update" => SELLERS,
     "customer.delete" => ADMIN, "customer.pii" => ADMIN,
     "service_record.view" => ALL, "service_record.manage" => SELLERS_AND_OPERATORS,
+    // analytics-monitoring: managers read their organization's business analytics; operators
+    // watch the system (health, metrics, alerts) and acknowledge alerts; the application logs,
+    // which hold every tenant's requests, are the administrators'. Monitoring and logs also
+    // require a platform administrator.
+    "analytics.view" => FINANCE, "monitoring.view" => OPERATORS, "alert.manage" => OPERATORS,
+    "logs.view" => ADMIN,
 };
 
 /// `("finance.receivable", "view")` from `finance.receivable.view`.

@@ -26,6 +26,7 @@ pub mod order_stages;
 pub mod orders;
 pub mod payment_stages;
 pub mod perm;
+pub mod stats;
 
 use config::Config;
 use crm_common::auth::remote::remote_identity;
@@ -150,6 +151,7 @@ pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
         .merge(notifications::routes())
         .merge(order_comments::routes())
         .merge(order_files::routes())
+        .merge(stats::routes())
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .with_state(state);
     let app = axum::Router::new().nest("/api/order-workflow", api).merge(crm_common::http::health_router(

@@ -4,6 +4,7 @@
 
 use crate::{
     collection, leads, notifications, opportunities, order_comments, order_files, order_stages, orders, payment_stages,
+    stats,
 };
 use axum::response::Response;
 use crm_common::api::openapi::{Served, render};
@@ -37,6 +38,8 @@ use utoipa::OpenApi;
         (name = "collection", description = "Collection tasks: manual ones, and the automatic job's one task per due \
             payment stage; the assignee is notified."),
         (name = "notifications", description = "The caller's in-app notifications."),
+        (name = "stats", description = "Aggregates computed here for analytics-monitoring: orders' summary, \
+            daily revenue, opportunities' summary and funnel, scoped to the caller's organization."),
         (name = "docs", description = "This document."),
     )
 )]
@@ -53,6 +56,7 @@ pub fn parts() -> Vec<utoipa::openapi::OpenApi> {
         payment_stages::Api::openapi(),
         collection::Api::openapi(),
         notifications::Api::openapi(),
+        stats::Api::openapi(),
     ]
 }
 

@@ -39,6 +39,8 @@ permissions! {
     /// Manage payment stages, record payments and manage collection tasks (finance and
     /// managers); everyone who sees an order reads its money.
     PaymentManage => "payment.manage",
+    /// Read the aggregates served to analytics-monitoring (`/stats/*`).
+    AnalyticsView => "analytics.view",
 }
 
 /// Approves orders, cancels them after approval, deletes any: the managers' part of the status

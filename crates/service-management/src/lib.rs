@@ -22,6 +22,7 @@ pub mod products;
 pub mod reference;
 pub mod service_records;
 pub mod service_types;
+pub mod stats;
 pub mod sync;
 pub mod vendors;
 
@@ -118,6 +119,7 @@ pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
         .merge(contacts::routes())
         .merge(service_records::routes())
         .merge(lookup::routes())
+        .merge(stats::routes())
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .with_state(state.clone());
     // The original served product dependencies under order-workflow's prefix; the gateway's

@@ -4,7 +4,7 @@
 
 use crate::{
     categories, contacts, customers, dependencies, lookup, prices, products, reference, service_records, service_types,
-    sync, vendors,
+    stats, sync, vendors,
 };
 use axum::response::Response;
 use crm_common::api::openapi::{Served, render};
@@ -42,6 +42,8 @@ use utoipa::OpenApi;
             salesperson, urgent first, status following a fixed flow; updates conditional on `version`."),
         (name = "lookup", description = "Batched id → name lookups of customers and products for the other \
             services' answers: the records among `ids` the caller may see."),
+        (name = "stats", description = "Aggregates computed here for analytics-monitoring: customers' summary \
+            and daily creations, service records' statistics, scoped to the caller's organization."),
         (name = "docs", description = "This document."),
     )
 )]
@@ -61,6 +63,7 @@ pub fn parts() -> Vec<utoipa::openapi::OpenApi> {
         contacts::Api::openapi(),
         service_records::Api::openapi(),
         lookup::Api::openapi(),
+        stats::Api::openapi(),
     ]
 }
 

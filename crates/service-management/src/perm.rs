@@ -21,6 +21,8 @@ permissions! {
     CustomerDelete => "customer.delete",
     ServiceRecordView => "service_record.view",
     ServiceRecordManage => "service_record.manage",
+    /// Read the aggregates served to analytics-monitoring (`/stats/*`).
+    AnalyticsView => "analytics.view",
 }
 
 /// Sees customers' and contacts' phones, e-mails, WeChat ids and passport numbers unmasked

@@ -145,6 +145,34 @@ impl LogPage {
     }
 }
 
+/// Seed 001's log statistics: counts by level and by service of the records a query matches.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LogCounts {
+    pub total_logs: u64,
+    pub by_level: std::collections::BTreeMap<String, u64>,
+    pub by_service: std::collections::BTreeMap<String, u64>,
+    pub error_count: u64,
+    pub warning_count: u64,
+}
+
+impl LogCounts {
+    /// Folds `(level, service, count)` groups.
+    pub fn from_groups(groups: impl IntoIterator<Item = (String, String, u64)>) -> Self {
+        let mut out = Self::default();
+        for (level, service, n) in groups {
+            out.total_logs += n;
+            match level.as_str() {
+                "ERROR" | "CRITICAL" => out.error_count += n,
+                "WARNING" => out.warning_count += n,
+                _ => {}
+            }
+            *out.by_level.entry(level).or_default() += n;
+            *out.by_service.entry(service).or_default() += n;
+        }
+        out
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum LogStoreError {
     #[error("SQLite log store: {0}")]
@@ -215,6 +243,15 @@ impl LogStore {
             Self::Mongo(m) => m.query(query).await?,
         };
         Ok(LogPage::new(logs, total, query))
+    }
+
+    /// Counts by level and service of the records matching `query`, grouped in the database.
+    pub async fn statistics(&self, query: &LogQuery) -> Result<LogCounts, LogStoreError> {
+        let groups = match self {
+            Self::Sqlite(s) => s.counts(query).await?,
+            Self::Mongo(m) => m.counts(query).await?,
+        };
+        Ok(LogCounts::from_groups(groups))
     }
 }
 

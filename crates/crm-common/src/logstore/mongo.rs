@@ -77,6 +77,31 @@ impl MongoLogStore {
     }
 }
 
+impl MongoLogStore {
+    /// `(level, service, count)` of the records matching `query` (its paging ignored), grouped
+    /// in the database.
+    pub(super) async fn counts(&self, query: &LogQuery) -> Result<Vec<(String, String, u64)>, LogStoreError> {
+        let pipeline = vec![
+            doc! { "$match": filter(query) },
+            doc! { "$group": { "_id": { "level": "$level", "service": "$service" }, "n": { "$sum": 1 } } },
+        ];
+        let docs: Vec<Document> = self.collection.aggregate(pipeline).await?.try_collect().await?;
+        let mut out = Vec::with_capacity(docs.len());
+        for d in docs {
+            let id = d.get_document("_id").map_err(|e| LogStoreError::Other(e.to_string()))?;
+            let text = |k: &str| id.get_str(k).unwrap_or_default().to_owned();
+            let n = match d.get("n") {
+                Some(Bson::Int32(n)) => u64::try_from(*n).unwrap_or(0),
+                Some(Bson::Int64(n)) => u64::try_from(*n).unwrap_or(0),
+                Some(Bson::Double(n)) => *n as u64,
+                _ => 0,
+            };
+            out.push((text("level"), text("service"), n));
+        }
+        Ok(out)
+    }
+}
+
 fn bson_time(t: DateTime<Utc>) -> bson::DateTime {
     bson::DateTime::from_millis(t.timestamp_millis())
 }

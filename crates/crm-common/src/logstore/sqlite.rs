@@ -119,6 +119,22 @@ impl SqliteLogStore {
     }
 }
 
+impl SqliteLogStore {
+    /// `(level, service, count)` of the records matching `query` (its paging ignored).
+    pub(super) async fn counts(&self, query: &LogQuery) -> Result<Vec<(String, String, u64)>, LogStoreError> {
+        let mut qb = QueryBuilder::<Sqlite>::new("SELECT level, service, COUNT(*) AS n FROM app_logs");
+        push_filters(&mut qb, query);
+        qb.push(" GROUP BY level, service");
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                let n: i64 = row.try_get("n")?;
+                Ok((row.try_get("level")?, row.try_get("service")?, u64::try_from(n).unwrap_or(0)))
+            })
+            .collect()
+    }
+}
+
 pub(super) fn format_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }

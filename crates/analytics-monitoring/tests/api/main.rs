@@ -1,0 +1,13 @@
+//! analytics-monitoring's integration tests: one binary; every test runs on SQLite and on
+//! PostgreSQL, against a real foundation, service-management and order-workflow, each in process
+//! over real HTTP on its own database.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod alerts;
+mod analytics;
+mod helpers;
+mod logs;
+mod monitoring;
+mod openapi;
+mod seed;
