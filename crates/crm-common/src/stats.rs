@@ -33,6 +33,16 @@ pub struct SinceScope {
     pub since: NaiveDate,
 }
 
+/// A day the aggregates accept: years 1900–9999 (what both databases store and date arithmetic
+/// handles; anything else is a client's mistake, answered 400).
+pub fn check_day(field: &str, day: NaiveDate) -> Result<NaiveDate, crate::api::ApiError> {
+    if (1900..=9999).contains(&day.year()) {
+        Ok(day)
+    } else {
+        Err(crate::api::ApiError::field(field, "must be a day between the years 1900 and 9999"))
+    }
+}
+
 /// `count` per UTC day from `since`, and how many there were before it (the baseline of a running
 /// total). Days without any are absent.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

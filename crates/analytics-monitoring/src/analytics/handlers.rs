@@ -149,6 +149,11 @@ pub async fn orders_summary(
     forward: Forward,
     Query(q): Query<OrdersParams>,
 ) -> ApiResult<Response> {
+    for (field, day) in [("start_date", q.start_date), ("end_date", q.end_date)] {
+        if let Some(day) = day {
+            crm_common::stats::check_day(field, day)?;
+        }
+    }
     if let (Some(s), Some(e)) = (q.start_date, q.end_date)
         && s > e
     {

@@ -155,6 +155,13 @@ db_test!(
         assert_eq!(r.status, 400, "{}", r.text);
         let r = app.get("/analytics/orders/summary?start_date=2024-11-30&end_date=2024-11-01", Some(&s.a_admin)).await;
         assert_eq!(r.status, 400, "{}", r.text);
+        let r = app.get("/analytics/orders/summary?end_date=+262142-12-31", Some(&s.a_admin)).await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        // The owners check the same bounds when called directly.
+        let r = app.sm.client().get("/api/service-management/stats/customers/created?since=0001-01-01", Some(&s.a_admin)).await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        let r = app.ow.client().get("/api/order-workflow/stats/orders/summary?end_date=9999-12-31", Some(&s.a_admin)).await;
+        assert_eq!(r.status, 200, "{}", r.text);
     }
 );
 

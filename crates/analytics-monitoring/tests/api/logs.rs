@@ -17,9 +17,9 @@ fn t0() -> DateTime<Utc> {
 
 /// Record `i`: one a second, services in turn, every tenth an ERROR, every seventh a WARNING.
 fn record(i: usize) -> LogRecord {
-    let level = if i % 10 == 0 {
+    let level = if i.is_multiple_of(10) {
         "ERROR"
-    } else if i % 7 == 0 {
+    } else if i.is_multiple_of(7) {
         "WARNING"
     } else {
         "INFO"
@@ -28,10 +28,10 @@ fn record(i: usize) -> LogRecord {
         id: None,
         timestamp: t0() + Duration::seconds(i as i64),
         level: level.into(),
-        message: format!("record {i:05} login {}", if i % 10 == 0 { "failed" } else { "ok" }),
+        message: format!("record {i:05} login {}", if i.is_multiple_of(10) { "failed" } else { "ok" }),
         service: SERVICES[i % 3].into(),
         name: "crm::auth".into(),
-        function: Some(if i % 2 == 0 { "login" } else { "refresh" }.into()),
+        function: Some(if i.is_multiple_of(2) { "login" } else { "refresh" }.into()),
         line: Some(45),
         file: Some("src/auth/login.rs".into()),
         module: Some("crm::auth".into()),

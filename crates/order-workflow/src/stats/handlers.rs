@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use crm_common::api::openapi::{BadRequest, Forbidden};
 use crm_common::api::{Envelope, Query, ok};
 use crm_common::auth::Authorized;
-use crm_common::stats::{DailyRevenue, Funnel, OpportunitiesSummary, OrdersSummary, SinceScope, StatsScope};
+use crm_common::stats::{DailyRevenue, Funnel, OpportunitiesSummary, OrdersSummary, SinceScope, StatsScope, check_day};
 use crm_common::{ApiError, ApiResult};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -36,12 +36,14 @@ pub async fn orders_summary(
     Query(q): Query<OrdersRange>,
 ) -> ApiResult<Response> {
     let org = caller.scope_org(q.organization_id)?;
-    if let (Some(s), Some(e)) = (q.start_date, q.end_date)
+    let start = q.start_date.map(|d| check_day("start_date", d)).transpose()?;
+    let end = q.end_date.map(|d| check_day("end_date", d)).transpose()?;
+    if let (Some(s), Some(e)) = (start, end)
         && s > e
     {
         return Err(ApiError::field("start_date", "must not be after end_date"));
     }
-    Ok(ok(service::orders_summary(&state.db, org, q.start_date, q.end_date).await?))
+    Ok(ok(service::orders_summary(&state.db, org, start, end).await?))
 }
 
 /// Revenue per day (internal)
@@ -58,8 +60,9 @@ pub async fn revenue(
     caller: Authorized<AnalyticsView>,
     Query(q): Query<SinceScope>,
 ) -> ApiResult<Response> {
+    let since = check_day("since", q.since)?;
     let org = caller.scope_org(q.organization_id)?;
-    Ok(ok(service::revenue(&state.db, org, q.since).await?))
+    Ok(ok(service::revenue(&state.db, org, since).await?))
 }
 
 /// Opportunities' summary (internal)

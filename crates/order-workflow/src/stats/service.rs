@@ -93,8 +93,7 @@ pub async fn orders_summary(
     if let Some(start) = start {
         sql.and("created_at >= {}", start.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
     }
-    if let Some(end) = end {
-        let next = end + Duration::days(1);
+    if let Some(next) = end.and_then(|e| e.checked_add_signed(Duration::days(1))) {
         sql.and("created_at < {}", next.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
     }
     sql.push("GROUP BY status_code, currency_code, exchange_rate");

@@ -40,8 +40,9 @@ pub async fn customers_created(
     caller: Authorized<AnalyticsView>,
     Query(q): Query<SinceScope>,
 ) -> ApiResult<Response> {
+    let since = crm_common::stats::check_day("since", q.since)?;
     let org = caller.scope_org(q.organization_id)?;
-    Ok(ok(service::customers_created(&state.db, org, q.since).await?))
+    Ok(ok(service::customers_created(&state.db, org, since).await?))
 }
 
 /// Service records' statistics (internal)
