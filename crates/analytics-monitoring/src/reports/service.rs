@@ -257,7 +257,7 @@ async fn collect(
         }
         page += 1;
         // Progress over what the owner reports in all; capped below 100 until the file is stored.
-        let now = if total == 0 { 0 } else { (seen.min(total) * 95 / total) as i32 };
+        let now = (seen.min(total) * 95).checked_div(total).unwrap_or(0) as i32;
         if now > reported {
             reported = now;
             progress(&state.db, id, now).await?;
