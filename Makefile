@@ -14,8 +14,9 @@ run-release:
 build:
 	$(CARGO) build --bins
 
-test: ## every test: unit, integration on SQLite and PostgreSQL, Redis paths
+test: ## every test: unit, integration on SQLite and PostgreSQL, Redis paths, the dashboard in Chromium
 	@scripts/ensure-services.sh
+	@scripts/ensure-chromium.sh
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 		$(CARGO) build --workspace --bins && $(CARGO) nextest run --workspace --no-fail-fast; \
 	else \

@@ -12,45 +12,22 @@ use std::time::Duration;
 pub const DEFAULT_SERVICES: &str = "foundation=http://127.0.0.1:8081,service-management=http://127.0.0.1:8082,\
 order-workflow=http://127.0.0.1:8083,analytics-monitoring=http://127.0.0.1:8084";
 
-/// Paths under one service's prefix that another service owns.
+/// Paths under one service's prefix that another service owns, and paths outside `/api` that a
+/// service serves (analytics-monitoring's monitoring dashboard page at `/dashboard`).
 pub const DEFAULT_OVERRIDES: &str = "/api/order-workflow/product-dependencies=service-management,\
-/api/order-workflow/customer-levels=service-management,/api/order-workflow/follow-up-statuses=service-management";
+/api/order-workflow/customer-levels=service-management,/api/order-workflow/follow-up-statuses=service-management,\
+/dashboard=analytics-monitoring";
 
 /// Reachable without a token. A trailing `*` matches the prefix. Order files' signed links
 /// (`/api/order-workflow/files/signed/…`) carry their own short-lived signature, which
-/// order-workflow checks: a browser opens them without a bearer header.
+/// order-workflow checks: a browser opens them without a bearer header. The monitoring dashboard's
+/// page and assets (`/dashboard…`) hold no data: the page logs in and calls the API with a token.
 pub const DEFAULT_PUBLIC: &str = "/api/foundation/auth/login,/api/foundation/auth/refresh,\
 /api/foundation/auth/register,/api/foundation/auth/jwks.json,/health,/health/services,/docs,/docs/*,/openapi.json,\
-/metrics,/api/order-workflow/files/signed/*";
+/metrics,/api/order-workflow/files/signed/*,/dashboard,/dashboard/*";
 
-/// `N` requests per `window`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateSpec {
-    pub limit: u64,
-    pub window: Duration,
-}
-
-impl std::str::FromStr for RateSpec {
-    type Err = String;
-
-    /// `5/min`, `100/minute`, `5/hour`, `10/30s` (per 30 seconds).
-    fn from_str(s: &str) -> Result<Self, String> {
-        let (n, per) = s.split_once('/').ok_or("expected N/sec|min|hour")?;
-        let limit: u64 = n.trim().parse().map_err(|_| format!("bad count {n:?}"))?;
-        let per = per.trim();
-        let secs = match per {
-            "s" | "sec" | "second" => 1,
-            "m" | "min" | "minute" => 60,
-            "h" | "hour" => 3600,
-            other => other
-                .strip_suffix('s')
-                .and_then(|n| n.parse::<u64>().ok())
-                .filter(|n| *n > 0)
-                .ok_or_else(|| format!("bad window {other:?}"))?,
-        };
-        Ok(Self { limit, window: Duration::from_secs(secs) })
-    }
-}
+/// `N` requests per `window` (shared with analytics-monitoring's export limit).
+pub use crm_common::config::RateSpec;
 
 #[derive(Debug, Clone)]
 pub struct RateLimits {
@@ -332,11 +309,11 @@ ENVIRONMENT (a .env file in the working directory is read too):
                            analytics-monitoring=:8084)
   CRM_ROUTE_OVERRIDES      path prefixes owned by another service, prefix=service,... (default
                            /api/order-workflow/{product-dependencies,customer-levels,follow-up-statuses}
-                           =service-management)
+                           =service-management, /dashboard=analytics-monitoring)
   CRM_PUBLIC_PATHS         paths reachable without a token, comma-separated, trailing * = prefix
                            (default login, refresh, register, jwks.json, /health, /health/services,
                            /docs, /openapi.json, /metrics, order files' signed links
-                           /api/order-workflow/files/signed/*)
+                           /api/order-workflow/files/signed/*, the monitoring dashboard /dashboard*)
   CRM_JWKS_URL             foundation's JWKS (default http://127.0.0.1:8081/api/foundation/auth/jwks.json)
   CRM_JWKS_MIN_REFRESH_SECS  least time between two JWKS fetches for unknown key ids (default 10)
   CRM_JWT_ISSUER, CRM_JWT_AUDIENCE  expected iss/aud (default bantu-crm)
@@ -409,6 +386,6 @@ mod tests {
         assert_eq!(p, vec![("a".into(), "http://h:1".into()), ("b".into(), "http://h:2".into())]);
         assert!(pairs("X", "a").is_err());
         assert_eq!(pairs("X", DEFAULT_SERVICES).unwrap().len(), 4);
-        assert_eq!(pairs("X", DEFAULT_OVERRIDES).unwrap().len(), 3);
+        assert_eq!(pairs("X", DEFAULT_OVERRIDES).unwrap().len(), 4);
     }
 }

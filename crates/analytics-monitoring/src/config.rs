@@ -35,6 +35,8 @@ pub struct Config {
     /// Where the services' application logs are searched.
     pub logs: LogStoreConfig,
     pub alerts: AlertSettings,
+    /// Report exports: the per-user limit (the gateway's export limit).
+    pub reports: crate::reports::ReportSettings,
 }
 
 /// The alert rules' schedule and thresholds (spec §3's configured set by default).
@@ -141,6 +143,7 @@ impl Config {
             stale_ttl: Duration::from_secs(parse_env("CRM_ANALYTICS_STALE_SECS", 86_400)?),
             logs: LogStoreConfig::from_env(),
             alerts: AlertSettings::from_env()?,
+            reports: crate::reports::ReportSettings::from_env()?,
             common,
         })
     }

@@ -13,11 +13,13 @@
 pub mod alerts;
 pub mod analytics;
 pub mod config;
+pub mod dashboard;
 pub mod flight;
 pub mod logs;
 pub mod monitoring;
 pub mod openapi;
 pub mod perm;
+pub mod reports;
 
 use config::Config;
 use crm_common::auth::remote::remote_identity;
@@ -142,14 +144,14 @@ pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
         .merge(monitoring::routes())
         .merge(alerts::routes())
         .merge(logs::routes())
+        .merge(reports::routes())
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .with_state(state);
-    let app = axum::Router::new().nest("/api/analytics-monitoring", api).merge(crm_common::http::health_router(
-        config::SERVICE,
-        VERSION,
-        probes,
-        metrics.clone(),
-    ));
+    let app = axum::Router::new()
+        .nest("/api/analytics-monitoring", api)
+        // The dashboard page sits outside the API prefix: the gateway routes `/dashboard` here.
+        .merge(dashboard::routes())
+        .merge(crm_common::http::health_router(config::SERVICE, VERSION, probes, metrics.clone()));
     crm_common::http::audit::mount(crm_common::http::finish(app, metrics, body_limit, trusted), audit)
 }
 

@@ -2,7 +2,7 @@
 //! each resource's `Api` lists the handlers its `routes()` mounts. Served without authentication at
 //! `GET /api/analytics-monitoring/openapi.json`.
 
-use crate::{alerts, analytics, logs, monitoring};
+use crate::{alerts, analytics, dashboard, logs, monitoring, reports};
 use axum::response::Response;
 use crm_common::api::openapi::{Served, render};
 use utoipa::OpenApi;
@@ -37,7 +37,14 @@ use utoipa::OpenApi;
 struct Root;
 
 pub fn parts() -> Vec<utoipa::openapi::OpenApi> {
-    vec![analytics::Api::openapi(), monitoring::Api::openapi(), alerts::Api::openapi(), logs::Api::openapi()]
+    vec![
+        analytics::Api::openapi(),
+        monitoring::Api::openapi(),
+        alerts::Api::openapi(),
+        logs::Api::openapi(),
+        reports::Api::openapi(),
+        dashboard::Api::openapi(),
+    ]
 }
 
 pub fn generated() -> utoipa::openapi::OpenApi {

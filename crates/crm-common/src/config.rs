@@ -12,6 +12,36 @@ pub struct ConfigError {
     pub reason: String,
 }
 
+/// `N` requests per `window`: a rate limit as operators write it (`5/hour`). The gateway's limits
+/// and analytics-monitoring's export limit read the same syntax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateSpec {
+    pub limit: u64,
+    pub window: std::time::Duration,
+}
+
+impl std::str::FromStr for RateSpec {
+    type Err = String;
+
+    /// `5/min`, `100/minute`, `5/hour`, `10/30s` (per 30 seconds).
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (n, per) = s.split_once('/').ok_or("expected N/sec|min|hour")?;
+        let limit: u64 = n.trim().parse().map_err(|_| format!("bad count {n:?}"))?;
+        let per = per.trim();
+        let secs = match per {
+            "s" | "sec" | "second" => 1,
+            "m" | "min" | "minute" => 60,
+            "h" | "hour" => 3600,
+            other => other
+                .strip_suffix('s')
+                .and_then(|n| n.parse::<u64>().ok())
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("bad window {other:?}"))?,
+        };
+        Ok(Self { limit, window: std::time::Duration::from_secs(secs) })
+    }
+}
+
 /// Writes `--help` text to standard output. A reader that stops early (`--help | head`) ends the
 /// output quietly instead of failing the command.
 pub fn print_help(parts: &[&str]) {

@@ -127,6 +127,9 @@ pub const SEEDED: &[SeedPermission] = seed! {
     // require a platform administrator.
     "analytics.view" => FINANCE, "monitoring.view" => OPERATORS, "alert.manage" => OPERATORS,
     "logs.view" => ADMIN,
+    // Its report exports (orders, leads, customers as XLSX): whoever lists the organization's
+    // records; each owner still applies its own visibility to the rows exported.
+    "report.export" => LISTERS,
 };
 
 /// `("finance.receivable", "view")` from `finance.receivable.view`.

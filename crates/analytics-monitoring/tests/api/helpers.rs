@@ -145,6 +145,7 @@ pub fn config(db: &TestDatabase, dir: &Path, foundation_url: &str, sm_url: &str,
         stale_ttl: Duration::from_secs(3600),
         logs: LogStoreConfig::Sqlite { path: dir.join("logs.db") },
         alerts: AlertSettings { interval: Duration::ZERO, ..AlertSettings::default() },
+        reports: Default::default(),
     }
 }
 

@@ -6,8 +6,11 @@
 
 mod alerts;
 mod analytics;
+mod dashboard;
 mod helpers;
 mod logs;
 mod monitoring;
 mod openapi;
+mod reports;
 mod seed;
+mod webdriver;

@@ -6,8 +6,9 @@ use crm_common::testing::openapi::{documented, mounted_routes};
 use serde_json::json;
 use std::path::Path;
 
-fn prefix(_module: &str) -> String {
-    PREFIX.into()
+/// Every resource under the API prefix; the dashboard page at the root (`/dashboard`).
+fn prefix(module: &str) -> String {
+    if module == "dashboard" { String::new() } else { PREFIX.into() }
 }
 
 #[test]
@@ -28,7 +29,10 @@ fn every_mounted_route_is_documented() {
 #[test]
 fn the_document_is_complete() {
     let doc = crm_analytics_monitoring::openapi::document().unwrap();
-    crm_common::testing::openapi::assert_complete(&doc, &["/api/analytics-monitoring/openapi.json"]);
+    crm_common::testing::openapi::assert_complete(
+        &doc,
+        &["/api/analytics-monitoring/openapi.json", "/dashboard", "/dashboard/{asset}"],
+    );
 }
 
 db_test!(
