@@ -347,7 +347,16 @@ async fn every_service_recovers_from_a_postgresql_restart_without_being_restarte
     load.await.unwrap();
     let seen = seen.lock().unwrap().clone();
     let bad: Vec<_> = seen.iter().filter(|(_, status, _)| *status != 200 && *status != 503).collect();
-    assert!(bad.is_empty(), "only 200 or 503 while PostgreSQL restarts: {bad:?}");
+    let errors = |node: &crate::system::Node| -> Vec<String> {
+        node.log().lines().filter(|l| l.contains("ERROR") || l.contains("\"status\":500")).map(str::to_owned).collect()
+    };
+    assert!(
+        bad.is_empty(),
+        "only 200 or 503 while PostgreSQL restarts: {bad:?}\nfoundation: {:?}\nservice-management: {:?}\norder-workflow: {:?}",
+        errors(&sys.foundation),
+        errors(&sys.sm),
+        errors(&sys.ow[0])
+    );
     for node in [&sys.foundation, &sys.sm, &sys.ow[0]] {
         assert!(node.log().matches("listening").count() == 1, "{} was not restarted", node.binary);
     }
