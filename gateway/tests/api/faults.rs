@@ -385,7 +385,7 @@ async fn a_rolling_restart_of_two_order_workflow_replicas_under_load_fails_no_re
             let mut n = 0usize;
             while !stop.load(Ordering::Relaxed) {
                 n += 1;
-                let (method, body) = if n % 5 == 0 {
+                let (method, body) = if n.is_multiple_of(5) {
                     (Method::POST, Bytes::from(json!({"name": format!("Rolling {c}-{n}")}).to_string()))
                 } else {
                     (Method::GET, Bytes::new())

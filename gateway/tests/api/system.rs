@@ -109,11 +109,14 @@ impl Drop for Node {
     }
 }
 
+/// A service's `DATABASE_URL` from its database name.
+pub type DatabaseUrls = Box<dyn Fn(&str) -> String>;
+
 /// How a [`System`] is started.
 pub struct Options {
     /// `DATABASE_URL` of each service from its database name (`foundation`, …); `None` = a
     /// SQLite file per service in a directory the system keeps.
-    pub database: Option<Box<dyn Fn(&str) -> String>>,
+    pub database: Option<DatabaseUrls>,
     /// `REDIS_URL` for every process; `None` = in-process caches and counters.
     pub redis_url: Option<String>,
     /// Replicas of order-workflow, on one database (at least one).
