@@ -56,6 +56,9 @@ pub struct Upstreams {
     pub tunnel_idle: Duration,
     /// Upgraded connections open at once per service; the next upgrade is refused with 503.
     pub max_tunnels: usize,
+    /// How long one endpoint (replica) of a service that refused a connection is passed over by
+    /// the round robin.
+    pub endpoint_skip: Duration,
     /// Requests one client address may have in flight at one service (a share of
     /// `max_concurrency`), so that a single client cannot take every slot.
     pub max_per_client: usize,
@@ -134,6 +137,25 @@ pub fn pairs(name: &str, raw: &str) -> Result<Vec<(String, String)>, ConfigError
         .collect()
 }
 
+/// One service's base URL, or its replicas' separated by `|`: each `http://`, all with one path.
+fn check_endpoints(name: &str, urls: &str) -> Result<(), ConfigError> {
+    let mut path = None;
+    for url in urls.split(crate::upstream::ENDPOINT_SEPARATOR).map(str::trim) {
+        let Some(rest) = url.strip_prefix("http://") else {
+            return Err(err("CRM_SERVICE_URLS", format!("{name}: only http:// upstreams are supported")));
+        };
+        let (authority, this_path) = rest.split_once('/').unwrap_or((rest, ""));
+        if authority.is_empty() {
+            return Err(err("CRM_SERVICE_URLS", format!("{name}: {url:?} has no host")));
+        }
+        let this_path = this_path.trim_end_matches('/');
+        if *path.get_or_insert(this_path) != this_path {
+            return Err(err("CRM_SERVICE_URLS", format!("{name}: every replica needs the same path")));
+        }
+    }
+    Ok(())
+}
+
 fn millis(name: &str, default_ms: u64) -> Result<Duration, ConfigError> {
     parse_env(name, default_ms).map(Duration::from_millis)
 }
@@ -146,10 +168,8 @@ impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         let common = ServiceConfig::from_env("gateway", 8080)?;
         let services = pairs("CRM_SERVICE_URLS", &env("CRM_SERVICE_URLS").unwrap_or_else(|| DEFAULT_SERVICES.into()))?;
-        for (name, url) in &services {
-            if !url.starts_with("http://") {
-                return Err(err("CRM_SERVICE_URLS", format!("{name}: only http:// upstreams are supported")));
-            }
+        for (name, urls) in &services {
+            check_endpoints(name, urls)?;
         }
         let configured = env("CRM_ROUTE_OVERRIDES");
         let mut overrides = pairs("CRM_ROUTE_OVERRIDES", configured.as_deref().unwrap_or(DEFAULT_OVERRIDES))?;
@@ -209,6 +229,7 @@ impl Config {
                 tunnel_idle: millis("CRM_TUNNEL_IDLE_MS", 300_000)?,
                 max_tunnels: parse_env("CRM_UPSTREAM_MAX_TUNNELS", 1024)?,
                 max_per_client: parse_env("CRM_UPSTREAM_MAX_PER_CLIENT", 64)?,
+                endpoint_skip: millis("CRM_UPSTREAM_ENDPOINT_SKIP_MS", 5000)?,
             },
             client: ClientLimits {
                 body_timeout: millis("CRM_CLIENT_BODY_TIMEOUT_MS", 300_000)?,
@@ -272,6 +293,7 @@ impl Config {
                 tunnel_idle: Duration::from_secs(300),
                 max_tunnels: 1024,
                 max_per_client: 64,
+                endpoint_skip: Duration::from_secs(5),
             },
             client: ClientLimits {
                 body_timeout: Duration::from_secs(300),
@@ -306,7 +328,13 @@ ENVIRONMENT (a .env file in the working directory is read too):
   CRM_DATA_DIR             where the development certificate is kept (default ./data)
   CRM_SERVICE_URLS         route table name=http://host:port,... (default the four local services
                            foundation=:8081, service-management=:8082, order-workflow=:8083,
-                           analytics-monitoring=:8084)
+                           analytics-monitoring=:8084). Several replicas of one service:
+                           name=http://a:8083|http://b:8083 (same path for each) — requests take
+                           turns; a replica that refuses a connection is passed over for
+                           CRM_UPSTREAM_ENDPOINT_SKIP_MS, and a request that could not be
+                           connected (so nothing of it was sent) goes to the next one
+  CRM_UPSTREAM_ENDPOINT_SKIP_MS  how long a replica that refused a connection is passed over
+                           (default 5000)
   CRM_ROUTE_OVERRIDES      path prefixes owned by another service, prefix=service,... (default
                            /api/order-workflow/{product-dependencies,customer-levels,follow-up-statuses}
                            =service-management, /dashboard=analytics-monitoring)
@@ -387,5 +415,16 @@ mod tests {
         assert!(pairs("X", "a").is_err());
         assert_eq!(pairs("X", DEFAULT_SERVICES).unwrap().len(), 4);
         assert_eq!(pairs("X", DEFAULT_OVERRIDES).unwrap().len(), 4);
+    }
+
+    #[test]
+    fn replica_lists() {
+        assert!(check_endpoints("a", "http://h:1").is_ok());
+        assert!(check_endpoints("a", "http://h:1/p|http://g:2/p/").is_ok());
+        assert!(check_endpoints("a", "http://h:1|https://g:2").is_err(), "only http://");
+        assert!(check_endpoints("a", "http://h:1|").is_err(), "an empty replica");
+        assert!(check_endpoints("a", "http://h:1/p|http://g:2/q").is_err(), "two paths");
+        let p = pairs("X", "ow=http://h:1|http://h:2,f=http://h:3").unwrap();
+        assert_eq!(p[0], ("ow".into(), "http://h:1|http://h:2".into()));
     }
 }

@@ -91,11 +91,33 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
+/// Whether a statement failed because the database went away under it rather than because of
+/// the statement: the connection broke (I/O), the pool is closed or timed out, or the server is
+/// shutting down or not accepting connections yet (SQLSTATE classes 08 and 57, e.g. `57P01` when
+/// PostgreSQL restarts). Such a request is worth trying again later: a 503, not a 500. The pool
+/// replaces the broken connection by itself.
+pub fn is_connection_lost(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
+    let (DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e))) = err else {
+        return false;
+    };
+    match &**e {
+        Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
+        Sqlx::Database(db) => db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57")),
+        _ => false,
+    }
+}
+
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> Self {
         match &err {
             DbErr::RecordNotFound(_) => ApiError::NotFound("not found".into()),
             DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
+                tracing::error!(error = %err, "database unavailable");
+                ApiError::Unavailable("database unavailable".into())
+            }
+            _ if is_connection_lost(&err) => {
                 tracing::error!(error = %err, "database unavailable");
                 ApiError::Unavailable("database unavailable".into())
             }
@@ -170,6 +192,21 @@ pub fn backend_name(db: &DatabaseConnection) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lost_connection_is_unavailable_and_a_bad_statement_is_not() {
+        use sea_orm::RuntimeErr;
+        use std::sync::Arc;
+        let io = sea_orm::sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        let lost = DbErr::Query(RuntimeErr::SqlxError(Arc::new(io)));
+        assert!(is_connection_lost(&lost));
+        assert!(matches!(ApiError::from(lost), ApiError::Unavailable(_)));
+        let closed = DbErr::Exec(RuntimeErr::SqlxError(Arc::new(sea_orm::sqlx::Error::PoolClosed)));
+        assert!(matches!(ApiError::from(closed), ApiError::Unavailable(_)));
+        let bad = DbErr::Query(RuntimeErr::SqlxError(Arc::new(sea_orm::sqlx::Error::RowNotFound)));
+        assert!(!is_connection_lost(&bad));
+        assert!(!matches!(ApiError::from(bad), ApiError::Unavailable(_)));
+    }
 
     #[test]
     fn sqlite_urls_get_create_mode() {

@@ -93,13 +93,13 @@ async fn respond<S: AsyncWrite + Unpin>(
     let upstream = proxy.acquire(ctx, &**target.upstream)?;
     out.clear();
     let forwarded = Forwarded::new(&parts.headers, ctx, &proxy.trusted);
-    upstream_head(out, &parts, length, upstream.base_path(), upstream.host(), ctx, &forwarded);
-    out.extend_from_slice(&body);
+    let (mut endpoint, mut tried) = (upstream.pick(), 1);
+    upstream_request(out, &parts, length, &body, &upstream, endpoint, ctx, &forwarded);
     let may_retry = body.is_empty() && proxy::retryable_method(&parts.method);
 
-    let idle = upstream.direct();
     let (mut attempt, mut replaced) = (0, false);
     let (mut conn, head): (Conn, wire::Response) = loop {
+        let idle = upstream.endpoint(endpoint).direct();
         let exchanged = match idle.take(replaced).await {
             Ok((mut conn, reused)) => {
                 conn.exchange(out, &parts.method, reused, deadline, target.timeout).await.map(|head| (conn, head))
@@ -110,6 +110,16 @@ async fn respond<S: AsyncWrite + Unpin>(
             Ok(pair) => break pair,
             // A kept-alive connection the service had closed: once more on a new one, when safe.
             Err(relay::Failure::Stale) if may_retry && !replaced => replaced = true,
+            // Nothing was sent: another replica may take it, whatever the method.
+            Err(relay::Failure::Connect(reason)) if tried < upstream.endpoint_count() => {
+                match upstream.fail_over(endpoint, tried) {
+                    Some(next) => {
+                        (endpoint, tried, replaced) = (next, tried + 1, false);
+                        upstream_request(out, &parts, length, &body, &upstream, endpoint, ctx, &forwarded);
+                    }
+                    None => return Err(proxy.fail(ctx, &upstream, Failure::Connect(reason))),
+                }
+            }
             Err(relay::Failure::Connect(reason)) if may_retry && proxy.may_retry_connect(&upstream, attempt) => {
                 attempt += 1;
                 proxy.count_retry(&upstream, attempt, &reason);
@@ -134,7 +144,7 @@ async fn respond<S: AsyncWrite + Unpin>(
     match relay::body(&mut conn, framing, client, out, deadline, target.timeout).await {
         Ok(clean) => {
             if clean && !head.close {
-                idle.put(conn);
+                upstream.endpoint(endpoint).direct().put(conn);
             }
             Ok(Written { status, reusable: !ends })
         }
@@ -152,6 +162,23 @@ async fn respond<S: AsyncWrite + Unpin>(
             Ok(Written { status, reusable: false })
         }
     }
+}
+
+/// The whole request for `endpoint` of `upstream`, in `out`: its head, then the body.
+#[allow(clippy::too_many_arguments)]
+fn upstream_request(
+    out: &mut BytesMut,
+    parts: &Parts,
+    length: Option<usize>,
+    body: &Bytes,
+    upstream: &crate::upstream::Upstream,
+    endpoint: usize,
+    ctx: &RequestContext,
+    forwarded: &Forwarded,
+) {
+    out.clear();
+    upstream_head(out, parts, length, upstream.base_path(), upstream.endpoint(endpoint).host(), ctx, forwarded);
+    out.extend_from_slice(body);
 }
 
 /// The request head for the service: the client's headers less the hop-by-hop ones, its `Host`,

@@ -48,14 +48,17 @@ pub struct Upstream {
     /// Made once per configured service and kept for the life of the process: a request labels
     /// itself with it without touching a reference count the workers would share.
     pub name: &'static str,
-    /// The path every request's path is appended to (`""` when the base URL has none).
+    /// The path every request's path is appended to (`""` when the base URL has none); the same
+    /// for every endpoint (checked by the configuration).
     base_path: String,
-    /// `Host` for requests to this service, rendered once.
-    host: Option<HeaderValue>,
-    /// One per worker thread, and a last one for everything else (probes, documentation).
-    pools: Box<[Pool]>,
-    /// The direct path's idle connections, one list per worker thread (and a last one).
-    direct: Box<[crate::h1::relay::Idle]>,
+    /// Where the service is reached: one address, or one per replica.
+    endpoints: Box<[Endpoint]>,
+    /// Round robin over `endpoints`.
+    next: AtomicUsize,
+    /// How long an endpoint that refused a connection is passed over.
+    skip_for: Duration,
+    /// Origin of the endpoints' `down_until` times.
+    epoch: Instant,
     open: Arc<AtomicUsize>,
     /// Requests between [`Upstream::try_acquire`] and the end of their response body.
     in_flight: Bound,
@@ -67,18 +70,27 @@ pub struct Upstream {
     budget: RetryBudget,
 }
 
-impl Upstream {
-    /// `base` is `http://host[:port][/path]` (checked by the configuration).
-    pub fn new(name: &str, base: &str, settings: &Upstreams, workers: usize) -> Self {
+/// One address of a service (one replica): its own connections, and whether it refused one lately.
+pub struct Endpoint {
+    /// `Host` for requests to this endpoint, rendered once.
+    host: Option<HeaderValue>,
+    /// One per worker thread, and a last one for everything else (probes, documentation).
+    pools: Box<[Pool]>,
+    /// The direct path's idle connections, one list per worker thread (and a last one).
+    direct: Box<[crate::h1::relay::Idle]>,
+    /// Milliseconds after the upstream's epoch (plus one) until which this endpoint is passed
+    /// over because a connect to it failed; 0 = in use.
+    down_until: AtomicU64,
+}
+
+impl Endpoint {
+    fn new(base: &str, settings: &Upstreams, workers: usize, open: &Arc<AtomicUsize>) -> Self {
         let uri = base.parse::<Uri>().ok();
         let authority = uri.as_ref().and_then(Uri::authority);
         // User info is no part of `Host` (RFC 9110 §7.2), and is never sent.
         let host_port = authority.map(|a| a.as_str().rsplit_once('@').map_or(a.as_str(), |(_, host)| host));
         let host = host_port.and_then(|h| HeaderValue::from_str(h).ok());
         let address = authority.map_or_else(String::new, |a| format!("{}:{}", a.host(), a.port_u16().unwrap_or(80)));
-        let base_path = uri.as_ref().map_or("", |u| u.path()).trim_end_matches('/').to_owned();
-        let open = Arc::new(AtomicUsize::new(0));
-        let workers = workers.max(1);
         let max_idle = (settings.max_concurrency.min(64) / workers).max(4);
         let dial = || pool::Dial::new(address.clone(), settings.connect_timeout);
         let pools = (0..=workers)
@@ -87,19 +99,7 @@ impl Upstream {
         let direct = (0..=workers)
             .map(|_| crate::h1::relay::Idle::new(dial(), pool::IdleList::new(IDLE_TIMEOUT, max_idle), open.clone()))
             .collect();
-        Self {
-            name: Box::leak(name.into()),
-            base_path,
-            host,
-            pools,
-            direct,
-            open,
-            in_flight: Bound::new(settings.max_concurrency),
-            tunnels: Bound::new(settings.max_tunnels),
-            per_client: PerClient::new(settings.max_per_client),
-            circuit: Circuit::new(settings.circuit_failures.max(1), settings.circuit_open),
-            budget: RetryBudget::new(settings.retry_budget_ratio),
-        }
+        Self { host, pools, direct, down_until: AtomicU64::new(0) }
     }
 
     /// The calling worker's pool.
@@ -112,26 +112,131 @@ impl Upstream {
         &self.direct[worker_index(self.direct.len())]
     }
 
+    /// `Host` for requests to this endpoint.
+    pub fn host(&self) -> &[u8] {
+        self.host.as_ref().map_or(b"localhost", HeaderValue::as_bytes)
+    }
+}
+
+/// Separates the addresses of one service's replicas in its base URL: `http://a:1|http://b:2`.
+pub const ENDPOINT_SEPARATOR: char = '|';
+
+impl Upstream {
+    /// `base` is `http://host[:port][/path]`, or several of them separated by
+    /// [`ENDPOINT_SEPARATOR`] with one path (checked by the configuration).
+    pub fn new(name: &str, base: &str, settings: &Upstreams, workers: usize) -> Self {
+        let first = base.split(ENDPOINT_SEPARATOR).next().unwrap_or_default().trim();
+        let base_path =
+            first.parse::<Uri>().ok().map(|u| u.path().trim_end_matches('/').to_owned()).unwrap_or_default();
+        let open = Arc::new(AtomicUsize::new(0));
+        let workers = workers.max(1);
+        let endpoints = base
+            .split(ENDPOINT_SEPARATOR)
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+            .map(|b| Endpoint::new(b, settings, workers, &open))
+            .collect::<Vec<_>>();
+        let endpoints = if endpoints.is_empty() {
+            vec![Endpoint::new(base, settings, workers, &open)].into_boxed_slice()
+        } else {
+            endpoints.into_boxed_slice()
+        };
+        Self {
+            name: Box::leak(name.into()),
+            base_path,
+            endpoints,
+            next: AtomicUsize::new(0),
+            skip_for: settings.endpoint_skip,
+            epoch: Instant::now(),
+            open,
+            in_flight: Bound::new(settings.max_concurrency),
+            tunnels: Bound::new(settings.max_tunnels),
+            per_client: PerClient::new(settings.max_per_client),
+            circuit: Circuit::new(settings.circuit_failures.max(1), settings.circuit_open),
+            budget: RetryBudget::new(settings.retry_budget_ratio),
+        }
+    }
+
+    /// How many endpoints (replicas) the service has.
+    pub fn endpoint_count(&self) -> usize {
+        self.endpoints.len()
+    }
+
+    pub fn endpoint(&self, index: usize) -> &Endpoint {
+        &self.endpoints[index % self.endpoints.len()]
+    }
+
+    /// Milliseconds since the epoch, plus one (never 0, which means "in use").
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX - 1) + 1
+    }
+
+    /// The endpoint for the next request: round robin over those not passed over; when every one
+    /// is, the next in turn anyway (one of them may be back).
+    pub fn pick(&self) -> usize {
+        let len = self.endpoints.len();
+        if len == 1 {
+            return 0;
+        }
+        let start = self.next.fetch_add(1, Ordering::Relaxed) % len;
+        let now = self.now_ms();
+        (0..len)
+            .map(|k| (start + k) % len)
+            .find(|i| self.endpoints[*i].down_until.load(Ordering::Relaxed) <= now)
+            .unwrap_or(start)
+    }
+
+    /// After a connect to endpoint `failed` failed (nothing was sent): passes it over for a while
+    /// and names the endpoint to try instead, or `None` when `tried` endpoints are all there are.
+    /// One not passed over is preferred; otherwise the next in turn.
+    pub fn fail_over(&self, failed: usize, tried: usize) -> Option<usize> {
+        let len = self.endpoints.len();
+        if len == 1 {
+            return None;
+        }
+        let now = self.now_ms();
+        let until = now.saturating_add(u64::try_from(self.skip_for.as_millis()).unwrap_or(u64::MAX / 2));
+        self.endpoints[failed % len].down_until.store(until, Ordering::Relaxed);
+        if tried >= len {
+            return None;
+        }
+        tracing::info!(upstream = %self.name, endpoint = failed % len, "endpoint refused a connection; trying another");
+        let after = |k: usize| (failed + k) % len;
+        let remaining = len - tried;
+        (1..=remaining)
+            .map(after)
+            .find(|i| self.endpoints[*i].down_until.load(Ordering::Relaxed) <= now)
+            .or(Some(after(1)))
+    }
+
     /// The path every request's path is appended to (`""` when the base URL has none).
     pub fn base_path(&self) -> &str {
         &self.base_path
     }
 
-    /// `Host` for requests to this service.
-    pub fn host(&self) -> &[u8] {
-        self.host.as_ref().map_or(b"localhost", HeaderValue::as_bytes)
-    }
-
-    /// Sends `request` (origin-form target) on this worker's connections, with the service's
-    /// `Host`.
+    /// Sends `request` (origin-form target) on this worker's connections to one endpoint, with
+    /// its `Host`. A request no endpoint could be connected to for comes back with the last
+    /// failure; one that was not sent at all goes to the next endpoint, whatever its method.
     pub async fn send(
         &self,
         mut request: Request<Body>,
     ) -> Result<(Response<Incoming>, Lease), (SendError, Option<Request<Body>>)> {
-        if let Some(host) = &self.host {
-            request.headers_mut().insert(header::HOST, host.clone());
+        let (mut index, mut tried) = (self.pick(), 1);
+        loop {
+            let endpoint = self.endpoint(index);
+            if let Some(host) = &endpoint.host {
+                request.headers_mut().insert(header::HOST, host.clone());
+            }
+            match endpoint.pool().send(request).await {
+                Err((SendError::Connect(reason), Some(unsent))) => match self.fail_over(index, tried) {
+                    Some(next) => {
+                        (index, tried, request) = (next, tried + 1, unsent);
+                    }
+                    None => return Err((SendError::Connect(reason), Some(unsent))),
+                },
+                other => return other,
+            }
         }
-        self.pool().send(request).await
     }
 
     /// The request target upstream: the client's path and query (already checked by the identify
@@ -541,12 +646,40 @@ mod tests {
         let settings = crate::config::Config::local(Vec::new(), String::new(), Default::default()).upstream;
         let plain = Upstream::new("a", "http://127.0.0.1:9000", &settings, 1);
         assert_eq!(plain.target("/api/a/x?y=1".parse().unwrap()).unwrap(), "/api/a/x?y=1");
-        assert_eq!(plain.host.as_ref().unwrap(), "127.0.0.1:9000");
+        assert_eq!(plain.endpoint(0).host(), b"127.0.0.1:9000");
         let prefixed = Upstream::new("b", "http://svc.internal/base/", &settings, 1);
         assert_eq!(prefixed.target("/api/b/x?y=1".parse().unwrap()).unwrap(), "/base/api/b/x?y=1");
-        assert_eq!(prefixed.host.as_ref().unwrap(), "svc.internal");
+        assert_eq!(prefixed.endpoint(0).host(), b"svc.internal");
         let with_user = Upstream::new("c", "http://user:secret@svc.internal:8081", &settings, 1);
-        assert_eq!(with_user.host(), b"svc.internal:8081");
+        assert_eq!(with_user.endpoint(0).host(), b"svc.internal:8081");
+        let replicas = Upstream::new("d", "http://a.internal:1/base|http://b.internal:2/base", &settings, 1);
+        assert_eq!(replicas.endpoint_count(), 2);
+        assert_eq!(replicas.target("/x".parse().unwrap()).unwrap(), "/base/x");
+        assert_eq!(replicas.endpoint(1).host(), b"b.internal:2");
+    }
+
+    #[test]
+    fn replicas_take_turns_and_one_that_refused_is_passed_over() {
+        let mut settings = crate::config::Config::local(Vec::new(), String::new(), Default::default()).upstream;
+        settings.endpoint_skip = Duration::from_millis(50);
+        let single = Upstream::new("s", "http://127.0.0.1:9000", &settings, 1);
+        assert_eq!((single.pick(), single.pick()), (0, 0));
+        assert_eq!(single.fail_over(0, 1), None, "nowhere else to go");
+        let three = Upstream::new("t", "http://127.0.0.1:1|http://127.0.0.1:2|http://127.0.0.1:3", &settings, 1);
+        let turns: Vec<usize> = (0..6).map(|_| three.pick()).collect();
+        assert_eq!(turns, [0, 1, 2, 0, 1, 2]);
+        // Endpoint 1 refused: the next one takes over, and 1 is passed over in the turns.
+        assert_eq!(three.fail_over(1, 1), Some(2));
+        let turns: Vec<usize> = (0..6).map(|_| three.pick()).collect();
+        assert!(!turns.contains(&1), "{turns:?}");
+        // 2 refused as well: 0 is the one left; once all three were tried, none.
+        assert_eq!(three.fail_over(2, 2), Some(0));
+        assert_eq!(three.fail_over(0, 3), None);
+        // Every one passed over: still one in turn, rather than none.
+        assert!(three.pick() < 3);
+        std::thread::sleep(Duration::from_millis(60));
+        let turns: std::collections::BTreeSet<usize> = (0..3).map(|_| three.pick()).collect();
+        assert_eq!(turns.len(), 3, "back in the turns after the pause: {turns:?}");
     }
 
     #[test]

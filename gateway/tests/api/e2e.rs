@@ -3,140 +3,12 @@
 //! every service; audit events of every service reach foundation; one request's id appears in
 //! the log of every process it touched.
 
-use crate::client::Client;
-use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, Process, TempDir, free_port, wait_for_health};
-use crm_gateway::tls::DEV_CERT_FILE;
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::system::{PASSWORD, id, start};
 use http::Method;
-use hyper::body::Bytes;
-use serde_json::{Value, json};
-use std::process::{Command, Stdio};
+use serde_json::json;
 use std::time::Duration;
 use uuid::Uuid;
-
-const INGEST_TOKEN: &str = "e2e-ingest-token-0123456789abcdef";
-const PASSWORD: &str = "Passw0rd99";
-
-/// `binary` (a sibling of this test's executable) with `envs`, its JSON log (stdout, at `info`)
-/// in `dir/stdout.log`; `{dir}` in a value is replaced by its data directory.
-async fn spawn(binary: &str, envs: &[(&str, String)]) -> Process {
-    let dir = TempDir::new();
-    let port = free_port();
-    let log = std::fs::File::create(dir.0.join("stdout.log")).unwrap();
-    let mut command = Command::new(crate::helpers::sibling_binary(binary));
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("CRM_BIND_ADDR", format!("127.0.0.1:{port}"))
-        .env("CRM_DATA_DIR", &dir.0)
-        .env("CRM_CACHE_PREFIX", format!("e2e-{binary}-{}:", Uuid::now_v7().simple()))
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::from(log))
-        .stderr(Stdio::null());
-    for (k, v) in envs {
-        command.env(k, v.replace("{dir}", &dir.0.display().to_string()));
-    }
-    let mut child = command.spawn().unwrap_or_else(|e| panic!("start {binary}: {e}"));
-    wait_for_health(port, &mut child, binary).await;
-    Process { child, port, dir }
-}
-
-fn log_of(p: &Process) -> String {
-    std::fs::read_to_string(p.dir.0.join("stdout.log")).unwrap_or_default()
-}
-
-struct System {
-    foundation: Process,
-    sm: Process,
-    ow: Process,
-    gateway: Process,
-    https: Client,
-}
-
-async fn start() -> System {
-    let foundation = spawn(
-        "crm-foundation",
-        &[
-            ("DATABASE_URL", "sqlite://{dir}/foundation.db".into()),
-            ("CRM_ADMIN_EMAIL", ADMIN_EMAIL.into()),
-            ("CRM_ADMIN_PASSWORD", ADMIN_PASSWORD.into()),
-            ("CRM_AUDIT_INGEST_TOKEN", INGEST_TOKEN.into()),
-        ],
-    )
-    .await;
-    let f = format!("http://127.0.0.1:{}", foundation.port);
-    let peer = |db: &str| -> Vec<(&'static str, String)> {
-        vec![
-            ("DATABASE_URL", format!("sqlite://{{dir}}/{db}.db")),
-            ("CRM_FOUNDATION_URL", f.clone()),
-            ("CRM_JWKS_URL", format!("{f}/api/foundation/auth/jwks.json")),
-            ("CRM_AUDIT_INGEST_URL", format!("{f}/api/foundation/audit-logs/ingest")),
-            ("CRM_AUDIT_INGEST_TOKEN", INGEST_TOKEN.into()),
-        ]
-    };
-    let sm = spawn("crm-service-management", &peer("service-management")).await;
-    let s = format!("http://127.0.0.1:{}", sm.port);
-    let mut ow_env = peer("order-workflow");
-    ow_env.push(("CRM_SERVICE_MANAGEMENT_URL", s.clone()));
-    let ow = spawn("crm-order-workflow", &ow_env).await;
-    let o = format!("http://127.0.0.1:{}", ow.port);
-    let tls_port = free_port();
-    let gateway = spawn(
-        "crm-gateway",
-        &[
-            ("CRM_TLS_ENABLED", "true".into()),
-            ("CRM_TLS_BIND_ADDR", format!("127.0.0.1:{tls_port}")),
-            ("CRM_HTTP_REDIRECT", "false".into()),
-            ("CRM_RATELIMIT_ENABLED", "false".into()),
-            ("CRM_SERVICE_URLS", format!("foundation={f},service-management={s},order-workflow={o}")),
-            ("CRM_JWKS_URL", format!("{f}/api/foundation/auth/jwks.json")),
-        ],
-    )
-    .await;
-    let cert = std::fs::read(gateway.dir.0.join(DEV_CERT_FILE)).expect("the development certificate");
-    System { foundation, sm, ow, gateway, https: Client::tls(tls_port, &cert) }
-}
-
-impl System {
-    async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Value {
-        let (status, v) = self.try_call(method.clone(), path, token, body, &[]).await;
-        assert!((200..300).contains(&status), "{method} {path}: {status} {v}");
-        v["data"].clone()
-    }
-
-    async fn try_call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-        extra: &[(&str, &str)],
-    ) -> (u16, Value) {
-        let auth = token.map(|t| format!("Bearer {t}"));
-        let mut headers: Vec<(&str, &str)> = extra.to_vec();
-        headers.extend(auth.iter().map(|a| ("authorization", a.as_str())));
-        let bytes = match &body {
-            Some(b) => {
-                headers.push(("content-type", "application/json"));
-                Bytes::from(b.to_string())
-            }
-            None => Bytes::new(),
-        };
-        let r = self.https.request(method, path, &headers, bytes).await;
-        let v = if r.body.is_empty() { Value::Null } else { r.json() };
-        (r.status.as_u16(), v)
-    }
-
-    async fn login(&self, email: &str, password: &str) -> String {
-        let d = self
-            .call(Method::POST, "/api/foundation/auth/login", None, Some(json!({"email": email, "password": password})))
-            .await;
-        d["token"].as_str().unwrap().to_owned()
-    }
-}
-
-fn id(v: &Value) -> String {
-    v["id"].as_str().unwrap_or_else(|| panic!("no id in {v}")).to_owned()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_whole_sale_across_services_through_the_gateway_over_https() {
@@ -292,13 +164,13 @@ async fn a_whole_sale_across_services_through_the_gateway_over_https() {
     assert_eq!(status, 200, "{v}");
     for (name, p) in [
         ("gateway", &sys.gateway),
-        ("order-workflow", &sys.ow),
+        ("order-workflow", &sys.ow[0]),
         ("service-management", &sys.sm),
         ("foundation", &sys.foundation),
     ] {
         let mut seen = false;
         for _ in 0..50 {
-            if log_of(p).contains(&rid) {
+            if p.log().contains(&rid) {
                 seen = true;
                 break;
             }

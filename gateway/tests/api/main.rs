@@ -3,6 +3,7 @@
 
 mod client;
 mod helpers;
+mod system;
 mod upstream;
 
 mod audit;
@@ -13,6 +14,7 @@ mod docs;
 mod e2e;
 mod edge;
 mod failures;
+mod faults;
 mod health;
 mod identity;
 mod ratelimit;
