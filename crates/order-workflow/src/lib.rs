@@ -17,6 +17,7 @@ pub mod collection;
 pub mod config;
 pub mod leads;
 pub mod levels;
+pub mod live;
 pub mod notifications;
 pub mod openapi;
 pub mod opportunities;
@@ -26,6 +27,7 @@ pub mod order_stages;
 pub mod orders;
 pub mod payment_stages;
 pub mod perm;
+pub mod temporary_links;
 
 use config::Config;
 use crm_common::auth::remote::remote_identity;
@@ -63,6 +65,8 @@ pub struct Inner {
     pub levels: levels::Levels,
     /// Signs and checks order files' links.
     pub file_signer: order_files::signing::Signer,
+    /// The notification sockets this replica holds, and the way to every replica's.
+    pub live: live::Live,
     pub config: Config,
 }
 
@@ -119,6 +123,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartupError> {
     );
     let levels = levels::Levels::new(service_management.clone(), config.levels_cache);
     let file_signer = order_files::signing::Signer::from_config(&config)?;
+    let live = live::Live::new(cache.clone());
     Ok(AppState(Arc::new(Inner {
         db,
         cache,
@@ -130,6 +135,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartupError> {
         products,
         levels,
         file_signer,
+        live,
         config,
     })))
 }
@@ -150,7 +156,11 @@ pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
         .merge(notifications::routes())
         .merge(order_comments::routes())
         .merge(order_files::routes())
+        .merge(live::routes())
+        .merge(temporary_links::routes())
         .route("/openapi.json", axum::routing::get(openapi::serve))
+        // Notifications written while a request runs are pushed once it is over (committed).
+        .layer(axum::middleware::from_fn_with_state(state.clone(), live::outbox::after_commit))
         .with_state(state);
     let app = axum::Router::new().nest("/api/order-workflow", api).merge(crm_common::http::health_router(
         config::SERVICE,
@@ -182,13 +192,15 @@ impl Application {
         self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
     }
 
-    /// Serves until stopped; the collection job runs beside it when its interval is set.
+    /// Serves until stopped; the collection job runs beside it when its interval is set, and the
+    /// live push's Redis subscriber when there is Redis.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let interval = self.state.config.collection_interval;
-        let job = (!interval.is_zero()).then(|| collection::job::spawn(self.state.db.clone(), interval));
+        let job = (!interval.is_zero()).then(|| collection::job::spawn(self.state.clone(), interval));
+        let subscriber = self.state.live.spawn_subscriber();
         let served = crm_common::http::serve(self.listener, self.router).await;
-        if let Some(job) = job {
-            job.abort();
+        for task in job.into_iter().chain(subscriber) {
+            task.abort();
         }
         served
     }

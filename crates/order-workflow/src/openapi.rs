@@ -3,7 +3,8 @@
 //! `GET /api/order-workflow/openapi.json`.
 
 use crate::{
-    collection, leads, notifications, opportunities, order_comments, order_files, order_stages, orders, payment_stages,
+    collection, leads, live, notifications, opportunities, order_comments, order_files, order_stages, orders,
+    payment_stages, temporary_links,
 };
 use axum::response::Response;
 use crm_common::api::openapi::{Served, render};
@@ -36,7 +37,10 @@ use utoipa::OpenApi;
             and remaining amounts follow every payment; status forward only, overdue past the due date."),
         (name = "collection", description = "Collection tasks: manual ones, and the automatic job's one task per due \
             payment stage; the assignee is notified."),
-        (name = "notifications", description = "The caller's in-app notifications."),
+        (name = "notifications", description = "The caller's in-app notifications, and the WebSocket that \
+            pushes each new one live (`/ws/notifications`, authenticated by the subprotocols `bearer, <token>`)."),
+        (name = "temporary-links", description = "Share links: a random token that opens one resource a limited \
+            number of times, without signing in."),
         (name = "docs", description = "This document."),
     )
 )]
@@ -53,6 +57,8 @@ pub fn parts() -> Vec<utoipa::openapi::OpenApi> {
         payment_stages::Api::openapi(),
         collection::Api::openapi(),
         notifications::Api::openapi(),
+        live::Api::openapi(),
+        temporary_links::Api::openapi(),
     ]
 }
 

@@ -13,12 +13,12 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 use uuid::Uuid;
 
-const INGEST_TOKEN: &str = "e2e-ingest-token-0123456789abcdef";
-const PASSWORD: &str = "Passw0rd99";
+pub const INGEST_TOKEN: &str = "e2e-ingest-token-0123456789abcdef";
+pub const PASSWORD: &str = "Passw0rd99";
 
 /// `binary` (a sibling of this test's executable) with `envs`, its JSON log (stdout, at `info`)
 /// in `dir/stdout.log`; `{dir}` in a value is replaced by its data directory.
-async fn spawn(binary: &str, envs: &[(&str, String)]) -> Process {
+pub async fn spawn(binary: &str, envs: &[(&str, String)]) -> Process {
     let dir = TempDir::new();
     let port = free_port();
     let log = std::fs::File::create(dir.0.join("stdout.log")).unwrap();
@@ -40,7 +40,7 @@ async fn spawn(binary: &str, envs: &[(&str, String)]) -> Process {
     Process { child, port, dir }
 }
 
-fn log_of(p: &Process) -> String {
+pub fn log_of(p: &Process) -> String {
     std::fs::read_to_string(p.dir.0.join("stdout.log")).unwrap_or_default()
 }
 

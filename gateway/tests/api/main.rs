@@ -15,6 +15,7 @@ mod edge;
 mod failures;
 mod health;
 mod identity;
+mod live_push;
 mod ratelimit;
 mod routing;
 mod streaming;

@@ -8,6 +8,7 @@ mod m20261207_000002_opportunities;
 mod m20261207_000003_orders;
 mod m20261207_000004_order_comments_files;
 mod m20261207_000005_stages_payments;
+mod m20261207_000007_push_links;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000003_orders::Migration),
             Box::new(m20261207_000004_order_comments_files::Migration),
             Box::new(m20261207_000005_stages_payments::Migration),
+            Box::new(m20261207_000007_push_links::Migration),
         ]
     }
 }
