@@ -104,7 +104,7 @@ pub async fn create(
         content_zh: Set(zh),
         content_id: Set(id),
         is_pinned: Set(parent.is_none() && body.is_pinned.unwrap_or(false)),
-        replied_to_comment_id: Set(parent.map(|p| p.id)),
+        replied_to_comment_id: Set(parent.as_ref().map(|p| p.id)),
         created_by: Set(Some(viewer.user_id)),
         created_at: Set(now),
         updated_at: Set(now),

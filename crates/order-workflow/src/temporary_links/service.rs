@@ -15,7 +15,7 @@ use chrono::Utc;
 use crm_common::auth::{Permission, Principal};
 use crm_common::http::peer::Forward;
 use crm_common::{ApiError, ApiResult};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
