@@ -240,10 +240,7 @@ impl Cache {
     /// The messages published on `channel` from now on, over a connection of their own (a
     /// subscribed connection can do nothing else). The stream ends when the connection drops;
     /// subscribe again to resume. An error when there is no Redis or it is unreachable.
-    pub async fn subscribe(
-        &self,
-        channel: &str,
-    ) -> Result<futures_util::stream::BoxStream<'static, String>, String> {
+    pub async fn subscribe(&self, channel: &str) -> Result<futures_util::stream::BoxStream<'static, String>, String> {
         #[cfg(feature = "cache")]
         if let Some(url) = &self.inner.redis_url {
             use futures_util::StreamExt;

@@ -147,9 +147,8 @@ impl Live {
     /// A lead the administrator creates and assigns to `owner` through `client`: the owner is
     /// notified. Returns the lead's name.
     async fn assign_lead(&self, client: &Client, admin: &str, owner: &str, name: &str) {
-        let lead = self
-            .call(client, Method::POST, "/api/order-workflow/leads", admin, Some(json!({"name": name})))
-            .await;
+        let lead =
+            self.call(client, Method::POST, "/api/order-workflow/leads", admin, Some(json!({"name": name}))).await;
         let path = format!("/api/order-workflow/leads/{}/assign", lead["id"].as_str().unwrap());
         self.call(client, Method::POST, &path, admin, Some(json!({"owner_user_id": owner}))).await;
     }

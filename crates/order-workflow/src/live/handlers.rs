@@ -78,14 +78,9 @@ pub async fn connect(
     let lang = Lang::parse(q.lang.as_deref()).ok_or_else(|| ApiError::field("lang", "must be zh or id"))?;
     let upgrade = upgrade.map_err(|_| ApiError::bad_request("a WebSocket handshake is required here"))?;
     let limits = state.config.live.clone();
-    let reg = state
-        .live
-        .hub
-        .register(caller.user_id, lang, limits.queue, limits.max_per_user)
-        .map_err(|TooMany| ApiError::TooManyRequests {
-            message: "too many open notification sockets".into(),
-            retry_after_secs: 60,
-        })?;
+    let reg = state.live.hub.register(caller.user_id, lang, limits.queue, limits.max_per_user).map_err(|TooMany| {
+        ApiError::TooManyRequests { message: "too many open notification sockets".into(), retry_after_secs: 60 }
+    })?;
     let left = u64::try_from(claims.exp - chrono::Utc::now().timestamp()).unwrap_or(0);
     let expires = tokio::time::Instant::now() + Duration::from_secs(left);
     Ok(upgrade

@@ -48,11 +48,9 @@ impl OrderEvent<'_> {
                 format!("Status pesanan {n} menjadi {}", status_name(&o.status_code, true)),
                 Some(o.title.clone()),
             ),
-            Self::Assigned if to_assignee => (
-                format!("订单 {n} 已分配给您"),
-                format!("Pesanan {n} ditugaskan kepada Anda"),
-                Some(o.title.clone()),
-            ),
+            Self::Assigned if to_assignee => {
+                (format!("订单 {n} 已分配给您"), format!("Pesanan {n} ditugaskan kepada Anda"), Some(o.title.clone()))
+            }
             Self::Assigned => {
                 (format!("订单 {n} 已分配"), format!("Pesanan {n} telah ditugaskan"), Some(o.title.clone()))
             }

@@ -7,6 +7,7 @@ use super::dto::{AssignOrder, CreateItem, CreateOrder, ItemView, OrderView, Upda
 use super::model::{assignment, item, order};
 use super::rules::{self, Actor};
 use crate::AppState;
+use crate::notifications::triggers::{OrderEvent, order_event};
 use crate::perm::{CUSTOMER_PII, ORDER_APPROVE, OrderAssign};
 use chrono::{NaiveDate, Utc};
 use crm_common::api::patch::{clean, set_text};
@@ -21,7 +22,6 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::Deserialize;
-use crate::notifications::triggers::{OrderEvent, order_event};
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 

@@ -50,7 +50,11 @@ pub async fn open(State(state): State<AppState>, Path(token): Path<String>) -> A
     responses((status = 200, description = "A page of links", body = Envelope<Page<LinkView>>),
         (status = 400, response = BadRequest)),
     security(("bearer" = [])))]
-pub async fn list(State(state): State<AppState>, caller: CurrentUser, Query(q): Query<ListLinks>) -> ApiResult<Response> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    Query(q): Query<ListLinks>,
+) -> ApiResult<Response> {
     let (page, size) = PageParams { page: q.page, size: q.size, page_size: q.page_size }.resolve(20, 100)?;
     let (rows, total) = service::mine(&state, &caller, page, size).await?;
     Ok(ok(Page::new(rows.into_iter().map(LinkView::from).collect(), total, page, size)))
@@ -64,6 +68,10 @@ pub async fn list(State(state): State<AppState>, caller: CurrentUser, Query(q): 
     responses((status = 200, description = "The link, disabled", body = Envelope<LinkView>),
         (status = 403, response = Forbidden), (status = 404, response = NotFound)),
     security(("bearer" = [])))]
-pub async fn disable(State(state): State<AppState>, caller: CurrentUser, Path(link_id): Path<Uuid>) -> ApiResult<Response> {
+pub async fn disable(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    Path(link_id): Path<Uuid>,
+) -> ApiResult<Response> {
     Ok(ok(LinkView::from(service::disable(&state, &caller, link_id).await?)))
 }

@@ -93,7 +93,8 @@ mod tests {
     #[test]
     fn requests_are_checked() {
         let now = Utc::now();
-        let ok = CreateLink { resource_type: Some("order".into()), resource_id: Some(Uuid::nil()), ..Default::default() };
+        let ok =
+            CreateLink { resource_type: Some("order".into()), resource_id: Some(Uuid::nil()), ..Default::default() };
         assert_eq!(check(&ok, now).unwrap(), ("order".into(), 1));
         for bad in [
             CreateLink { resource_type: Some("invoice".into()), ..ok.clone() },
