@@ -59,24 +59,32 @@ def call(method, path, token=None, body=None):
 
 
 def seed_users(n):
+    """Copies the administrator's rows (user, membership, role link) for each new user, so every
+    column has a value the service itself wrote; ids are SQLite's 16-byte UUIDs."""
     db = sqlite3.connect(FOUNDATION_DB, timeout=30)
-    hash_, = db.execute("SELECT password_hash FROM users WHERE email = ?", (ADMIN_EMAIL,)).fetchone()
-    role, = db.execute("SELECT id FROM roles WHERE code = 'OPERATION'").fetchone()
-    cols = {r[1] for r in db.execute("PRAGMA table_info(users)")}
-    now = time.strftime("%Y-%m-%d %H:%M:%S+00:00", time.gmtime())
+    db.row_factory = sqlite3.Row
+
+    def copy(table, row, **changes):
+        row = dict(row)
+        row.update(changes)
+        db.execute(f"INSERT INTO {table} ({','.join(row)}) VALUES ({','.join('?' * len(row))})", list(row.values()))
+
+    admin = db.execute("SELECT * FROM users WHERE email = ?", (ADMIN_EMAIL,)).fetchone()
+    member = db.execute("SELECT * FROM organization_employees WHERE user_id = ?", (admin["id"],)).fetchone()
+    link = db.execute("SELECT * FROM user_roles WHERE user_id = ?", (admin["id"],)).fetchone()
+    role = db.execute("SELECT id FROM roles WHERE code = 'OPERATION'").fetchone()["id"]
     users = []
     for i in range(n):
-        uid = str(uuid.uuid4())
+        uid = uuid.uuid4()
         email = f"ws{i}@bench.local"
-        row = {"id": uid, "username": f"ws{i}", "email": email, "password_hash": hash_, "is_active": 1,
-               "is_locked": 0, "created_at": now, "updated_at": now, "version": 1}
-        row = {k: v for k, v in row.items() if k in cols}
-        db.execute(f"INSERT INTO users ({','.join(row)}) VALUES ({','.join('?' * len(row))})", list(row.values()))
-        db.execute("INSERT INTO organization_employees (id, user_id, organization_id, is_primary, is_manager, "
-                   "is_decision_maker, is_active, created_at, updated_at) VALUES (?,?,?,1,0,0,1,?,?)",
-                   (str(uuid.uuid4()), uid, ORG, now, now))
-        db.execute("INSERT INTO user_roles (user_id, role_id, created_at) VALUES (?,?,?)", (uid, role, now))
-        users.append((uid, email))
+        copy("users", admin, id=uid.bytes, email=email, username=f"ws{i}")
+        if member is not None:
+            copy("organization_employees", member, id=uuid.uuid4().bytes, user_id=uid.bytes)
+        changes = {"user_id": uid.bytes, "role_id": role}
+        if "id" in link.keys():
+            changes["id"] = uuid.uuid4().bytes
+        copy("user_roles", link, **changes)
+        users.append((str(uid), email))
     db.commit()
     return users
 

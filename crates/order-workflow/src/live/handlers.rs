@@ -85,6 +85,11 @@ pub async fn connect(
     let expires = tokio::time::Instant::now() + Duration::from_secs(left);
     Ok(upgrade
         .protocols([BEARER_PROTOCOL])
+        // Small buffers: a socket mostly idles, and the defaults (128 KiB each way) would be most
+        // of its memory. Clients send nothing but pongs and closes.
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+        .max_write_buffer_size(64 * 1024)
         .max_message_size(4096)
         .on_upgrade(move |ws| socket::run(ws, reg, limits, expires))
         .into_response())
