@@ -6,10 +6,11 @@
 #     GET /api/foundation/users?size=20 and of GET /api/foundation/users/{id} with 10,000 users,
 #     and RSS before, during and after a login storm over those 10,000 accounts, driven by wrk on
 #     loopback.
-# BENCH_SKIP_MICRO=1, BENCH_SKIP_SM=1, BENCH_SKIP_OW=1 and BENCH_SKIP_GATEWAY=1 leave out the
-# micro-benchmarks, service-management (scripts/bench/service-management.sh), order-workflow
-# (scripts/bench/order-workflow.sh), analytics-monitoring (scripts/bench/analytics-monitoring.sh) and the
-# gateway.
+# BENCH_SKIP_MICRO=1, BENCH_SKIP_SM=1, BENCH_SKIP_OW=1, BENCH_SKIP_WS=1, BENCH_SKIP_AM=1 and
+# BENCH_SKIP_GATEWAY=1 leave out the micro-benchmarks, service-management
+# (scripts/bench/service-management.sh), order-workflow (scripts/bench/order-workflow.sh), its
+# notification sockets (scripts/bench/ws.sh), analytics-monitoring
+# (scripts/bench/analytics-monitoring.sh) and the gateway.
 # The load generator shares the machine's cores with the server; compare figures from one machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -118,6 +119,10 @@ fi
 if [ -z "${BENCH_SKIP_OW:-}" ]; then
   echo "== order-workflow"
   scripts/bench/order-workflow.sh
+fi
+if [ -z "${BENCH_SKIP_WS:-}" ]; then
+  echo "== order-workflow notification sockets"
+  scripts/bench/ws.sh
 fi
 if [ -z "${BENCH_SKIP_AM:-}" ]; then
   echo "== analytics-monitoring"

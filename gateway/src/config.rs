@@ -20,11 +20,20 @@ pub const DEFAULT_OVERRIDES: &str = "/api/order-workflow/product-dependencies=se
 
 /// Reachable without a token. A trailing `*` matches the prefix. Order files' signed links
 /// (`/api/order-workflow/files/signed/…`) carry their own short-lived signature, which
-/// order-workflow checks: a browser opens them without a bearer header. The monitoring dashboard's
-/// page and assets (`/dashboard…`) hold no data: the page logs in and calls the API with a token.
+/// order-workflow checks: a browser opens them without a bearer header. Temporary links
+/// (`/api/order-workflow/temporary-links/{token}`) are opened by whoever holds the token; the
+/// other routes under that prefix still need a token, which order-workflow checks. The
+/// notification socket's browser cannot send `Authorization`: its token travels in
+/// `Sec-WebSocket-Protocol`, which order-workflow checks before upgrading. The monitoring
+/// dashboard's page and assets (`/dashboard…`) hold no data: the page logs in and calls the API
+/// with a token.
 pub const DEFAULT_PUBLIC: &str = "/api/foundation/auth/login,/api/foundation/auth/refresh,\
 /api/foundation/auth/register,/api/foundation/auth/jwks.json,/health,/health/services,/docs,/docs/*,/openapi.json,\
-/metrics,/api/order-workflow/files/signed/*,/dashboard,/dashboard/*";
+/metrics,/api/order-workflow/files/signed/*,/api/order-workflow/temporary-links/*,\
+/api/order-workflow/ws/notifications,/dashboard,/dashboard/*";
+
+/// Where WebSocket upgrades pass by default: order-workflow's live notifications.
+pub const DEFAULT_WEBSOCKET_PATHS: &str = "/api/order-workflow/ws/notifications";
 
 /// `N` requests per `window` (shared with analytics-monitoring's export limit).
 pub use crm_common::config::RateSpec;
@@ -237,7 +246,9 @@ impl Config {
                 body_grace: millis("CRM_CLIENT_BODY_GRACE_MS", 10_000)?,
                 send_timeout: millis("CRM_CLIENT_SEND_TIMEOUT_MS", 60_000)?,
             },
-            websocket_paths: list(&env("CRM_WEBSOCKET_PATHS").unwrap_or_default()).map(Into::into).collect(),
+            websocket_paths: list(&env("CRM_WEBSOCKET_PATHS").unwrap_or_else(|| DEFAULT_WEBSOCKET_PATHS.into()))
+                .map(Into::into)
+                .collect(),
             traces: None,
             workers: parse_env("CRM_GATEWAY_WORKERS", default_workers())?.max(1),
             common,
@@ -341,7 +352,10 @@ ENVIRONMENT (a .env file in the working directory is read too):
   CRM_PUBLIC_PATHS         paths reachable without a token, comma-separated, trailing * = prefix
                            (default login, refresh, register, jwks.json, /health, /health/services,
                            /docs, /openapi.json, /metrics, order files' signed links
-                           /api/order-workflow/files/signed/*, the monitoring dashboard /dashboard*)
+                           /api/order-workflow/files/signed/*, temporary links
+                           /api/order-workflow/temporary-links/*, the notification socket
+                           /api/order-workflow/ws/notifications, which checks its own token,
+                           the monitoring dashboard /dashboard*)
   CRM_JWKS_URL             foundation's JWKS (default http://127.0.0.1:8081/api/foundation/auth/jwks.json)
   CRM_JWKS_MIN_REFRESH_SECS  least time between two JWKS fetches for unknown key ids (default 10)
   CRM_JWT_ISSUER, CRM_JWT_AUDIENCE  expected iss/aud (default bantu-crm)
@@ -381,7 +395,8 @@ ENVIRONMENT (a .env file in the working directory is read too):
                            before 503; addresses in CRM_TRUSTED_PROXIES are not bounded (default 64)
   CRM_WEBSOCKET_PATHS      path prefixes where a WebSocket upgrade is passed through, comma-
                            separated; elsewhere (and for any other protocol) the Upgrade header is
-                           dropped and the request forwarded plainly (default none)
+                           dropped and the request forwarded plainly (default
+                           /api/order-workflow/ws/notifications)
   CRM_CLIENT_BODY_TIMEOUT_MS  longest a streamed request body may take, first byte to last
                            (default 300000)
   CRM_CLIENT_BODY_MIN_RATE  least average rate of a streamed request body in bytes/s, checked

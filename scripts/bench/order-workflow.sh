@@ -19,7 +19,7 @@ DURATION=${BENCH_DURATION:-15s}
 CONVERSIONS=${BENCH_CONVERSIONS:-300}
 PGURL=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}
 FPORT=18381 SPORT=18382 OPORT=18383 GPORT=18380
-cargo build -q --release -p crm-foundation -p crm-service-management -p crm-order-workflow -p crm-gateway
+[ -n "${BENCH_NO_BUILD:-}" ] || cargo build -q --release -p crm-foundation -p crm-service-management -p crm-order-workflow -p crm-gateway
 for db in crm_bench_ow_foundation crm_bench_ow_sm crm_bench_ow_ow; do
   psql -q "$PGURL/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 done

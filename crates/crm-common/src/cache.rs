@@ -23,6 +23,9 @@ struct Inner {
     health: Fallbacks,
     #[cfg(feature = "cache")]
     redis: Option<deadpool_redis::Pool>,
+    /// Where the pool connects; a subscriber needs a connection of its own, outside the pool.
+    #[cfg(feature = "cache")]
+    redis_url: Option<String>,
 }
 
 impl Cache {
@@ -35,6 +38,8 @@ impl Cache {
                 health: Fallbacks::default(),
                 #[cfg(feature = "cache")]
                 redis: None,
+                #[cfg(feature = "cache")]
+                redis_url: None,
             }),
         }
     }
@@ -57,6 +62,7 @@ impl Cache {
                 memory: MemoryStore::default(),
                 health: Fallbacks::default(),
                 redis: Some(pool),
+                redis_url: Some(url.to_owned()),
             }),
         })
     }
@@ -213,6 +219,40 @@ impl Cache {
         self.inner.memory.ttl(&key)
     }
 
+    /// Whether replicas share this cache (Redis), and so can reach each other through
+    /// [`Cache::publish`] and [`Cache::subscribe`].
+    pub fn shared(&self) -> bool {
+        self.backend() == "redis"
+    }
+
+    /// Publishes `message` on `channel` (namespaced by the prefix) to every replica subscribed,
+    /// this one included. An error when there is no Redis or it is unreachable: the caller
+    /// decides what local delivery means then.
+    pub async fn publish(&self, channel: &str, message: &str) -> Result<(), String> {
+        #[cfg(feature = "cache")]
+        if let Some(pool) = &self.inner.redis {
+            return redis_ops::publish(pool, &self.key(channel), message).await;
+        }
+        let _ = (channel, message);
+        Err("no shared cache".into())
+    }
+
+    /// The messages published on `channel` from now on, over a connection of their own (a
+    /// subscribed connection can do nothing else). The stream ends when the connection drops;
+    /// subscribe again to resume. An error when there is no Redis or it is unreachable.
+    pub async fn subscribe(&self, channel: &str) -> Result<futures_util::stream::BoxStream<'static, String>, String> {
+        #[cfg(feature = "cache")]
+        if let Some(url) = &self.inner.redis_url {
+            use futures_util::StreamExt;
+            let client = deadpool_redis::redis::Client::open(url.as_str()).map_err(|e| e.to_string())?;
+            let mut pubsub = client.get_async_pubsub().await.map_err(|e| e.to_string())?;
+            pubsub.subscribe(self.key(channel)).await.map_err(|e| e.to_string())?;
+            return Ok(pubsub.into_on_message().filter_map(|m| async move { m.get_payload::<String>().ok() }).boxed());
+        }
+        let _ = channel;
+        Err("no shared cache".into())
+    }
+
     /// Readiness: Redis answers PING (the in-process store always does).
     pub async fn ping(&self) -> Result<(), String> {
         #[cfg(feature = "cache")]
@@ -309,6 +349,11 @@ mod redis_ops {
     pub async fn ttl(pool: &Pool, key: &str) -> Result<Option<Duration>, String> {
         let secs: i64 = conn(pool).await?.ttl(key).await.map_err(|e| e.to_string())?;
         Ok(u64::try_from(secs).ok().map(Duration::from_secs))
+    }
+
+    pub async fn publish(pool: &Pool, channel: &str, message: &str) -> Result<(), String> {
+        let mut c = conn(pool).await?;
+        cmd("PUBLISH").arg(channel).arg(message).query_async::<i64>(&mut c).await.map(|_| ()).map_err(|e| e.to_string())
     }
 
     pub async fn ping(pool: &Pool) -> Result<(), String> {

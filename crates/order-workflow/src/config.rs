@@ -34,6 +34,8 @@ pub struct Config {
     pub file_url_key_file: PathBuf,
     /// How long the `file_url` of every file answer stays valid.
     pub file_url_ttl: Duration,
+    /// The limits of the notification sockets (`/ws/notifications`).
+    pub live: crate::live::socket::Limits,
 }
 
 impl Config {
@@ -51,6 +53,13 @@ impl Config {
             file_url_key: env("CRM_FILE_URL_KEY"),
             file_url_key_file: common.data_dir.join("order-file-url.key"),
             file_url_ttl: Duration::from_secs(parse_env("CRM_FILE_URL_TTL_SECS", 900)?),
+            live: crate::live::socket::Limits {
+                ping: Duration::from_secs(parse_env("CRM_WS_PING_SECS", 25)?.max(1)),
+                idle: Duration::from_secs(parse_env("CRM_WS_IDLE_SECS", 60)?.max(1)),
+                write_timeout: Duration::from_secs(parse_env("CRM_WS_WRITE_TIMEOUT_SECS", 10)?.max(1)),
+                queue: parse_env("CRM_WS_QUEUE", 32)?,
+                max_per_user: parse_env("CRM_WS_MAX_PER_USER", 16)?,
+            },
             common,
         })
     }
@@ -73,4 +82,9 @@ ENVIRONMENT (also read from .env):
   CRM_FILE_URL_KEY         secret signing order files' links; unset = generated once into
                            $CRM_DATA_DIR/order-file-url.key (replicas must share one)
   CRM_FILE_URL_TTL_SECS    how long a file answer's file_url stays valid (default 900)
+  CRM_WS_PING_SECS         how often notification sockets are pinged (default 25)
+  CRM_WS_IDLE_SECS         a socket silent this long (no pong either) is closed (default 60)
+  CRM_WS_WRITE_TIMEOUT_SECS  a write to a socket not done in this long closes it (default 10)
+  CRM_WS_QUEUE             notifications waiting for one socket before it is cut off (default 32)
+  CRM_WS_MAX_PER_USER      notification sockets one user may hold per replica (default 16)
 ";

@@ -17,6 +17,7 @@ pub mod collection;
 pub mod config;
 pub mod leads;
 pub mod levels;
+pub mod live;
 pub mod notifications;
 pub mod openapi;
 pub mod opportunities;
@@ -29,6 +30,7 @@ pub mod perm;
 pub mod tasks;
 pub mod workflows;
 pub mod stats;
+pub mod temporary_links;
 
 use config::Config;
 use crm_common::auth::remote::remote_identity;
@@ -66,6 +68,8 @@ pub struct Inner {
     pub levels: levels::Levels,
     /// Signs and checks order files' links.
     pub file_signer: order_files::signing::Signer,
+    /// The notification sockets this replica holds, and the way to every replica's.
+    pub live: live::Live,
     pub config: Config,
 }
 
@@ -122,6 +126,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartupError> {
     );
     let levels = levels::Levels::new(service_management.clone(), config.levels_cache);
     let file_signer = order_files::signing::Signer::from_config(&config)?;
+    let live = live::Live::new(cache.clone());
     Ok(AppState(Arc::new(Inner {
         db,
         cache,
@@ -133,6 +138,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartupError> {
         products,
         levels,
         file_signer,
+        live,
         config,
     })))
 }
@@ -156,7 +162,11 @@ pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
         .merge(workflows::routes())
         .merge(tasks::routes())
         .merge(stats::routes())
+        .merge(live::routes())
+        .merge(temporary_links::routes())
         .route("/openapi.json", axum::routing::get(openapi::serve))
+        // Notifications written while a request runs are pushed once it is over (committed).
+        .layer(axum::middleware::from_fn_with_state(state.clone(), live::outbox::after_commit))
         .with_state(state);
     let app = axum::Router::new().nest("/api/order-workflow", api).merge(crm_common::http::health_router(
         config::SERVICE,
@@ -188,13 +198,15 @@ impl Application {
         self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
     }
 
-    /// Serves until stopped; the collection job runs beside it when its interval is set.
+    /// Serves until stopped; the collection job runs beside it when its interval is set, and the
+    /// live push's Redis subscriber when there is Redis.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let interval = self.state.config.collection_interval;
-        let job = (!interval.is_zero()).then(|| collection::job::spawn(self.state.db.clone(), interval));
+        let job = (!interval.is_zero()).then(|| collection::job::spawn(self.state.clone(), interval));
+        let subscriber = self.state.live.spawn_subscriber();
         let served = crm_common::http::serve(self.listener, self.router).await;
-        if let Some(job) = job {
-            job.abort();
+        for task in job.into_iter().chain(subscriber) {
+            task.abort();
         }
         served
     }

@@ -3,9 +3,8 @@
 //! `GET /api/order-workflow/openapi.json`.
 
 use crate::{
-    collection, leads, notifications, opportunities, order_comments, order_files, order_stages, orders, payment_stages,
-    tasks, workflows,
-    stats,
+    collection, leads, live, notifications, opportunities, order_comments, order_files, order_stages, orders,
+    payment_stages, stats, tasks, temporary_links, workflows,
 };
 use axum::response::Response;
 use crm_common::api::openapi::{Served, render};
@@ -38,7 +37,8 @@ use utoipa::OpenApi;
             and remaining amounts follow every payment; status forward only, overdue past the due date."),
         (name = "collection", description = "Collection tasks: manual ones, and the automatic job's one task per due \
             payment stage; the assignee is notified."),
-        (name = "notifications", description = "The caller's in-app notifications."),
+        (name = "notifications", description = "The caller's in-app notifications, and the WebSocket that \
+            pushes each new one live (`/ws/notifications`, authenticated by the subprotocols `bearer, <token>`)."),
         (name = "workflows", description = "Workflow definitions (stages, tasks, transitions with conditions), \
             validated on save; instances bound to an order or a service record; the seeded `order_approval`, which \
             drives new orders' status once switched on."),
@@ -46,6 +46,8 @@ use utoipa::OpenApi;
             completing one moves its workflow."),
         (name = "stats", description = "Aggregates computed here for analytics-monitoring: orders' summary, \
             daily revenue, opportunities' summary and funnel, scoped to the caller's organization."),
+        (name = "temporary-links", description = "Share links: a random token that opens one resource a limited \
+            number of times, without signing in."),
         (name = "docs", description = "This document."),
     )
 )]
@@ -65,6 +67,8 @@ pub fn parts() -> Vec<utoipa::openapi::OpenApi> {
         workflows::Api::openapi(),
         tasks::Api::openapi(),
         stats::Api::openapi(),
+        live::Api::openapi(),
+        temporary_links::Api::openapi(),
     ]
 }
 

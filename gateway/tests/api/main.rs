@@ -17,6 +17,7 @@ mod failures;
 mod faults;
 mod health;
 mod identity;
+mod live_push;
 mod ratelimit;
 mod routing;
 mod streaming;

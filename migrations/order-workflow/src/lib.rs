@@ -9,6 +9,7 @@ mod m20261207_000003_orders;
 mod m20261207_000004_order_comments_files;
 mod m20261207_000005_stages_payments;
 mod m20261207_000006_workflows;
+mod m20261207_000007_push_links;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000004_order_comments_files::Migration),
             Box::new(m20261207_000005_stages_payments::Migration),
             Box::new(m20261207_000006_workflows::Migration),
+            Box::new(m20261207_000007_push_links::Migration),
         ]
     }
 }

@@ -126,6 +126,8 @@ error_responses! {
     /// 409: duplicate, stale version, or still in use.
     Conflict => "ConflictEnvelope", false,
         "A duplicate, a stale `version` (`data` is then the record as it now is), or a record still in use.";
+    /// 410: existed, but no longer serves (expired, used up).
+    Gone => "ErrorEnvelope", false, "No longer available: expired, or used up.";
     /// 413: body over the configured limit.
     PayloadTooLarge => "ErrorEnvelope", false, "The request body is larger than the service accepts.";
     /// 415: a body that is not JSON.

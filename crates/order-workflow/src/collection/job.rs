@@ -105,13 +105,16 @@ pub async fn run_once(db: &DatabaseConnection, today: NaiveDate) -> ApiResult<Ru
 
 /// Runs the job every `interval` until the process ends; a failed run is logged and the next one
 /// tries again (a database blip must not stop collection for good).
-pub fn spawn(db: DatabaseConnection, interval: Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn(state: crate::AppState, interval: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let db = &state.db;
         loop {
             ticker.tick().await;
-            match run_once(&db, Utc::now().date_naive()).await {
+            // Each run's notifications are pushed live once it has committed them.
+            let run = crate::live::outbox::scope(&state.live, db, run_once(db, Utc::now().date_naive())).await;
+            match run {
                 Ok(run) if run.created > 0 || run.overdue > 0 => {
                     tracing::info!(created = run.created, overdue = run.overdue, "collection job ran");
                 }

@@ -5,7 +5,7 @@ use super::dto::{CreateTask, UpdateTask};
 use super::model as task;
 use super::rules;
 use crate::AppState;
-use crate::notifications::service::{Notice, notify};
+use crate::notifications::service::{Notice, Wording, notify_bilingual};
 use crate::orders::model::order;
 use crate::orders::service::{Viewer, check_member, find_visible};
 use crate::payment_stages::model::stage;
@@ -30,17 +30,26 @@ pub struct Collector {
 
 /// The notification telling `user` about `t`.
 pub async fn announce(db: &impl ConnectionTrait, t: &task::Model, o: &order::Model, user: Uuid) -> ApiResult<()> {
-    let due = t.due_date.map(|d| format!(", due {d}")).unwrap_or_default();
-    notify(
+    let n = &o.order_number;
+    let (due_zh, due_id) = match t.due_date {
+        Some(d) => (format!("，截止 {d}"), format!(", jatuh tempo {d}")),
+        None => (String::new(), String::new()),
+    };
+    notify_bilingual(
         db,
         Notice {
             organization_id: t.organization_id,
             user_id: user,
             notification_type: "collection_task",
-            title: format!("Collect payment for order {}", o.order_number),
-            content: Some(format!("{} — {}{due}", o.order_number, o.title)),
+            title: format!("订单 {n} 待收款"),
+            content: Some(format!("{n} — {}{due_zh}", o.title)),
             resource_type: "collection_task",
             resource_id: t.id,
+        },
+        Wording {
+            title_id: Some(format!("Tagih pembayaran pesanan {n}")),
+            content_id: Some(format!("{n} — {}{due_id}", o.title)),
+            category: None,
         },
     )
     .await?;

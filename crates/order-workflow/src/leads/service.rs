@@ -438,6 +438,17 @@ pub async fn assign(
     a.pool_id = Set(None);
     a.moved_to_pool_at = Set(None);
     let after = save(state, forward, &viewer, &before, a, &state.db).await?;
+    if before.owner_user_id != Some(owner) {
+        crate::notifications::triggers::lead_assigned(
+            &state.db,
+            after.organization_id,
+            after.id,
+            &after.name,
+            owner,
+            viewer.user_id,
+        )
+        .await?;
+    }
     Ok((before, after))
 }
 

@@ -30,10 +30,17 @@ pub struct NotificationView {
     pub is_read: bool,
     pub read_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// What the notification is about, finer than `notification_type` (`order_status`,
+    /// `order_file`, `workflow_task`…); the `category` of the live push.
+    pub category: String,
+    /// The Indonesian title and content (`title`/`content` are the Chinese).
+    pub title_id: Option<String>,
+    pub content_id: Option<String>,
 }
 
 impl From<super::model::Model> for NotificationView {
     fn from(n: super::model::Model) -> Self {
+        let category = n.category.unwrap_or_else(|| n.notification_type.clone());
         Self {
             id: n.id,
             user_id: n.user_id,
@@ -45,6 +52,9 @@ impl From<super::model::Model> for NotificationView {
             is_read: n.is_read,
             read_at: n.read_at,
             created_at: n.created_at,
+            category,
+            title_id: n.title_id,
+            content_id: n.content_id,
         }
     }
 }

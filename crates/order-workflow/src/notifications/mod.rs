@@ -1,10 +1,13 @@
 //! In-app notifications: rows per user, written in the same transaction as what they announce
-//! (a collection task so far), read and marked read by their owner only. Live push is not here.
+//! (lead assignment, order status, assignment, items, files and comments, collection tasks —
+//! see [`triggers`]), read and marked read by their owner only, and pushed live to their owner's
+//! sockets once committed (see [`crate::live`]).
 
 mod dto;
 mod handlers;
 pub mod model;
 pub mod service;
+pub mod triggers;
 
 pub use dto::NotificationView;
 

@@ -17,6 +17,12 @@ pub struct Model {
     pub is_read: bool,
     pub read_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// Finer than `notification_type`: `order_status`, `order_item`, `order_file`,
+    /// `order_comment`, `workflow_task`, `collection_task`, `lead_assigned`…
+    pub category: Option<String>,
+    /// The Indonesian wording; `title`/`content` hold the Chinese.
+    pub title_id: Option<String>,
+    pub content_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

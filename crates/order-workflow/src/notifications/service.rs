@@ -1,5 +1,6 @@
 //! Writing notifications (inside the transaction of whatever they announce, so a notification
-//! exists exactly when its cause does) and the caller's reads of their own.
+//! exists exactly when its cause does; pushed live only after that) and the caller's reads of
+//! their own.
 
 use super::model as notification;
 use crate::AppState;
@@ -13,7 +14,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-/// What a new notification says and points at.
+/// What a new notification says and points at. `title` and `content` are the Chinese wording;
+/// [`notify_bilingual`] adds the Indonesian.
 #[derive(Debug, Clone)]
 pub struct Notice<'a> {
     pub organization_id: Uuid,
@@ -25,22 +27,73 @@ pub struct Notice<'a> {
     pub resource_id: Uuid,
 }
 
-pub async fn notify(db: &impl ConnectionTrait, n: Notice<'_>) -> ApiResult<notification::Model> {
-    Ok(notification::ActiveModel {
+/// The Indonesian wording of a [`Notice`] and its category when the type alone says too little
+/// (`order_updated` covers status, items, files and comments).
+#[derive(Debug, Clone, Default)]
+pub struct Wording<'a> {
+    pub title_id: Option<String>,
+    pub content_id: Option<String>,
+    pub category: Option<&'a str>,
+}
+
+/// The `notification_type`s the table accepts (the original's five).
+const TYPES: &[&str] = &["collection_task", "lead_assigned", "order_updated", "lead_created", "lead_updated"];
+
+/// Writes a notification for `n.user_id` and, once the surrounding request or job has finished
+/// (its transaction committed, or not), pushes it live to every socket that user holds.
+///
+/// Never fails the operation that announces it: the text is cut to the columns' sizes and an
+/// unknown type is stored as `order_updated` (keeping the precise one as its category), so the
+/// insert has nothing left to refuse; a database error is logged and `Ok(None)` answered. (An
+/// error that broke the connection would fail the enclosing transaction's commit anyway.) The
+/// `Result` stays so callers' `?` reads as before.
+pub async fn notify(db: &impl ConnectionTrait, n: Notice<'_>) -> ApiResult<Option<notification::Model>> {
+    notify_bilingual(db, n, Wording::default()).await
+}
+
+/// [`notify`] with the Indonesian wording and a category.
+pub async fn notify_bilingual(
+    db: &impl ConnectionTrait,
+    n: Notice<'_>,
+    w: Wording<'_>,
+) -> ApiResult<Option<notification::Model>> {
+    let stored_type = if TYPES.contains(&n.notification_type) { n.notification_type } else { "order_updated" };
+    // `order_updated` covers status, items, files and comments: the resource says which.
+    let category = w.category.unwrap_or(match n.notification_type {
+        "order_updated" => n.resource_type,
+        t => t,
+    });
+    let row = notification::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(n.organization_id),
         user_id: Set(n.user_id),
-        notification_type: Set(n.notification_type.to_owned()),
-        title: Set(n.title),
+        notification_type: Set(stored_type.to_owned()),
+        title: Set(cut(&n.title, 255)),
         content: Set(n.content),
-        resource_type: Set(Some(n.resource_type.to_owned())),
+        resource_type: Set(Some(cut(n.resource_type, 50))),
         resource_id: Set(Some(n.resource_id)),
         is_read: Set(false),
         read_at: Set(None),
         created_at: Set(Utc::now()),
+        category: Set(Some(cut(category, 50))),
+        title_id: Set(w.title_id.map(|t| cut(&t, 255))),
+        content_id: Set(w.content_id),
+    };
+    match row.insert(db).await {
+        Ok(saved) => {
+            crate::live::outbox::stage(&saved);
+            Ok(Some(saved))
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, user_id = %n.user_id, category, "notification not written");
+            Ok(None)
+        }
     }
-    .insert(db)
-    .await?)
+}
+
+/// At most `max` characters of `s`.
+fn cut(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
 }
 
 fn mine(p: &Principal) -> Condition {

@@ -6,6 +6,7 @@
 use super::dto::{CommentView, CreateComment, UpdateComment};
 use super::model as comment;
 use crate::AppState;
+use crate::notifications::triggers::{OrderEvent, order_event};
 use crate::orders::model::order;
 use crate::orders::service::{Viewer, find_visible, pick};
 use chrono::Utc;
@@ -105,12 +106,16 @@ pub async fn create(
         content_zh: Set(zh),
         content_id: Set(id),
         is_pinned: Set(parent.is_none() && body.is_pinned.unwrap_or(false)),
-        replied_to_comment_id: Set(parent.map(|p| p.id)),
+        replied_to_comment_id: Set(parent.as_ref().map(|p| p.id)),
         created_by: Set(Some(viewer.user_id)),
         created_at: Set(now),
         updated_at: Set(now),
     };
-    Ok(row.insert(&state.db).await?)
+    let saved = row.insert(&state.db).await?;
+    let text = saved.content_zh.as_deref().or(saved.content_id.as_deref()).unwrap_or_default();
+    let replied_to: Vec<Uuid> = parent.and_then(|p| p.created_by).into_iter().collect();
+    order_event(&state.db, &o, viewer.user_id, &replied_to, OrderEvent::Comment(text)).await?;
+    Ok(saved)
 }
 
 /// Only the author or an order manager.

@@ -8,6 +8,7 @@
 use super::dto::{FileView, UpdateFile};
 use super::model as file;
 use crate::AppState;
+use crate::notifications::triggers::{OrderEvent, order_event};
 use crate::orders::model::{item, order};
 use crate::orders::service::{Viewer, find_visible, pick};
 use axum::extract::multipart::Field;
@@ -181,7 +182,11 @@ pub async fn create(
         updated_at: Set(now),
     };
     match row.insert(&state.db).await {
-        Ok(saved) => Ok(saved),
+        Ok(saved) => {
+            let name = saved.file_name_zh.as_deref().or(saved.file_name_id.as_deref()).unwrap_or_default();
+            order_event(&state.db, &o, viewer.user_id, &[], OrderEvent::FileUploaded(name)).await?;
+            Ok(saved)
+        }
         Err(e) => {
             let _ = tokio::fs::remove_file(&target).await;
             Err(e.into())
@@ -226,7 +231,7 @@ pub async fn update(
     body: UpdateFile,
     indonesian: bool,
 ) -> ApiResult<(file::Model, file::Model)> {
-    let (_, before) = find(state, viewer, order, id).await?;
+    let (o, before) = find(state, viewer, order, id).await?;
     let category = clean(body.file_category);
     let kind = clean(body.file_type);
     let name = clean(body.file_name);
@@ -263,6 +268,11 @@ pub async fn update(
     }
     a.updated_at = Set(now);
     let after = a.update(&state.db).await?;
+    if after.is_verified != before.is_verified {
+        let name = after.file_name_zh.as_deref().or(after.file_name_id.as_deref()).unwrap_or_default();
+        let uploader: Vec<Uuid> = after.uploaded_by.into_iter().collect();
+        order_event(&state.db, &o, viewer.user_id, &uploader, OrderEvent::FileVerified(name)).await?;
+    }
     Ok((before, after))
 }
 

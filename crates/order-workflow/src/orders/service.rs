@@ -7,6 +7,7 @@ use super::dto::{AssignOrder, CreateItem, CreateOrder, ItemView, OrderView, Upda
 use super::model::{assignment, item, order};
 use super::rules::{self, Actor};
 use crate::AppState;
+use crate::notifications::triggers::{OrderEvent, order_event};
 use crate::perm::{CUSTOMER_PII, ORDER_APPROVE, OrderAssign};
 use chrono::{NaiveDate, Utc};
 use crm_common::api::patch::{clean, set_text};
@@ -133,7 +134,7 @@ pub fn pick(indonesian: bool, zh: &Option<String>, id: &Option<String>) -> Optio
     if indonesian { id.clone().or_else(|| zh.clone()) } else { zh.clone().or_else(|| id.clone()) }
 }
 
-fn status_name(code: &str, indonesian: bool) -> String {
+pub fn status_name(code: &str, indonesian: bool) -> String {
     let (zh, id) = match code {
         "submitted" => ("已提交", "Diajukan"),
         "approved" => ("已批准", "Disetujui"),
@@ -189,10 +190,26 @@ pub async fn views(
     indonesian: bool,
     with_items: bool,
 ) -> ApiResult<Vec<OrderView>> {
+    views_as(state, Some(forward), viewer, rows, indonesian, with_items).await
+}
+
+/// [`views`]; without a caller to ask foundation as (`forward` `None`: a shared link opened by
+/// anyone), the people's names are left out.
+pub async fn views_as(
+    state: &AppState,
+    forward: Option<&Forward>,
+    viewer: &Viewer,
+    rows: Vec<order::Model>,
+    indonesian: bool,
+    with_items: bool,
+) -> ApiResult<Vec<OrderView>> {
     let ids: Vec<Uuid> = rows.iter().map(|o| o.id).collect();
     let assigned = assignees(&state.db, &ids).await?;
     let people: HashSet<Uuid> = rows.iter().map(|o| o.sales_user_id).chain(assigned.values().copied()).collect();
-    let users = state.users.get(people, forward).await?;
+    let users = match forward {
+        Some(forward) => state.users.get(people, forward).await?,
+        None => HashMap::new(),
+    };
     let mut items: HashMap<Uuid, Vec<ItemView>> = HashMap::new();
     if with_items && !ids.is_empty() {
         let found = item::Entity::find()
@@ -680,6 +697,9 @@ pub async fn update(
     a.updated_at = Set(Utc::now());
     a.version = Set(before.version + 1);
     let after = a.update(&txn).await?;
+    if after.status_code != before.status_code {
+        order_event(&txn, &after, viewer.user_id, &[], OrderEvent::Status).await?;
+    }
     txn.commit().await?;
     Ok((before, after))
 }
@@ -783,6 +803,7 @@ pub async fn assign(
     // task, and moves its operator's open tasks to the new operator.
     crate::workflows::engine::on_order_assigned(&txn, &after, &viewer.actor, body.assigned_to_user_id).await?;
     let after = order::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| ApiError::not_found("order"))?;
+    order_event(&txn, &after, viewer.user_id, &[], OrderEvent::Assigned).await?;
     txn.commit().await?;
     Ok((before, after))
 }
@@ -874,6 +895,7 @@ pub async fn add_item(
     let (row, _) = new_item(o.organization_id, o.id, number, body, product, &o.currency_code, indonesian)?;
     let saved = row.insert(&txn).await?;
     retotal(&txn, viewer, &o).await?;
+    order_event(&txn, &o, viewer.user_id, &[], OrderEvent::ItemAdded).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -960,6 +982,7 @@ pub async fn update_item(
     a.version = Set(before.version + 1);
     let after = a.update(&txn).await?;
     retotal(&txn, viewer, &o).await?;
+    order_event(&txn, &o, viewer.user_id, &[], OrderEvent::ItemChanged).await?;
     txn.commit().await?;
     Ok((before, after))
 }
@@ -973,6 +996,7 @@ pub async fn delete_item(state: &AppState, viewer: &Viewer, order: Option<Uuid>,
     open_for_changes(&o)?;
     item::Entity::delete_by_id(id).exec(&txn).await?;
     retotal(&txn, viewer, &o).await?;
+    order_event(&txn, &o, viewer.user_id, &[], OrderEvent::ItemRemoved).await?;
     txn.commit().await?;
     Ok(before)
 }

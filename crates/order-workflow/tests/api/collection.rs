@@ -11,10 +11,18 @@ use crm_order_workflow::collection::job;
 use serde_json::json;
 use uuid::Uuid;
 
+/// The order's set-up (approved, assigned, processing) notified its people; these tests count
+/// the collection tasks' notifications only.
+async fn forget_notifications(app: &TestApp) {
+    use sea_orm::EntityTrait;
+    crm_order_workflow::notifications::model::Entity::delete_many().exec(&app.state.db).await.unwrap();
+}
+
 db_test!(
     async fn manual_tasks_notify_their_assignee_who_alone_completes_them(backend) {
         let app = TestApp::spawn(backend).await;
         let s = processing_order(&app).await;
+        forget_notifications(&app).await;
         let id = &s.order;
         let r = app
             .post(&format!("/orders/{id}/payment-stages"), Some(&s.finance), json!({"stage_name": "deposit", "amount": 100,
@@ -130,6 +138,7 @@ db_test!(
     async fn the_job_creates_one_task_per_due_stage_even_with_two_replicas(backend) {
         let app = TestApp::spawn(backend).await;
         let s = processing_order(&app).await;
+        forget_notifications(&app).await;
         let path = format!("/orders/{}/payment-stages", s.order);
         let today = Utc::now().date_naive();
         let days = |n: i64| (today + Duration::days(n)).to_string();

@@ -164,6 +164,13 @@ pub fn config(db: &TestDatabase, dir: &Path, foundation_url: &str, sm_url: &str)
         file_url_key: Some(FILE_URL_KEY.into()),
         file_url_key_file: dir.join("order-file-url.key"),
         file_url_ttl: Duration::from_secs(900),
+        live: crm_order_workflow::live::socket::Limits {
+            ping: Duration::from_secs(25),
+            idle: Duration::from_secs(60),
+            write_timeout: Duration::from_secs(10),
+            queue: 32,
+            max_per_user: 16,
+        },
     }
 }
 

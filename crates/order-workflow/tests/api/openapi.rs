@@ -39,7 +39,13 @@ fn the_document_is_complete() {
     let doc = crm_order_workflow::openapi::document().unwrap();
     crm_common::testing::openapi::assert_complete(
         &doc,
-        &["/api/order-workflow/openapi.json", "/api/order-workflow/files/signed/{file_id}"],
+        &[
+            "/api/order-workflow/openapi.json",
+            "/api/order-workflow/files/signed/{file_id}",
+            "/api/order-workflow/temporary-links/{token}",
+            // Its token travels in `Sec-WebSocket-Protocol`, which OpenAPI cannot name as a scheme.
+            "/api/order-workflow/ws/notifications",
+        ],
     );
 }
 

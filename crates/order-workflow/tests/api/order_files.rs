@@ -12,11 +12,11 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 const BOUNDARY: &str = "crm-order-files-boundary-4c2e";
-const PNG: &[u8] = b"\x89PNG\r\n\x1A\n\0\0\0\rIHDRsome image bytes";
+pub const PNG: &[u8] = b"\x89PNG\r\n\x1A\n\0\0\0\rIHDRsome image bytes";
 const PDF: &[u8] = b"%PDF-1.7\nsome pdf bytes";
 
 /// A form part: field name, file name, content.
-type Part<'a> = (&'a str, Option<&'a str>, &'a [u8]);
+pub type Part<'a> = (&'a str, Option<&'a str>, &'a [u8]);
 
 fn form(parts: &[Part<'_>]) -> Vec<u8> {
     let mut body = Vec::new();
@@ -35,7 +35,7 @@ fn form(parts: &[Part<'_>]) -> Vec<u8> {
     body
 }
 
-async fn upload(app: &TestApp, token: Option<&str>, path: &str, parts: &[Part<'_>]) -> TestResponse {
+pub async fn upload(app: &TestApp, token: Option<&str>, path: &str, parts: &[Part<'_>]) -> TestResponse {
     let req = app.client.builder(reqwest::Method::POST, &format!("{PREFIX}{path}"), token);
     let req = req.header("content-type", format!("multipart/form-data; boundary={BOUNDARY}")).body(form(parts));
     app.client.send(req).await
