@@ -27,10 +27,10 @@ pub mod order_stages;
 pub mod orders;
 pub mod payment_stages;
 pub mod perm;
-pub mod tasks;
-pub mod workflows;
 pub mod stats;
+pub mod tasks;
 pub mod temporary_links;
+pub mod workflows;
 
 use config::Config;
 use crm_common::auth::remote::remote_identity;

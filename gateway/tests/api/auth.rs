@@ -82,7 +82,7 @@ async fn forged_tokens_are_refused() {
     let up = TestUpstream::start("order-workflow").await;
     let trap = hanging().await;
     let gw = TestGateway::spawn(&[("order-workflow", up.url())], |c| c.common.jwks_url = jwks).await;
-    let real = foundation_signer(&foundation);
+    let real = foundation_signer(&foundation.dir.0);
     let real_key = {
         use ed25519_dalek::pkcs8::DecodePrivateKey;
         let pem = std::fs::read_to_string(foundation.dir.0.join("jwt-ed25519.pem")).unwrap();

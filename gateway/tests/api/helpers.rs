@@ -232,9 +232,9 @@ pub async fn spawn_foundation() -> Process {
 }
 
 /// foundation's signing key, as it generated it into its data directory.
-pub fn foundation_signer(foundation: &Process) -> Signer {
+pub fn foundation_signer(foundation_data_dir: &std::path::Path) -> Signer {
     use ed25519_dalek::pkcs8::DecodePrivateKey;
-    let pem = std::fs::read_to_string(foundation.dir.0.join("jwt-ed25519.pem")).unwrap();
+    let pem = std::fs::read_to_string(foundation_data_dir.join("jwt-ed25519.pem")).unwrap();
     Signer::new(SigningKey::from_pkcs8_pem(&pem).unwrap())
 }
 

@@ -5,10 +5,8 @@
 //! notifications; a client that stops reading is cut off.
 
 use crate::client::Client;
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TempDir, claims, foundation_signer, free_port, shared_redis_url};
 use crate::system::{INGEST_TOKEN, Node, PASSWORD};
-use crate::helpers::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, TempDir, claims, foundation_signer, free_port, shared_redis_url,
-};
 use crm_gateway::tls::DEV_CERT_FILE;
 use http::Method;
 use hyper::body::Bytes;
@@ -40,7 +38,8 @@ struct Live {
 /// foundation, service-management, `replicas` order-workflows on one database (sharing Redis
 /// under one prefix when `redis`), and the gateway over HTTPS in front of the first replica.
 async fn start(replicas: usize, redis: bool, extra: &[(&str, &str)]) -> Live {
-    let foundation = Node::start("crm-foundation",
+    let foundation = Node::start(
+        "crm-foundation",
         &[
             ("DATABASE_URL", "sqlite://{dir}/foundation.db".into()),
             ("CRM_ADMIN_EMAIL", ADMIN_EMAIL.into()),
@@ -76,7 +75,8 @@ async fn start(replicas: usize, redis: bool, extra: &[(&str, &str)]) -> Live {
         ows.push(Node::start("crm-order-workflow", &env).await);
     }
     let tls_port = free_port();
-    let gateway = Node::start("crm-gateway",
+    let gateway = Node::start(
+        "crm-gateway",
         &[
             ("CRM_TLS_ENABLED", "true".into()),
             ("CRM_TLS_BIND_ADDR", format!("127.0.0.1:{tls_port}")),
@@ -314,7 +314,7 @@ async fn a_notification_reaches_every_socket_of_its_recipient_through_the_gatewa
         let refused = live.socket("", protocols.as_deref()).await.err().expect("refused");
         assert!(refused.starts_with("http/1.1 401"), "{refused}");
     }
-    let expired = foundation_signer(&live.foundation).sign(&claims(-60)).unwrap();
+    let expired = foundation_signer(&live.foundation.dir.0).sign(&claims(-60)).unwrap();
     let refused = live.socket("", Some(&format!("bearer, {expired}"))).await.err().expect("refused");
     assert!(refused.starts_with("http/1.1 401"), "{refused}");
     assert!(refused.contains("expired"), "{refused}");

@@ -197,6 +197,13 @@ impl TestApp {
             file_url_key: Some("test-file-url-key-0123456789abcdef".into()),
             file_url_key_file: owdir.join("order-file-url.key"),
             file_url_ttl: Duration::from_secs(900),
+            live: crm_order_workflow::live::socket::Limits {
+                ping: Duration::from_secs(25),
+                idle: Duration::from_secs(60),
+                write_timeout: Duration::from_secs(10),
+                queue: 32,
+                max_per_user: 16,
+            },
         };
         let state = crm_order_workflow::prepare(owcfg).await.expect("order-workflow starts");
         let ow_db = state.db.clone();

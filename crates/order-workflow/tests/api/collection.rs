@@ -226,7 +226,7 @@ db_test!(
         let yesterday = (Utc::now().date_naive() - Duration::days(1)).to_string();
         let r = app.post(&path, Some(&s.finance), json!({"stage_name": "DP", "amount": 100, "due_date": yesterday})).await;
         assert_eq!(r.status, 200, "{}", r.text);
-        let handle = job::spawn(app.state.db.clone(), std::time::Duration::from_millis(50));
+        let handle = job::spawn(app.state.clone(), std::time::Duration::from_millis(50));
         let tasks = format!("/collection-tasks/orders/{}", s.order);
         let mut found = 0;
         for _ in 0..200 {

@@ -18,5 +18,5 @@ mod orders;
 mod payments;
 mod pool;
 mod stages;
-mod workflows;
 mod temporary_links;
+mod workflows;
