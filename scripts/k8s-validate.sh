@@ -10,8 +10,8 @@ if ! "$venv/bin/kubernetes-validate" --version >/dev/null 2>&1; then
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check kubernetes-validate
 fi
-cargo build -q -p crm-foundation -p crm-service-management -p crm-order-workflow -p crm-gateway --bins
-documented=$( (target/debug/crm-foundation --help; target/debug/crm-service-management --help; target/debug/crm-order-workflow --help; target/debug/crm-gateway --help) | grep -oE 'CRM_[A-Z0-9_]+' | sort -u)
+cargo build -q -p crm-foundation -p crm-service-management -p crm-order-workflow -p crm-analytics-monitoring -p crm-gateway --bins
+documented=$( (target/debug/crm-foundation --help; target/debug/crm-service-management --help; target/debug/crm-order-workflow --help; target/debug/crm-analytics-monitoring --help; target/debug/crm-gateway --help) | grep -oE 'CRM_[A-Z0-9_]+' | sort -u)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for overlay in k8s/overlays/*/; do

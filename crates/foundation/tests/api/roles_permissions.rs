@@ -59,18 +59,18 @@ db_test!(
     async fn permissions_and_assignment(backend) {
         let app = TestApp::spawn(backend).await;
         let r = app
-            .post("/permissions", app.admin(), json!({"code": "report.view", "name_zh": "报表", "name_id": "Laporan", "resource_type": "report", "action": "view"}))
+            .post("/permissions", app.admin(), json!({"code": "ledger.view", "name_zh": "报表", "name_id": "Laporan", "resource_type": "ledger", "action": "view"}))
             .await;
         r.expect(200);
         let pid = uuid(&r.data()["id"]);
-        app.post("/permissions", app.admin(), json!({"code": "report.view", "name_zh": "a", "name_id": "b", "resource_type": "r", "action": "v"})).await.expect(409);
+        app.post("/permissions", app.admin(), json!({"code": "ledger.view", "name_zh": "a", "name_id": "b", "resource_type": "r", "action": "v"})).await.expect(409);
         let missing = app.post("/permissions", app.admin(), json!({"code": "x.y"})).await;
         missing.expect(400);
         assert_eq!(missing.data()[0]["field"], "name_zh");
         let got = app.get(&format!("/permissions/{pid}"), app.admin()).await;
-        assert_eq!(got.data()["resource_type"], "report");
+        assert_eq!(got.data()["resource_type"], "ledger");
         app.put(&format!("/permissions/{pid}"), app.admin(), json!({"display_order": 5})).await.expect(200);
-        let filtered = app.get("/permissions?resource_type=report", app.admin()).await;
+        let filtered = app.get("/permissions?resource_type=ledger", app.admin()).await;
         assert_eq!(filtered.data().as_array().unwrap().len(), 1);
 
         let agent = app.role_id("AGENT").await;
@@ -78,10 +78,10 @@ db_test!(
         app.post(&format!("/permissions/roles/{agent}/assign"), app.admin(), json!({"permission_ids": [pid]})).await.expect(200);
         let of_role = app.get(&format!("/permissions/roles/{agent}"), app.admin()).await;
         let codes: Vec<_> = of_role.data().as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap().to_owned()).collect();
-        assert_eq!(codes, ["report.view"]);
+        assert_eq!(codes, ["ledger.view"]);
         let info = app.get(&format!("/permissions/users/{uid}/info"), Some(&token)).await;
         info.expect(200);
-        assert_eq!(info.data()["permissions"], json!(["report.view"]));
+        assert_eq!(info.data()["permissions"], json!(["ledger.view"]));
         // Deactivating a permission removes it from everyone's effective set.
         app.put(&format!("/permissions/{pid}"), app.admin(), json!({"is_active": false})).await.expect(200);
         let info = app.get(&format!("/permissions/users/{uid}/info"), Some(&token)).await;
