@@ -9,7 +9,7 @@
 #   - order creation with three items (customer and products checked in service-management);
 #   - GET /orders?size=20 with 500,000 orders, unfiltered and filtered by status and by customer;
 #   - GET /orders/{id} of an order with 50 items;
-#   - a 10 MB file uploaded to an order and downloaded again through the gateway: time, and how
+#   - a 10 MB (10,000,000-byte) file uploaded to an order and downloaded again through the gateway: time, and how
 #     far the service's peak RSS rises over its RSS before (streamed, so well under the size).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -126,7 +126,7 @@ wrk -t2 -c16 -d"$DURATION" --latency -H "Authorization: Bearer $token" "$gw/orde
 detail="$(awk '/Requests\/sec/ {print $2}' "$out/ow-order-detail.txt") req/s, p50 $(awk '$1=="50%" {print $2}' "$out/ow-order-detail.txt"), p99 $(awk '$1=="99%" {print $2}' "$out/ow-order-detail.txt")"
 
 echo "== a 10 MB file up and down through the gateway"
-{ printf '%%PDF-1.4\n'; head -c $((10 * 1024 * 1024 - 64)) /dev/urandom; } >"$data/big.pdf"
+{ printf '%%PDF-1.4\n'; head -c 9999990 /dev/urandom; } >"$data/big.pdf"
 rss() { awk -v k="$1:" '$1 == k {print $2}' /proc/$ow_pid/status; }
 echo 5 >/proc/$ow_pid/clear_refs 2>/dev/null || true # resets VmHWM to the current RSS
 up_before=$(rss VmRSS)
