@@ -6,36 +6,22 @@ use std::process::ExitCode;
 async fn main() -> ExitCode {
     crm_common::config::load_dotenv();
     let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
-    if command == "healthcheck" {
-        // The container's health check: this process's own /health on its configured port.
-        let port =
-            std::env::var("CRM_BIND_ADDR").ok().and_then(|a| a.rsplit_once(':').and_then(|(_, p)| p.parse().ok()));
-        let healthy = crm_common::http::probe_local(port.unwrap_or(DEFAULT_PORT));
-        return if healthy { ExitCode::SUCCESS } else { ExitCode::FAILURE };
-    }
-    if matches!(command.as_str(), "-h" | "--help" | "help") {
-        use crm_common::config::{COMMON_ENV_HELP, PEER_ENV_HELP};
-        use crm_common::http::audit::AUDIT_ENV_HELP;
-        crm_common::config::print_help(&[HELP, COMMON_ENV_HELP, PEER_ENV_HELP, AUDIT_ENV_HELP]);
-        return ExitCode::SUCCESS;
+    use crm_common::config::{COMMON_ENV_HELP, PEER_ENV_HELP};
+    use crm_common::http::audit::AUDIT_ENV_HELP;
+    if let Some(code) = crm_common::config::answer_common_command(
+        &command,
+        DEFAULT_PORT,
+        &[HELP, COMMON_ENV_HELP, PEER_ENV_HELP, AUDIT_ENV_HELP],
+    ) {
+        return code;
     }
     crm_common::telemetry::init(crm_analytics_monitoring::config::SERVICE);
     let result = match command.as_str() {
         "serve" => serve().await,
         "migrate" => migrate().await,
-        other => {
-            eprintln!("unknown command {other:?}; see --help");
-            return ExitCode::from(2);
-        }
+        other => return crm_common::config::unknown_command(other),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            tracing::error!(error = %err, "analytics-monitoring failed");
-            eprintln!("error: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    crm_common::config::exit_code("analytics-monitoring", result)
 }
 
 async fn serve() -> Result<(), StartupError> {

@@ -55,6 +55,44 @@ pub fn print_help(parts: &[&str]) {
     let _ = out.flush();
 }
 
+/// The subcommands every service binary answers the same way, before its own: `healthcheck` (the
+/// container's health check: this process's own `/health` on its configured port, or
+/// `default_port`) and `-h`/`--help`/`help` (prints `help`). `Some(code)` means `command` was one
+/// of them and the process should exit with `code`; `None` leaves `command` to the binary.
+pub fn answer_common_command(command: &str, default_port: u16, help: &[&str]) -> Option<std::process::ExitCode> {
+    use std::process::ExitCode;
+    match command {
+        "healthcheck" => {
+            let port = env("CRM_BIND_ADDR").and_then(|a| a.rsplit_once(':').and_then(|(_, p)| p.parse().ok()));
+            let healthy = crate::http::probe_local(port.unwrap_or(default_port));
+            Some(if healthy { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        "-h" | "--help" | "help" => {
+            print_help(help);
+            Some(ExitCode::SUCCESS)
+        }
+        _ => None,
+    }
+}
+
+/// The exit of a binary's subcommand: success, or the error logged and printed with exit code 1.
+pub fn exit_code<E: std::fmt::Display>(service: &str, result: Result<(), E>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %err, "{service} failed");
+            eprintln!("error: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// An unknown subcommand: said on standard error, exit code 2.
+pub fn unknown_command(command: &str) -> std::process::ExitCode {
+    eprintln!("unknown command {command:?}; see --help");
+    std::process::ExitCode::from(2)
+}
+
 /// Reads `.env` from the working directory if there is one. Real environment variables win.
 pub fn load_dotenv() {
     let _ = dotenvy::dotenv();
