@@ -56,12 +56,28 @@ const MIGRATION_LOCK: i64 = 0x42_41_4E_54_55;
 /// pending (instead of failing on what the first created). On PostgreSQL they queue on an
 /// advisory lock; on SQLite on the write lock, which `BEGIN IMMEDIATE` takes at once.
 pub async fn migrate<M: MigratorTrait>(db: &DatabaseConnection) -> Result<(), DbErr> {
-    let txn = begin_write(db).await?;
-    if db.get_database_backend() == DbBackend::Postgres {
-        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")).await?;
-    }
+    let txn = begin_serialized(db, MIGRATION_LOCK).await?;
     M::up(&txn, None).await?;
     txn.commit().await
+}
+
+/// Begins a write transaction that runs alone among those begun with the same `key`, across
+/// processes: for check-then-insert rules (a count under a limit) that no unique index can state.
+/// On PostgreSQL it holds the transaction-scoped advisory lock `key` until commit or rollback; on
+/// SQLite the write lock `BEGIN IMMEDIATE` takes already serializes every writer.
+pub async fn begin_serialized(db: &DatabaseConnection, key: i64) -> Result<DatabaseTransaction, DbErr> {
+    let txn = begin_write(db).await?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({key})")).await?;
+    }
+    Ok(txn)
+}
+
+/// An advisory-lock key for one row or owner (say, a user), taken from the id's low 64 bits; the
+/// `scope` keeps different rules on the same id apart.
+pub fn lock_key(scope: u8, id: uuid::Uuid) -> i64 {
+    let low = id.as_u128() as u64;
+    ((low & !(0xFF << 56)) | (u64::from(scope) << 56)) as i64
 }
 
 pub struct DbProbe(pub DatabaseConnection);

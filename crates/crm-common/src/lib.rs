@@ -21,6 +21,9 @@ pub mod telemetry;
 #[cfg(feature = "db")]
 pub mod db;
 
+#[cfg(all(feature = "db", feature = "cache"))]
+pub mod service;
+
 #[cfg(feature = "logstore")]
 pub mod logstore;
 

@@ -383,6 +383,113 @@ impl Drop for MongoServer {
     }
 }
 
+/// The audit ingest token every test system shares between foundation and the services.
+pub const INGEST_TOKEN: &str = "test-ingest-token-0123456789";
+
+/// The common settings of `service` under test: its own database and data directory, a free port,
+/// a fresh cache namespace, keys from the foundation at `foundation_url`.
+pub fn service_settings(
+    service: &'static str,
+    db: &TestDatabase,
+    dir: &std::path::Path,
+    foundation_url: &str,
+) -> crate::config::ServiceConfig {
+    crate::config::ServiceConfig {
+        service,
+        bind_addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        database_url: db.url.clone(),
+        redis_url: None,
+        cache_prefix: format!("{service}-test-{}:", uuid::Uuid::now_v7().simple()),
+        data_dir: dir.to_path_buf(),
+        jwks_url: format!("{foundation_url}/api/foundation/auth/jwks.json"),
+        body_limit_bytes: 1024 * 1024,
+        trusted_proxies: crate::net::Proxies::parse("127.0.0.1").expect("loopback"),
+    }
+}
+
+/// How a service under test reaches the foundation at `foundation_url`: short caches and timeouts,
+/// so that tests of expiry and outages finish quickly.
+pub fn peer_settings(foundation_url: &str) -> crate::config::PeerSettings {
+    use std::time::Duration;
+    crate::config::PeerSettings {
+        foundation_url: foundation_url.to_owned(),
+        jwt_issuer: "bantu-crm".into(),
+        jwt_audience: "bantu-crm".into(),
+        jwks_min_refresh: Duration::from_secs(1),
+        principal_cache: Duration::from_secs(30),
+        lookup_cache: Duration::from_secs(60),
+        connect_timeout: Duration::from_millis(500),
+        timeout: Duration::from_secs(5),
+    }
+}
+
+/// Audit shipping of a service under test to the foundation at `foundation_url` with
+/// [`INGEST_TOKEN`]; its outbox in `dir`.
+pub fn audit_settings(dir: &std::path::Path, foundation_url: &str) -> crate::http::audit::AuditSettings {
+    crate::http::audit::AuditSettings {
+        record_reads: false,
+        ingest_url: format!("{foundation_url}/api/foundation/audit-logs/ingest"),
+        ingest_token: Some(INGEST_TOKEN.into()),
+        token_file: dir.join("audit-ingest.token"),
+        outbox_dir: dir.join(format!("audit-outbox-{}", uuid::Uuid::now_v7().simple())),
+        max_params_bytes: 16 * 1024,
+        retry_max: std::time::Duration::from_millis(200),
+    }
+}
+
+/// A router served on a loopback port that can be stopped and started again on the same port,
+/// as a real outage and recovery look to the services that call it.
+pub struct Served {
+    pub port: u16,
+    router: axum::Router,
+    running: Option<(tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>)>,
+}
+
+impl Served {
+    pub async fn start_router(router: axum::Router) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("local addr").port();
+        let mut me = Self { port, router, running: None };
+        me.serve(listener);
+        me
+    }
+
+    fn serve(&mut self, listener: tokio::net::TcpListener) {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = self.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        self.running = Some((stop, task));
+    }
+
+    /// Stops listening and closes every connection (callers' idle ones too).
+    pub async fn stop(&mut self) {
+        if let Some((stop, task)) = self.running.take() {
+            let _ = stop.send(());
+            let _ = task.await;
+        }
+    }
+
+    /// Serves again on the same port.
+    pub async fn start(&mut self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await.expect("the same port again");
+        self.serve(listener);
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn client(&self) -> TestClient {
+        TestClient::new(self.url())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

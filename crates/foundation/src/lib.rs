@@ -21,6 +21,8 @@ pub mod roles;
 pub mod seed;
 pub mod stats;
 pub mod tasks;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tree;
 pub mod uploads;
 pub mod users;
@@ -31,9 +33,8 @@ use auth::throttle::LoginThrottle;
 use config::Config;
 use crm_common::auth::{AuthContext, HasAuth, Signer, Verifier, VerifierSettings};
 use crm_common::cache::Cache;
-use crm_common::db::DbProbe;
 use crm_common::http::audit::{AuditCapture, Outbox};
-use crm_common::http::{Metrics, Probe, TrustedProxies};
+use crm_common::service::Bound;
 use sea_orm::DatabaseConnection;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -83,21 +84,7 @@ impl AppState {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum StartupError {
-    #[error("configuration: {0}")]
-    Config(#[from] crm_common::config::ConfigError),
-    #[error("database: {0}")]
-    Database(#[from] sea_orm::DbErr),
-    #[error("cache: {0}")]
-    Cache(String),
-    #[error("{0}")]
-    Keys(#[from] auth::keyring::KeyError),
-    #[error("seeding: {0}")]
-    Seed(crm_common::ApiError),
-    #[error("listen: {0}")]
-    Io(#[from] std::io::Error),
-}
+pub use crm_common::service::StartupError;
 
 /// Connects, migrates and seeds; returns the state and, on first start without a configured
 /// password, the generated administrator credentials to show once.
@@ -112,7 +99,8 @@ pub async fn prepare(mut config: Config) -> Result<(AppState, Option<seed::First
     crm_common::db::migrate::<foundation_migration::Migrator>(&db).await?;
     let cache = Cache::from_url(&config.common.cache_prefix, config.common.redis_url.as_deref())
         .map_err(StartupError::Cache)?;
-    let keyring = auth::keyring::load(&config.jwt_key_file, &config.jwt_retired_key_files)?;
+    let keyring = auth::keyring::load(&config.jwt_key_file, &config.jwt_retired_key_files)
+        .map_err(|e| StartupError::Keys(e.to_string()))?;
     let passwords = Passwords::new().map_err(StartupError::Seed)?;
     let first_admin = seed::run(&db, &passwords, &config).await.map_err(StartupError::Seed)?;
     auth::password::calibrate(&db, &passwords).await.map_err(StartupError::Seed)?;
@@ -152,10 +140,7 @@ pub fn audit_capture(state: &AppState) -> std::io::Result<AuditCapture> {
 
 /// Every route of the service, wrapped in the common layers and audit capture.
 pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
-    let metrics = Arc::new(Metrics::new());
-    let probes: Vec<Arc<dyn Probe>> = vec![Arc::new(DbProbe(state.db.clone())), Arc::new(state.cache.clone())];
-    let body_limit = state.config.common.body_limit_bytes;
-    let trusted = TrustedProxies(Arc::new(state.config.common.trusted_proxies.clone()));
+    let outer = state.clone();
     let api = axum::Router::new()
         .nest("/auth", auth::routes())
         .merge(directory::routes())
@@ -174,19 +159,13 @@ pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
         .merge(stats::routes())
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .with_state(state);
-    let app = axum::Router::new().nest("/api/foundation", api).merge(crm_common::http::health_router(
-        "foundation",
-        VERSION,
-        probes,
-        metrics.clone(),
-    ));
-    crm_common::http::audit::mount(crm_common::http::finish(app, metrics, body_limit, trusted), audit)
+    let app = axum::Router::new().nest("/api/foundation", api);
+    crm_common::service::assemble(app, &outer.config.common, VERSION, &outer.db, &outer.cache, audit)
 }
 
 /// A bound, ready-to-serve foundation.
 pub struct Application {
-    listener: tokio::net::TcpListener,
-    router: axum::Router,
+    bound: Bound,
     pub state: AppState,
 }
 
@@ -195,15 +174,14 @@ impl Application {
         let bind = config.common.bind_addr;
         let (state, first_admin) = prepare(config).await?;
         let audit = audit_capture(&state)?;
-        let listener = tokio::net::TcpListener::bind(bind).await?;
-        Ok((Self { listener, router: router(state.clone(), audit), state }, first_admin))
+        Ok((Self { bound: Bound::bind(bind, router(state.clone(), audit)).await?, state }, first_admin))
     }
 
     pub fn port(&self) -> u16 {
-        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+        self.bound.port()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        crm_common::http::serve(self.listener, self.router).await
+        self.bound.serve().await
     }
 }

@@ -36,10 +36,9 @@ use config::Config;
 use crm_common::auth::remote::remote_identity;
 use crm_common::auth::{AuthContext, HasAuth};
 use crm_common::cache::Cache;
-use crm_common::db::DbProbe;
 use crm_common::http::audit::AuditCapture;
 use crm_common::http::peer::{NameLookup, PeerClient};
-use crm_common::http::{Metrics, Probe, TrustedProxies};
+use crm_common::service::Bound;
 use sea_orm::DatabaseConnection;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -86,19 +85,7 @@ impl HasAuth for AppState {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum StartupError {
-    #[error("configuration: {0}")]
-    Config(#[from] crm_common::config::ConfigError),
-    #[error("database: {0}")]
-    Database(#[from] sea_orm::DbErr),
-    #[error("cache: {0}")]
-    Cache(String),
-    #[error("peer client: {0}")]
-    Peer(String),
-    #[error("listen: {0}")]
-    Io(#[from] std::io::Error),
-}
+pub use crm_common::service::StartupError;
 
 /// Connects and migrates; the state every handler shares.
 pub async fn prepare(config: Config) -> Result<AppState, StartupError> {
@@ -145,10 +132,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartupError> {
 
 /// Every route of the service, wrapped in the common layers and audit capture.
 pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
-    let metrics = Arc::new(Metrics::new());
-    let probes: Vec<Arc<dyn Probe>> = vec![Arc::new(DbProbe(state.db.clone())), Arc::new(state.cache.clone())];
-    let body_limit = state.config.common.body_limit_bytes;
-    let trusted = TrustedProxies(Arc::new(state.config.common.trusted_proxies.clone()));
+    let outer = state.clone();
     let api = axum::Router::new()
         .merge(leads::routes())
         .merge(opportunities::routes())
@@ -168,19 +152,13 @@ pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
         // Notifications written while a request runs are pushed once it is over (committed).
         .layer(axum::middleware::from_fn_with_state(state.clone(), live::outbox::after_commit))
         .with_state(state);
-    let app = axum::Router::new().nest("/api/order-workflow", api).merge(crm_common::http::health_router(
-        config::SERVICE,
-        VERSION,
-        probes,
-        metrics.clone(),
-    ));
-    crm_common::http::audit::mount(crm_common::http::finish(app, metrics, body_limit, trusted), audit)
+    let app = axum::Router::new().nest("/api/order-workflow", api);
+    crm_common::service::assemble(app, &outer.config.common, VERSION, &outer.db, &outer.cache, audit)
 }
 
 /// A bound, ready-to-serve order-workflow.
 pub struct Application {
-    listener: tokio::net::TcpListener,
-    router: axum::Router,
+    bound: Bound,
     pub state: AppState,
 }
 
@@ -190,12 +168,11 @@ impl Application {
         let state = prepare(config).await?;
         let c = &state.config;
         let audit = AuditCapture::over_http(config::SERVICE, &c.audit, c.common.trusted_proxies.clone())?;
-        let listener = tokio::net::TcpListener::bind(bind).await?;
-        Ok(Self { listener, router: router(state.clone(), audit), state })
+        Ok(Self { bound: Bound::bind(bind, router(state.clone(), audit)).await?, state })
     }
 
     pub fn port(&self) -> u16 {
-        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+        self.bound.port()
     }
 
     /// Serves until stopped; the collection job runs beside it when its interval is set, and the
@@ -204,7 +181,7 @@ impl Application {
         let interval = self.state.config.collection_interval;
         let job = (!interval.is_zero()).then(|| collection::job::spawn(self.state.clone(), interval));
         let subscriber = self.state.live.spawn_subscriber();
-        let served = crm_common::http::serve(self.listener, self.router).await;
+        let served = self.bound.serve().await;
         for task in job.into_iter().chain(subscriber) {
             task.abort();
         }

@@ -30,10 +30,9 @@ use config::Config;
 use crm_common::auth::remote::remote_identity;
 use crm_common::auth::{AuthContext, HasAuth};
 use crm_common::cache::Cache;
-use crm_common::db::DbProbe;
 use crm_common::http::audit::AuditCapture;
 use crm_common::http::peer::{NameLookup, PeerClient};
-use crm_common::http::{Metrics, Probe, TrustedProxies};
+use crm_common::service::Bound;
 use sea_orm::DatabaseConnection;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -69,21 +68,7 @@ impl HasAuth for AppState {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum StartupError {
-    #[error("configuration: {0}")]
-    Config(#[from] crm_common::config::ConfigError),
-    #[error("database: {0}")]
-    Database(#[from] sea_orm::DbErr),
-    #[error("cache: {0}")]
-    Cache(String),
-    #[error("seeding: {0}")]
-    Seed(crm_common::ApiError),
-    #[error("peer client: {0}")]
-    Peer(String),
-    #[error("listen: {0}")]
-    Io(#[from] std::io::Error),
-}
+pub use crm_common::service::StartupError;
 
 /// Connects and migrates; the state every handler shares.
 pub async fn prepare(config: Config) -> Result<AppState, StartupError> {
@@ -103,10 +88,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartupError> {
 
 /// Every route of the service, wrapped in the common layers and audit capture.
 pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
-    let metrics = Arc::new(Metrics::new());
-    let probes: Vec<Arc<dyn Probe>> = vec![Arc::new(DbProbe(state.db.clone())), Arc::new(state.cache.clone())];
-    let body_limit = state.config.common.body_limit_bytes;
-    let trusted = TrustedProxies(Arc::new(state.config.common.trusted_proxies.clone()));
+    let outer = state.clone();
     let api = axum::Router::new()
         .merge(categories::routes())
         .merge(service_types::routes())
@@ -125,17 +107,13 @@ pub fn router(state: AppState, audit: AuditCapture) -> axum::Router {
     // The original served product dependencies under order-workflow's prefix; the gateway's
     // prefix override sends that path here, and the service answers it at the same full path.
     let legacy = axum::Router::new().merge(dependencies::routes()).merge(legacy::routes()).with_state(state);
-    let app = axum::Router::new()
-        .nest("/api/service-management", api)
-        .nest("/api/order-workflow", legacy)
-        .merge(crm_common::http::health_router(config::SERVICE, VERSION, probes, metrics.clone()));
-    crm_common::http::audit::mount(crm_common::http::finish(app, metrics, body_limit, trusted), audit)
+    let app = axum::Router::new().nest("/api/service-management", api).nest("/api/order-workflow", legacy);
+    crm_common::service::assemble(app, &outer.config.common, VERSION, &outer.db, &outer.cache, audit)
 }
 
 /// A bound, ready-to-serve service-management.
 pub struct Application {
-    listener: tokio::net::TcpListener,
-    router: axum::Router,
+    bound: Bound,
     pub state: AppState,
 }
 
@@ -145,15 +123,14 @@ impl Application {
         let state = prepare(config).await?;
         let c = &state.config;
         let audit = AuditCapture::over_http(config::SERVICE, &c.audit, c.common.trusted_proxies.clone())?;
-        let listener = tokio::net::TcpListener::bind(bind).await?;
-        Ok(Self { listener, router: router(state.clone(), audit), state })
+        Ok(Self { bound: Bound::bind(bind, router(state.clone(), audit)).await?, state })
     }
 
     pub fn port(&self) -> u16 {
-        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+        self.bound.port()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        crm_common::http::serve(self.listener, self.router).await
+        self.bound.serve().await
     }
 }

@@ -4,7 +4,7 @@
 //! the log of every process it touched.
 
 use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD};
-use crate::system::{PASSWORD, id, start};
+use crate::system::{Node, PASSWORD, id, start};
 use http::Method;
 use serde_json::json;
 use std::time::Duration;
@@ -121,6 +121,33 @@ async fn a_whole_sale_across_services_through_the_gateway_over_https() {
         .await;
     assert_eq!(approved["status_code"], "approved");
 
+    // Its first payment stage, paid in full.
+    let stage = sys
+        .call(
+            Method::POST,
+            &format!("/api/order-workflow/orders/{order_id}/payment-stages"),
+            a,
+            Some(json!({"stage_name": "Down payment", "amount": 4000, "due_date": "2026-12-31"})),
+        )
+        .await;
+    let paid = sys
+        .call(
+            Method::POST,
+            &format!("/api/order-workflow/orders/{order_id}/payment-stages/{}/payments", id(&stage)),
+            a,
+            Some(json!({"amount": 4000, "payment_method": "transfer"})),
+        )
+        .await;
+    assert_eq!(paid["payment_stage"]["status"], "paid", "{paid}");
+
+    // The sale in analytics (composed by analytics-monitoring from the owners' aggregates).
+    let summary = sys.call(Method::GET, "/api/analytics-monitoring/analytics/orders/summary", a, None).await;
+    assert_eq!(summary["total"], 1, "{summary}");
+    let deals = sys.call(Method::GET, "/api/analytics-monitoring/analytics/opportunities/summary", a, None).await;
+    assert_eq!(deals["by_status"]["won"], 1, "{deals}");
+    let customers = sys.call(Method::GET, "/api/analytics-monitoring/analytics/customers/summary", a, None).await;
+    assert_eq!(customers["total"], 1, "{customers}");
+
     // Another organization's administrator reaches none of it, in any service.
     let org = sys
         .call(
@@ -146,6 +173,19 @@ async fn a_whole_sale_across_services_through_the_gateway_over_https() {
         let d = sys.call(Method::GET, path, t, None).await;
         assert_eq!(d["total"], 0, "{path}: {d}");
     }
+    // Its analytics count nothing of the first organization's, and platform-wide ones are not its.
+    let summary = sys.call(Method::GET, "/api/analytics-monitoring/analytics/orders/summary", t, None).await;
+    assert_eq!(summary["total"], 0, "{summary}");
+    let (status, v) = sys
+        .try_call(
+            Method::GET,
+            &format!("/api/analytics-monitoring/analytics/orders/summary?organization_id={bantu}"),
+            t,
+            None,
+            &[],
+        )
+        .await;
+    assert!(status == 403 || status == 404 || (status == 200 && v["data"]["total"] == 0), "{status} {v}");
 
     // One request's id in every process it touched: a new token makes order-workflow and
     // service-management ask foundation who the caller is; creating an order makes order-workflow
@@ -168,15 +208,16 @@ async fn a_whole_sale_across_services_through_the_gateway_over_https() {
         ("service-management", &sys.sm),
         ("foundation", &sys.foundation),
     ] {
-        let mut seen = false;
-        for _ in 0..50 {
-            if p.log().contains(&rid) {
-                seen = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        assert!(seen, "{name} logged nothing with the request id {rid}");
+        assert_logged(name, p, &rid).await;
+    }
+    // An analytics read: analytics-monitoring asks order-workflow for its aggregate (a new
+    // organization filter, so not from the cache), under the same request id.
+    let rid = format!("e2e-{}", Uuid::now_v7().simple());
+    let path = "/api/analytics-monitoring/analytics/opportunities/funnel";
+    let (status, v) = sys.try_call(Method::GET, path, a, None, &[("x-request-id", &rid)]).await;
+    assert_eq!(status, 200, "{v}");
+    for (name, p) in [("analytics-monitoring", &sys.am), ("order-workflow", &sys.ow[0])] {
+        assert_logged(name, p, &rid).await;
     }
 
     // Audit events of every service reach foundation.
@@ -196,4 +237,15 @@ async fn a_whole_sale_across_services_through_the_gateway_over_https() {
     for t in ["product", "lead", "order", "user"] {
         assert!(types.contains(t), "no {t} event reached foundation: {types:?}");
     }
+}
+
+/// Waits up to five seconds for `node`'s log to mention the request id `rid`.
+async fn assert_logged(name: &str, node: &Node, rid: &str) {
+    for _ in 0..50 {
+        if node.log().contains(rid) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{name} logged nothing with the request id {rid}");
 }

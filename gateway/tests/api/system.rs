@@ -1,5 +1,5 @@
 //! The whole system as real processes: foundation, service-management, order-workflow (one or more
-//! replicas) and the gateway over HTTPS, each binary on a port and data directory of its own that
+//! replicas), analytics-monitoring and the gateway over HTTPS, each binary on a port and data directory of its own that
 //! it keeps when stopped and started again. What the end-to-end and the fault tests drive.
 
 use crate::client::Client;
@@ -136,6 +136,7 @@ pub struct System {
     pub sm: Node,
     /// order-workflow's replicas; the first is the one every test has.
     pub ow: Vec<Node>,
+    pub am: Node,
     pub gateway: Node,
     pub https: Client,
     /// The SQLite databases, when there are no others.
@@ -183,20 +184,32 @@ pub async fn start_with(options: Options) -> System {
         ow.push(Node::start("crm-order-workflow", &ow_env).await);
     }
     let replicas = ow.iter().map(Node::url).collect::<Vec<_>>().join("|");
+    let mut am_env = peer("analytics-monitoring");
+    am_env.push(("CRM_SERVICE_MANAGEMENT_URL", sm.url()));
+    am_env.push(("CRM_ORDER_WORKFLOW_URL", ow[0].url()));
+    am_env.push(("CRM_ALERT_INTERVAL_SECS", "0".into()));
+    let am = Node::start("crm-analytics-monitoring", &am_env).await;
     let tls_port = free_port();
     let mut gateway_env = vec![
         ("CRM_TLS_ENABLED", "true".into()),
         ("CRM_TLS_BIND_ADDR", format!("127.0.0.1:{tls_port}")),
         ("CRM_HTTP_REDIRECT", "false".into()),
         ("CRM_RATELIMIT_ENABLED", "false".into()),
-        ("CRM_SERVICE_URLS", format!("foundation={f},service-management={},order-workflow={replicas}", sm.url())),
+        (
+            "CRM_SERVICE_URLS",
+            format!(
+                "foundation={f},service-management={},order-workflow={replicas},analytics-monitoring={}",
+                sm.url(),
+                am.url()
+            ),
+        ),
         ("CRM_JWKS_URL", format!("{f}/api/foundation/auth/jwks.json")),
     ];
     gateway_env.extend(redis.iter().cloned());
     gateway_env.extend(options.gateway_env.iter().cloned());
     let gateway = Node::start("crm-gateway", &gateway_env).await;
     let cert = std::fs::read(gateway.dir.0.join(DEV_CERT_FILE)).expect("the development certificate");
-    System { foundation, sm, ow, gateway, https: Client::tls(tls_port, &cert), _databases: databases }
+    System { foundation, sm, ow, am, gateway, https: Client::tls(tls_port, &cert), _databases: databases }
 }
 
 impl System {

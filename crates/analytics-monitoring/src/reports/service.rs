@@ -13,7 +13,9 @@ use crm_common::auth::Principal;
 use crm_common::http::peer::{Forward, PeerClient};
 use crm_common::{ApiError, ApiResult};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -25,14 +27,21 @@ pub const STALE_AFTER: Duration = Duration::minutes(20);
 /// How long a job and its file are kept.
 pub const KEPT_FOR: Duration = Duration::days(7);
 
+/// Scope of the advisory lock one user's export starts queue on.
+const START_LOCK: u8 = 0xE5;
+
 /// A new running job for the caller, unless the caller has used up the limit (429 with the
 /// seconds until the next one may start). Old jobs are deleted first, so files do not pile up.
+/// One user's starts take turns (count, then insert, in one serialized transaction), so
+/// concurrent requests, on one replica or several, cannot together pass the limit.
 pub async fn start(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     caller: &Principal,
     export: &Export,
     limit: crm_common::config::RateSpec,
 ) -> ApiResult<Uuid> {
+    let txn = crm_common::db::begin_serialized(db, crm_common::db::lock_key(START_LOCK, caller.user_id)).await?;
+    let db = &txn;
     let now = Utc::now();
     job::Entity::delete_many().filter(job::Column::CreatedAt.lt(now - KEPT_FOR)).exec(db).await?;
     let window = Duration::from_std(limit.window).unwrap_or(Duration::hours(1));
@@ -69,6 +78,7 @@ pub async fn start(
     }))
     .exec_without_returning(db)
     .await?;
+    txn.commit().await?;
     Ok(id)
 }
 

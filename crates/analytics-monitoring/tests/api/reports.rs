@@ -207,6 +207,21 @@ db_test!(
 );
 
 db_test!(
+    async fn concurrent_exports_cannot_pass_the_limit_together(backend) {
+        let app = TestApp::spawn(backend).await;
+        let (_, _, a) = app.org("PT Alpha", "agent").await;
+        let past = json!({"start_date": "2020-01-01", "end_date": "2020-01-02"});
+        let statuses =
+            futures_util::future::join_all((0..12).map(|_| export(&app, &a, "customers", past.clone()))).await;
+        let mut statuses: Vec<u16> = statuses.iter().map(|r| r.status).collect();
+        statuses.sort_unstable();
+        assert_eq!(statuses, [[200; 5].as_slice(), [429; 7].as_slice()].concat(), "exactly the limit starts");
+        let r = app.get("/reports/jobs", Some(&a)).await;
+        assert_eq!(r.data()["total"], 5);
+    }
+);
+
+db_test!(
     async fn bad_export_requests_are_refused_clearly(backend) {
         let app = TestApp::spawn(backend).await;
         let a = app.admin();

@@ -1,79 +1,23 @@
 #![allow(dead_code)]
 
-use crm_common::config::{PeerSettings, ServiceConfig};
-use crm_common::http::audit::AuditSettings;
-use crm_common::testing::{Backend, TestClient, TestDatabase, TestResponse};
+use crm_common::testing::{
+    Backend, TestClient, TestDatabase, TestResponse, audit_settings, peer_settings, service_settings,
+};
 use crm_service_management::config::Config;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::path::Path;
-use std::time::Duration;
 use uuid::Uuid;
 
-pub const ADMIN_EMAIL: &str = "admin@bantu.test";
-pub const ADMIN_PASSWORD: &str = "Admin12345";
-pub const PASSWORD: &str = "Passw0rd99";
-pub const INGEST_TOKEN: &str = "test-ingest-token-0123456789";
+pub use crm_common::testing::INGEST_TOKEN;
+pub use crm_foundation::testing::{ADMIN_EMAIL, ADMIN_PASSWORD, Foundation};
 pub const PREFIX: &str = "/api/service-management";
-
-/// foundation, running in this process on its own database.
-pub struct Foundation {
-    pub client: TestClient,
-    pub port: u16,
-    pub state: crm_foundation::AppState,
-    pub db: TestDatabase,
-}
-
-impl Foundation {
-    pub async fn spawn(backend: Backend) -> Self {
-        let db = TestDatabase::create(backend).await;
-        let dir = db.data_dir().join("foundation");
-        let mut cfg = crm_foundation::config::Config::local(&db.url, &dir, ADMIN_EMAIL, ADMIN_PASSWORD);
-        cfg.audit.ingest_token = Some(INGEST_TOKEN.into());
-        let (app, _) = crm_foundation::Application::build(cfg).await.expect("foundation starts");
-        let port = app.port();
-        let state = app.state.clone();
-        tokio::spawn(app.run_until_stopped());
-        Self { client: TestClient::new(format!("http://127.0.0.1:{port}")), port, state, db }
-    }
-
-    pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
 
 /// Settings of a service-management talking to the foundation at `foundation_url`.
 pub fn config(db: &TestDatabase, dir: &Path, foundation_url: &str) -> Config {
     Config {
-        common: ServiceConfig {
-            service: "service-management",
-            bind_addr: "127.0.0.1:0".parse().unwrap(),
-            database_url: db.url.clone(),
-            redis_url: None,
-            cache_prefix: format!("sm-test-{}:", Uuid::now_v7().simple()),
-            data_dir: dir.to_path_buf(),
-            jwks_url: format!("{foundation_url}/api/foundation/auth/jwks.json"),
-            body_limit_bytes: 1024 * 1024,
-            trusted_proxies: crm_common::net::Proxies::parse("127.0.0.1").unwrap(),
-        },
-        peers: PeerSettings {
-            foundation_url: foundation_url.to_owned(),
-            jwt_issuer: "bantu-crm".into(),
-            jwt_audience: "bantu-crm".into(),
-            jwks_min_refresh: Duration::from_secs(1),
-            principal_cache: Duration::from_secs(30),
-            lookup_cache: Duration::from_secs(60),
-            connect_timeout: Duration::from_millis(500),
-            timeout: Duration::from_secs(5),
-        },
-        audit: AuditSettings {
-            record_reads: false,
-            ingest_url: format!("{foundation_url}/api/foundation/audit-logs/ingest"),
-            ingest_token: Some(INGEST_TOKEN.into()),
-            token_file: dir.join("audit-ingest.token"),
-            outbox_dir: dir.join(format!("audit-outbox-{}", Uuid::now_v7().simple())),
-            max_params_bytes: 16 * 1024,
-            retry_max: Duration::from_millis(200),
-        },
+        common: service_settings("service-management", db, dir, foundation_url),
+        peers: peer_settings(foundation_url),
+        audit: audit_settings(dir, foundation_url),
     }
 }
 
@@ -103,12 +47,8 @@ impl TestApp {
         let state = app.state.clone();
         tokio::spawn(app.run_until_stopped());
         let client = TestClient::new(format!("http://127.0.0.1:{port}"));
-        let mut me = Self { client, port, state, foundation, admin_token: String::new(), admin_id: Uuid::nil(), db };
-        let login = me.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        login.expect(200);
-        me.admin_token = login.data()["token"].as_str().unwrap().to_owned();
-        me.admin_id = uuid(&login.data()["user"]["id"]);
-        me
+        let (admin_token, admin_id) = (foundation.admin_token.clone(), foundation.admin_id);
+        Self { client, port, state, foundation, admin_token, admin_id, db }
     }
 
     pub fn admin(&self) -> Option<&str> {
@@ -128,64 +68,19 @@ impl TestApp {
         self.client.delete(&format!("{PREFIX}{path}"), token).await
     }
 
-    /// foundation's API (`/api/foundation` + `path`).
-    pub async fn fget(&self, path: &str, token: Option<&str>) -> TestResponse {
-        self.foundation.client.get(&format!("/api/foundation{path}"), token).await
-    }
-    pub async fn fpost(&self, path: &str, token: Option<&str>, body: Value) -> TestResponse {
-        self.foundation.client.post(&format!("/api/foundation{path}"), token, &body).await
-    }
-    pub async fn fput(&self, path: &str, token: Option<&str>, body: Value) -> TestResponse {
-        self.foundation.client.put(&format!("/api/foundation{path}"), token, &body).await
-    }
-
-    pub async fn login(&self, email: &str, password: &str) -> TestResponse {
-        self.fpost("/auth/login", None, json!({ "email": email, "password": password })).await
-    }
-
-    pub async fn token(&self, email: &str, password: &str) -> String {
-        let r = self.login(email, password).await;
-        r.expect(200);
-        r.data()["token"].as_str().unwrap().to_owned()
-    }
-
-    pub async fn role_id(&self, code: &str) -> Uuid {
-        let r = self.fget("/roles", self.admin()).await;
-        r.expect(200);
-        let role = r.data().as_array().unwrap().iter().find(|x| x["code"] == code).expect("role exists");
-        uuid(&role["id"])
-    }
-
     /// An organization of `kind` (`internal`, `vendor`, `agent`); returns its id and its
     /// administrator's token.
     pub async fn org(&self, name: &str, kind: &str) -> (Uuid, String) {
-        let r = self
-            .fpost(
-                "/organizations",
-                self.admin(),
-                json!({ "name": name, "organization_type": kind, "admin_password": PASSWORD }),
-            )
-            .await;
-        r.expect(200);
-        let email = r.data()["admin_user"]["email"].as_str().unwrap().to_owned();
-        (uuid(&r.data()["id"]), self.token(&email, PASSWORD).await)
+        let (id, _, token) = self.foundation.org(name, kind).await;
+        (id, token)
     }
+}
 
-    /// A user with `roles` in `org`, logged in; returns (user id, token).
-    pub async fn user(&self, org: Uuid, email: &str, roles: &[&str]) -> (Uuid, String) {
-        let mut role_ids = Vec::new();
-        for code in roles {
-            role_ids.push(self.role_id(code).await);
-        }
-        let r = self
-            .fpost(
-                "/users",
-                self.admin(),
-                json!({ "organization_id": org, "email": email, "password": PASSWORD, "role_ids": role_ids }),
-            )
-            .await;
-        r.expect(200);
-        (uuid(&r.data()["id"]), self.token(email, PASSWORD).await)
+/// foundation's API and directory helpers (`fget`, `login`, `token`, `user`, …) on the app.
+impl std::ops::Deref for TestApp {
+    type Target = Foundation;
+    fn deref(&self) -> &Foundation {
+        &self.foundation
     }
 }
 
