@@ -1,8 +1,9 @@
 //! The analytics cache: each result kept `analytics_ttl` (seed 001: five minutes) per result and
 //! organization, in Redis when configured, in process otherwise (crm-common's `Cache`); concurrent
-//! requests for a key nobody has computed yet wait for **one** computation (single flight, per
-//! process); and a last good copy kept longer answers, marked stale, when the owner of the data is
-//! down and the fresh copy has expired.
+//! requests for a key nobody has computed yet wait for **one** computation (single flight: in
+//! process with a map of cells, and across replicas sharing Redis with a short lease, the others
+//! waiting for the result to appear in the cache); and a last good copy kept longer answers,
+//! marked stale, when the owner of the data is down and the fresh copy has expired.
 //!
 //! Written here rather than taken from a crate: the flight must share the service's `Cache` (Redis
 //! or memory) and its stale copy, and it is a map of `OnceCell`s.
@@ -76,7 +77,19 @@ impl Failure {
     }
 }
 
+impl Cached {
+    fn now(data: serde_json::Value) -> Self {
+        Self { data, computed_at: chrono::Utc::now() }
+    }
+}
+
 type Flight = Arc<OnceCell<Result<Cached, Failure>>>;
+
+/// How long one replica may compute a result while the others wait for it; past that (it
+/// stopped, or the owner is slow) a waiter computes it itself.
+const LEASE: Duration = Duration::from_secs(10);
+/// How often a waiting replica looks for the result.
+const POLL: Duration = Duration::from_millis(50);
 
 pub struct Analytics {
     cache: Cache,
@@ -99,6 +112,34 @@ impl Analytics {
 
     async fn read(&self, key: &str) -> Option<Cached> {
         self.cache.get(key).await.and_then(|text| serde_json::from_str(&text).ok())
+    }
+
+    /// Keeps a computed result: fresh for the TTL (a zero TTL turns the cache off) and as the
+    /// stale fallback for longer. The stored copy, when it could be serialized.
+    async fn store(&self, key: &str, fresh: &str, data: &serde_json::Value) -> Option<Cached> {
+        let cached = Cached::now(data.clone());
+        let text = serde_json::to_string(&cached).ok()?;
+        if !self.ttl.is_zero() {
+            self.cache.set(fresh, &text, self.ttl).await;
+        }
+        self.cache.set(&format!("analytics-stale:{key}"), &text, self.stale_ttl).await;
+        Some(cached)
+    }
+
+    /// Polls the cache for `fresh` while another replica holds `lease`, for at most `within`.
+    /// `None` when the lease ends without a result (that computation failed) or runs out.
+    async fn wait_for(&self, fresh: &str, lease: &str, within: Duration) -> Option<Cached> {
+        let until = tokio::time::Instant::now() + within;
+        while tokio::time::Instant::now() < until {
+            tokio::time::sleep(POLL).await;
+            if let Some(hit) = self.read(fresh).await {
+                return Some(hit);
+            }
+            if self.cache.get(lease).await.is_none() {
+                return self.read(fresh).await;
+            }
+        }
+        None
     }
 
     /// The result under `key`: cached, or computed once however many ask at the same time, or —
@@ -124,20 +165,28 @@ impl Analytics {
                 if let Some(hit) = self.read(fresh).await {
                     return Ok(hit);
                 }
+                // Another replica computing it: its result, when it comes within the lease.
+                let lease = format!("analytics-computing:{key}");
+                let leased = self.cache.shared() && !self.ttl.is_zero();
+                if leased
+                    && !self.cache.set_if_absent(&lease, "1", LEASE).await
+                    && let Some(hit) = self.wait_for(fresh, &lease, LEASE).await
+                {
+                    return Ok(hit);
+                }
                 flag.store(true, Ordering::Relaxed);
                 self.computations.fetch_add(1, Ordering::Relaxed);
-                match compute().await {
-                    Ok(data) => {
-                        let cached = Cached { data, computed_at: chrono::Utc::now() };
-                        if let Ok(text) = serde_json::to_string(&cached) {
-                            // A zero TTL turns the cache off (every request computes).
-                            if !self.ttl.is_zero() {
-                                self.cache.set(fresh, &text, self.ttl).await;
-                            }
-                            self.cache.set(&format!("analytics-stale:{key}"), &text, self.stale_ttl).await;
-                        }
-                        Ok(cached)
+                let outcome = compute().await;
+                if leased {
+                    // Before the lease is released, so a waiter's next poll finds the result.
+                    if let Ok(data) = &outcome {
+                        self.store(key, fresh, data).await;
                     }
+                    self.cache.delete(&lease).await;
+                }
+                match outcome {
+                    Ok(data) if leased => Ok(self.read(fresh).await.unwrap_or_else(|| Cached::now(data))),
+                    Ok(data) => Ok(self.store(key, fresh, &data).await.unwrap_or_else(|| Cached::now(data))),
                     Err(err) => Err(Failure::of(&err)),
                 }
             })
@@ -197,6 +246,33 @@ mod tests {
         }
         assert_eq!(a.computations(), 1);
         assert_eq!(misses, 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn replicas_sharing_redis_compute_a_cold_key_once() {
+        let prefix = format!("flight-test-{}:", uuid::Uuid::now_v7().simple());
+        let replica = || {
+            let cache = Cache::redis(&prefix, &crm_common::testing::redis_url()).unwrap();
+            Arc::new(Analytics::new(cache, Duration::from_secs(300), Duration::from_secs(3600)))
+        };
+        let (a, b) = (replica(), replica());
+        let mut tasks = Vec::new();
+        for i in 0..64 {
+            let r = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tasks.push(tokio::spawn(async move {
+                r.get_or_compute("k", || async {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    Ok(serde_json::json!({"n": 1}))
+                })
+                .await
+                .map(|(c, _)| c.data)
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap().unwrap()["n"], 1);
+        }
+        assert!(a.cache.shared(), "the test needs Redis at {}", crm_common::testing::redis_url());
+        assert_eq!(a.computations() + b.computations(), 1, "one computation across both replicas");
     }
 
     #[tokio::test]

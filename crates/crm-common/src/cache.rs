@@ -120,6 +120,24 @@ impl Cache {
         self.inner.memory.set(key, value.to_owned(), ttl);
     }
 
+    /// Stores `value` under `key` for `ttl` unless the key holds a live value already; whether
+    /// it stored. Atomic across replicas on Redis (`SET NX`): a short lease that one replica
+    /// takes and the others see taken.
+    pub async fn set_if_absent(&self, key: &str, value: &str, ttl: Duration) -> bool {
+        let key = self.key(key);
+        #[cfg(feature = "cache")]
+        if let Some(pool) = &self.inner.redis {
+            match redis_ops::set_if_absent(pool, &key, value, ttl).await {
+                Ok(stored) => {
+                    self.recovered();
+                    return stored;
+                }
+                Err(e) => self.fallback("set_if_absent", &e),
+            }
+        }
+        self.inner.memory.set_if_absent(key, value.to_owned(), ttl)
+    }
+
     pub async fn delete(&self, key: &str) {
         let key = self.key(key);
         #[cfg(feature = "cache")]
@@ -308,6 +326,20 @@ mod redis_ops {
         conn(pool).await?.set_ex(key, value, secs).await.map_err(|e| e.to_string())
     }
 
+    pub async fn set_if_absent(pool: &Pool, key: &str, value: &str, ttl: Duration) -> Result<bool, String> {
+        let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let stored: Option<String> = cmd("SET")
+            .arg(key)
+            .arg(value)
+            .arg("NX")
+            .arg("PX")
+            .arg(millis)
+            .query_async(&mut conn(pool).await?)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(stored.is_some())
+    }
+
     pub async fn delete(pool: &Pool, key: &str) -> Result<(), String> {
         conn(pool).await?.del::<_, ()>(key).await.map_err(|e| e.to_string())
     }
@@ -380,6 +412,19 @@ impl MemoryStore {
         }
     }
 
+    fn set_if_absent(&self, key: String, value: String, ttl: Duration) -> bool {
+        let Ok(mut map) = self.entries.lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        if map.get(&key).is_some_and(|(_, exp)| *exp > now) {
+            return false;
+        }
+        make_room(&mut map);
+        map.insert(key, (value, now + ttl));
+        true
+    }
+
     fn delete(&self, key: &str) {
         if let Ok(mut map) = self.entries.lock() {
             map.remove(key);
@@ -435,5 +480,18 @@ mod tests {
         assert_eq!(cache.get("k").await.as_deref(), Some("v"));
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert_eq!(cache.get("k").await, None);
+    }
+
+    #[tokio::test]
+    async fn a_lease_is_taken_once_until_it_expires_or_is_released() {
+        let cache = Cache::memory("t:");
+        let lease = Duration::from_millis(30);
+        assert!(cache.set_if_absent("l", "1", lease).await);
+        assert!(!cache.set_if_absent("l", "2", lease).await, "taken");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(cache.set_if_absent("l", "3", lease).await, "expired");
+        cache.delete("l").await;
+        assert!(cache.set_if_absent("l", "4", lease).await, "released");
+        assert_eq!(cache.get("l").await.as_deref(), Some("4"));
     }
 }
