@@ -2,7 +2,6 @@ use super::metrics::Metrics;
 use crate::api::{ApiError, with_request_id};
 use crate::net::Proxies;
 use crate::telemetry::otlp::{TRACEPARENT, Tracer};
-use opentelemetry::{StringValue, Value};
 use tracing::Instrument;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
@@ -143,7 +142,7 @@ pub(super) async fn trace(State(state): State<Tracing>, mut req: Request, next: 
             span.set("http.route", route);
         }
         if let Some(id) = req.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()) {
-            span.set("http.request.header.x-request-id", Value::Array(vec![StringValue::from(id.to_owned())].into()));
+            span.set_strings("http.request.header.x-request-id", vec![id.to_owned()]);
         }
     }
     let mut response = state.tracer.in_dispatch(next.run(req).instrument(span.span().clone())).await;

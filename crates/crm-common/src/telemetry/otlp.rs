@@ -29,7 +29,7 @@ use futures_util::future::Either;
 use opentelemetry::metrics::{Histogram, MeterProvider};
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{Status, TraceContextExt, TracerProvider};
-use opentelemetry::{InstrumentationScope, KeyValue, Value};
+use opentelemetry::{InstrumentationScope, KeyValue, StringValue, Value};
 use opentelemetry_http::HeaderExtractor;
 use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
@@ -587,6 +587,12 @@ impl RequestSpan {
 
     pub fn set(&self, key: &'static str, value: impl Into<Value>) {
         self.cx.span().set_attribute(KeyValue::new(key, value));
+    }
+
+    /// A list-valued attribute (as `http.request.header.*` are).
+    pub fn set_strings(&self, key: &'static str, values: Vec<String>) {
+        let values: Vec<StringValue> = values.into_iter().map(StringValue::from).collect();
+        self.set(key, Value::Array(values.into()));
     }
 
     pub fn rename(&self, name: String) {
