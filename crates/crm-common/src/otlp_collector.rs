@@ -215,7 +215,11 @@ fn record_headers(received: &Received, headers: &HeaderMap) {
     received.headers.lock().unwrap().push(headers.clone());
 }
 
-async fn receive_traces(State(received): State<Arc<Received>>, headers: HeaderMap, body: Bytes) -> (StatusCode, Vec<u8>) {
+async fn receive_traces(
+    State(received): State<Arc<Received>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, Vec<u8>) {
     received.attempts.fetch_add(1, Ordering::SeqCst);
     let refuse = received.fail_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
     if refuse {

@@ -15,6 +15,7 @@
 //!   few (routes × statuses).
 
 use crate::shard::PerThread;
+use crate::telemetry::otlp::{RequestInstruments, Tracer};
 use foldhash::fast::RandomState;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
@@ -25,7 +26,6 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, Hasher};
-use crate::telemetry::otlp::{RequestInstruments, Tracer};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 

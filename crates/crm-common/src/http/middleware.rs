@@ -2,7 +2,6 @@ use super::metrics::Metrics;
 use crate::api::{ApiError, with_request_id};
 use crate::net::Proxies;
 use crate::telemetry::otlp::{TRACEPARENT, Tracer};
-use tracing::Instrument;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -13,6 +12,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
+use tracing::Instrument;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 

@@ -190,7 +190,8 @@ impl TraceSettings {
         if url.is_none() && metrics_url.is_none() {
             return Ok(None);
         }
-        for name in ["OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"]
+        for name in
+            ["OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"]
         {
             if let Some(protocol) = lookup(name).filter(|p| p != "http/protobuf") {
                 return Err(TraceError::Protocol(protocol));
@@ -211,7 +212,8 @@ impl TraceSettings {
         settings.metrics_url = metrics_url;
         settings.resource = resource;
         settings.headers = headers;
-        settings.sampler = sampler(lookup("OTEL_TRACES_SAMPLER").as_deref(), lookup("OTEL_TRACES_SAMPLER_ARG").as_deref());
+        settings.sampler =
+            sampler(lookup("OTEL_TRACES_SAMPLER").as_deref(), lookup("OTEL_TRACES_SAMPLER_ARG").as_deref());
         if let Some(n) = count("OTEL_BSP_MAX_QUEUE_SIZE") {
             settings.queue_capacity = n;
         }
@@ -379,8 +381,10 @@ impl Tracer {
     pub fn start(settings: TraceSettings) -> Result<Self, TraceError> {
         let mut inner = Self::build(&settings)?;
         if let Some(traces) = &inner.traces {
-            let subscriber =
-                tracing_subscriber::layer::SubscriberExt::with(tracing_subscriber::registry(), otel_layer(traces.tracer.clone()));
+            let subscriber = tracing_subscriber::layer::SubscriberExt::with(
+                tracing_subscriber::registry(),
+                otel_layer(traces.tracer.clone()),
+            );
             inner.dispatch = Some(Dispatch::new(subscriber));
         }
         Ok(Self { inner: Arc::new(inner) })
@@ -417,7 +421,8 @@ impl Tracer {
                     .with_max_export_batch_size(settings.batch_size.clamp(1, capacity))
                     .with_scheduled_delay(settings.flush_interval)
                     .build();
-                let processor = Bounded { inner: BatchSpanProcessor::new(exporter, config), stats: stats.clone(), capacity };
+                let processor =
+                    Bounded { inner: BatchSpanProcessor::new(exporter, config), stats: stats.clone(), capacity };
                 let provider = SdkTracerProvider::builder()
                     .with_span_processor(processor)
                     .with_sampler(settings.sampler.clone())
@@ -570,9 +575,9 @@ impl RequestSpan {
     pub fn traceparent(&self) -> Option<String> {
         let span = self.cx.span();
         let context = span.span_context();
-        context.is_valid().then(|| {
-            format!("00-{}-{}-{:02x}", context.trace_id(), context.span_id(), context.trace_flags().to_u8())
-        })
+        context
+            .is_valid()
+            .then(|| format!("00-{}-{}-{:02x}", context.trace_id(), context.span_id(), context.trace_flags().to_u8()))
     }
 
     /// Whether the span is recorded and will be exported (sampled).
@@ -632,7 +637,8 @@ pub fn client_span(name: &str) -> Option<RequestSpan> {
     if current.is_disabled() || !current.context().span().span_context().is_valid() {
         return None;
     }
-    let span = tracing::info_span!(target: SPAN_TARGET, parent: &current, "peer", otel.name = name, otel.kind = "client");
+    let span =
+        tracing::info_span!(target: SPAN_TARGET, parent: &current, "peer", otel.name = name, otel.kind = "client");
     let cx = span.context();
     cx.span().span_context().is_valid().then_some(RequestSpan { span, cx })
 }

@@ -8,8 +8,8 @@ use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::routing::get;
 use crm_common::ApiError;
-use crm_common::http::{Metrics, TrustedProxies, finish, finish_traced, health_router};
 use crm_common::http::peer::{Forward, PeerClient, PeerTimeouts};
+use crm_common::http::{Metrics, TrustedProxies, finish, finish_traced, health_router};
 use crm_common::otlp_collector::{Collector, attr, histogram_points};
 use crm_common::telemetry::otlp::{self, TraceParent, TraceSettings, Tracer};
 use serde_json::{Value, json};
@@ -299,7 +299,8 @@ async fn request_metrics_are_exported_beside_the_prometheus_text() {
     let tracer = Tracer::start(settings).unwrap();
     assert!(!tracer.traces());
     let metrics = Arc::new(Metrics::new());
-    let router = finish_traced(routes(&metrics), metrics.clone(), 1 << 20, TrustedProxies::default(), Some(tracer.clone()));
+    let router =
+        finish_traced(routes(&metrics), metrics.clone(), 1 << 20, TrustedProxies::default(), Some(tracer.clone()));
     let base = serve(router).await;
     for i in 0..3 {
         assert_eq!(fetch(&format!("{base}/api/demo/items/{i}"), &[]).await.status(), 200);
@@ -328,5 +329,8 @@ async fn request_metrics_are_exported_beside_the_prometheus_text() {
     assert_eq!(count("/api/demo/boom", "500"), Some(1), "{points:#?}");
     assert_eq!(collector.posts(), 0, "no traces were asked for");
     let text = metrics.render();
-    assert!(text.contains(r#"http_requests_total{route="/api/demo/items/{id}",method="GET",status="200"} 4"#), "{text}");
+    assert!(
+        text.contains(r#"http_requests_total{route="/api/demo/items/{id}",method="GET",status="200"} 4"#),
+        "{text}"
+    );
 }

@@ -16,7 +16,10 @@ use std::time::Duration;
 
 /// Ends the export runtime's thread when dropped.
 #[derive(Debug)]
-struct Stop(#[allow(dead_code, reason = "held for its drop: closing the channel stops the runtime")] tokio::sync::oneshot::Sender<()>);
+struct Stop(
+    #[allow(dead_code, reason = "held for its drop: closing the channel stops the runtime")]
+    tokio::sync::oneshot::Sender<()>,
+);
 
 #[derive(Debug, Clone)]
 pub(super) struct ExportClient {
