@@ -18,7 +18,10 @@ pub fn init(service: &str) {
 /// one was started and installed; with no endpoint configured nothing is started and the
 /// subscriber carries no OpenTelemetry layer.
 pub fn init_with(service: &str, lookup: impl Fn(&str) -> Option<String>) -> Option<otlp::Tracer> {
-    let export = otlp::prepare(service, lookup);
+    let (export, refused) = match otlp::prepare(service, lookup) {
+        Ok(export) => (export, None),
+        Err(error) => (None, Some(error)),
+    };
     let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     if export.as_ref().is_some_and(otlp::Tracer::traces)
         && let Ok(directive) = format!("{}=info", otlp::SPAN_TARGET).parse()
@@ -42,6 +45,9 @@ pub fn init_with(service: &str, lookup: impl Fn(&str) -> Option<String>) -> Opti
     #[cfg(feature = "logstore")]
     if installed && let Some(shipper) = shipper {
         shipper.spawn_from_env();
+    }
+    if installed && let Some(error) = refused {
+        tracing::warn!(%error, "traces and metrics are not exported");
     }
     let tracer = export.filter(|_| installed)?;
     let tracer = otlp::set_global(tracer);

@@ -122,7 +122,7 @@ impl PeerClient {
         forward: &Forward,
         body: Option<&B>,
     ) -> Result<T, ApiError> {
-        let span = crate::telemetry::otlp::client_span(&format!("{method} {}", self.name));
+        let span = crate::telemetry::otlp::client_span(method.as_str(), self.name);
         if let Some(span) = &span {
             span.set("http.request.method", method.as_str().to_owned());
             span.set("peer.service", self.name);

@@ -140,6 +140,8 @@ pub enum TraceError {
     Scheme(String),
     #[error("only the http/protobuf OTLP protocol is supported, got {0}")]
     Protocol(String),
+    #[error("unknown OTEL_TRACES_SAMPLER {0}")]
+    Sampler(String),
     #[error("cannot start the exporter: {0}")]
     Start(#[from] std::io::Error),
     #[error("cannot build the exporter: {0}")]
@@ -213,7 +215,7 @@ impl TraceSettings {
         settings.resource = resource;
         settings.headers = headers;
         settings.sampler =
-            sampler(lookup("OTEL_TRACES_SAMPLER").as_deref(), lookup("OTEL_TRACES_SAMPLER_ARG").as_deref());
+            sampler(lookup("OTEL_TRACES_SAMPLER").as_deref(), lookup("OTEL_TRACES_SAMPLER_ARG").as_deref())?;
         if let Some(n) = count("OTEL_BSP_MAX_QUEUE_SIZE") {
             settings.queue_capacity = n;
         }
@@ -252,22 +254,18 @@ impl TraceSettings {
     }
 }
 
-/// `OTEL_TRACES_SAMPLER` as the specification names them; an unknown name falls back to the
-/// default (parent-based, always on) with a warning.
-fn sampler(name: Option<&str>, arg: Option<&str>) -> Sampler {
+/// `OTEL_TRACES_SAMPLER` as the specification names them (`Err` with an unknown name).
+fn sampler(name: Option<&str>, arg: Option<&str>) -> Result<Sampler, TraceError> {
     let ratio = || arg.and_then(|a| a.parse::<f64>().ok()).filter(|r| (0.0..=1.0).contains(r)).unwrap_or(1.0);
-    match name {
+    Ok(match name {
         Some("always_on") => Sampler::AlwaysOn,
         Some("always_off") => Sampler::AlwaysOff,
         Some("traceidratio") => Sampler::TraceIdRatioBased(ratio()),
         Some("parentbased_always_off") => Sampler::ParentBased(Box::new(Sampler::AlwaysOff)),
         Some("parentbased_traceidratio") => Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio()))),
         Some("parentbased_always_on") | None => Sampler::ParentBased(Box::new(Sampler::AlwaysOn)),
-        Some(other) => {
-            tracing::warn!(sampler = other, "unknown OTEL_TRACES_SAMPLER; sampling parent-based, always on");
-            Sampler::ParentBased(Box::new(Sampler::AlwaysOn))
-        }
-    }
+        Some(other) => return Err(TraceError::Sampler(other.to_owned())),
+    })
 }
 
 /// `key=value,key2=value2` with percent-encoded values (`OTEL_RESOURCE_ATTRIBUTES`,
@@ -629,16 +627,16 @@ impl RequestSpan {
     }
 }
 
-/// A client span for a call from the current request to a peer service, child of the current
-/// span; `None` when the current span is not exported (no tracing configured), so a call costs
-/// nothing more then.
-pub fn client_span(name: &str) -> Option<RequestSpan> {
+/// A client span (named `{method} {peer}`) for a call from the current request to a peer
+/// service, child of the current span; `None` when the current span is not exported (no tracing
+/// configured), so a call costs next to nothing more then.
+pub fn client_span(method: &str, peer: &str) -> Option<RequestSpan> {
     let current = tracing::Span::current();
     if current.is_disabled() || !current.context().span().span_context().is_valid() {
         return None;
     }
-    let span =
-        tracing::info_span!(target: SPAN_TARGET, parent: &current, "peer", otel.name = name, otel.kind = "client");
+    let name = format!("{method} {peer}");
+    let span = tracing::info_span!(target: SPAN_TARGET, parent: &current, "peer", otel.name = name.as_str(), otel.kind = "client");
     let cx = span.context();
     cx.span().span_context().is_valid().then_some(RequestSpan { span, cx })
 }
@@ -655,22 +653,12 @@ pub(crate) fn set_global(tracer: Tracer) -> Tracer {
     GLOBAL.get_or_init(|| tracer).clone()
 }
 
-/// Exporters for the process-wide subscriber from the settings `lookup` gives; `None` (nothing
-/// started) when no endpoint is configured or the settings are refused (with a warning).
-pub(crate) fn prepare(service: &str, lookup: impl Fn(&str) -> Option<String>) -> Option<Tracer> {
-    let settings = match TraceSettings::from_lookup(service, lookup) {
-        Ok(settings) => settings?,
-        Err(error) => {
-            tracing::warn!(%error, "traces and metrics are not exported");
-            return None;
-        }
-    };
-    match Tracer::start_global(&settings) {
-        Ok(tracer) => Some(tracer),
-        Err(error) => {
-            tracing::warn!(%error, "traces and metrics are not exported");
-            None
-        }
+/// Exporters for the process-wide subscriber from the settings `lookup` gives; `Ok(None)`
+/// (nothing started) when no endpoint is configured.
+pub(crate) fn prepare(service: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<Option<Tracer>, TraceError> {
+    match TraceSettings::from_lookup(service, lookup)? {
+        Some(settings) => Tracer::start_global(&settings).map(Some),
+        None => Ok(None),
     }
 }
 
@@ -758,6 +746,8 @@ mod tests {
 
         let grpc = [("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4317"), ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")];
         assert!(matches!(TraceSettings::from_lookup("svc", lookup(&grpc)), Err(TraceError::Protocol(_))));
+        let odd = [("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"), ("OTEL_TRACES_SAMPLER", "sometimes")];
+        assert!(matches!(TraceSettings::from_lookup("svc", lookup(&odd)), Err(TraceError::Sampler(_))));
     }
 
     #[test]

@@ -16,10 +16,10 @@ use std::time::Duration;
 
 /// Ends the export runtime's thread when dropped.
 #[derive(Debug)]
-struct Stop(
-    #[allow(dead_code, reason = "held for its drop: closing the channel stops the runtime")]
-    tokio::sync::oneshot::Sender<()>,
-);
+struct Stop {
+    /// Never sent on: dropping it is what stops the runtime.
+    _sender: tokio::sync::oneshot::Sender<()>,
+}
 
 #[derive(Debug, Clone)]
 pub(super) struct ExportClient {
@@ -44,7 +44,7 @@ impl ExportClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(std::io::Error::other)?;
-        Ok(Self { http, runtime: handle, _stop: Arc::new(Stop(stop)) })
+        Ok(Self { http, runtime: handle, _stop: Arc::new(Stop { _sender: stop }) })
     }
 }
 
