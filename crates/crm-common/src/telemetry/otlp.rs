@@ -526,16 +526,19 @@ impl Tracer {
     /// accepted it).
     pub async fn flush(&self, timeout: Duration) -> bool {
         let inner = self.inner.clone();
-        let flushing = tokio::task::spawn_blocking(move || {
+        let (done, flushed) = tokio::sync::oneshot::channel();
+        // A thread of its own rather than the runtime's blocking pool: a flush that outlives
+        // `timeout` (a collector that does not answer) must not hold up the runtime's shutdown.
+        let started = std::thread::Builder::new().name("otlp-flush".into()).spawn(move || {
             if let Some(traces) = &inner.traces {
                 let _ = traces.provider.force_flush();
             }
             if let Some(meters) = &inner.meters {
                 let _ = meters.force_flush();
             }
-            inner.stats.pending.load(Ordering::Acquire) == 0
+            let _ = done.send(inner.stats.pending.load(Ordering::Acquire) == 0);
         });
-        matches!(tokio::time::timeout(timeout, flushing).await, Ok(Ok(true)))
+        started.is_ok() && matches!(tokio::time::timeout(timeout, flushed).await, Ok(Ok(true)))
     }
 
     /// Spans dropped because the queue was full.
