@@ -116,8 +116,8 @@ pub struct Config {
     /// Path prefixes under which a WebSocket upgrade is passed through; an upgrade anywhere else
     /// (and any other protocol anywhere) is forwarded as a plain request without it.
     pub websocket_paths: Vec<String>,
-    /// Where the gateway's server spans go. `None` = the process-wide exporter that
-    /// `OTEL_EXPORTER_OTLP_ENDPOINT` starts (see `crm_common::telemetry`), if any.
+    /// Where the gateway's server spans and request metrics go. `None` = the process-wide
+    /// exporter that `OTEL_EXPORTER_OTLP_ENDPOINT` starts (see `crm_common::telemetry`), if any.
     pub traces: Option<Tracer>,
     /// Worker threads, each serving its own connections on its own event loop.
     pub workers: usize,
@@ -404,8 +404,9 @@ ENVIRONMENT (a .env file in the working directory is read too):
   CRM_CLIENT_BODY_GRACE_MS  how long a streamed body may take before its rate counts (default 10000)
   CRM_CLIENT_SEND_TIMEOUT_MS  longest a write to a client may make no progress before the
                            connection is closed and its service slot given back (default 60000)
-  OTEL_EXPORTER_OTLP_ENDPOINT  export traces over OTLP/HTTP (JSON) to this http:// base URL; unset = no export
-  OTEL_SERVICE_NAME        service.name reported with traces (default gateway)
+  OTEL_EXPORTER_OTLP_ENDPOINT  export traces and request metrics over OTLP/HTTP (protobuf) to this
+                           http:// base URL; unset = no export (other OTEL_* variables: docs/LOGGING.md)
+  OTEL_SERVICE_NAME        service.name reported with traces and metrics (default gateway)
   RUST_LOG                 log filter (default info)
 ";
 

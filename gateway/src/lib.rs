@@ -22,6 +22,7 @@ use config::Config;
 use crm_common::auth::{KeySet, Verifier, VerifierSettings};
 use crm_common::cache::Cache;
 use crm_common::http::Metrics;
+use crm_common::telemetry::otlp::Tracer;
 use phases::authenticate::Authenticator;
 use phases::edge::Cors;
 use phases::limit::Limiter;
@@ -148,6 +149,11 @@ fn assemble(config: &Config, redirect_to: Option<u16>) -> Result<Gateway, Startu
     let cache = Cache::from_url(&config.common.cache_prefix, config.common.redis_url.as_deref())
         .map_err(StartupError::Cache)?;
     tracing::info!(backend = cache.backend(), "rate-limit counters");
+    let tracer = config.traces.clone().or_else(crm_common::telemetry::otlp::global);
+    if let Some(tracer) = &tracer {
+        metrics.export_requests(tracer);
+    }
+    let tracer = tracer.filter(Tracer::traces);
     Ok(Gateway {
         started: Instant::now(),
         routes,
@@ -174,7 +180,7 @@ fn assemble(config: &Config, redirect_to: Option<u16>) -> Result<Gateway, Startu
         docs: docs::Docs::new(config.health_deadline),
         redirect_to,
         direct_path: config.direct_path,
-        tracer: config.traces.clone().or_else(crm_common::telemetry::otlp::global),
+        tracer,
         metrics,
     })
 }

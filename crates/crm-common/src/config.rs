@@ -175,8 +175,9 @@ pub const COMMON_ENV_HELP: &str = "  CRM_BIND_ADDR            address:port to li
   CRM_TRUSTED_PROXIES      comma-separated addresses and networks (10.0.0.0/8) whose X-Forwarded-For
                            is believed (default 127.0.0.1,::1)
   CRM_BODY_LIMIT_BYTES     largest accepted request body (default 10485760)
-  OTEL_EXPORTER_OTLP_ENDPOINT  export traces over OTLP/HTTP (JSON) to this http:// base URL; unset = no export
-  OTEL_SERVICE_NAME        service.name reported with traces (default: the service's name)
+  OTEL_EXPORTER_OTLP_ENDPOINT  export traces and request metrics over OTLP/HTTP (protobuf) to this
+                           http:// base URL; unset = no export (other OTEL_* variables: docs/LOGGING.md)
+  OTEL_SERVICE_NAME        service.name reported with traces and metrics (default: the service's name)
   MONGODB_URL              application-log store; unset = SQLite file $CRM_DATA_DIR/logs.db
   CRM_LOG_SHIP_LEVEL       least severe level shipped to the log store (default info; off = none)
   RUST_LOG                 log filter (default info)

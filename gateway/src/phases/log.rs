@@ -8,25 +8,21 @@ use crate::body::Guarded;
 use crate::context::{RequestContext, Route};
 use crate::pipeline::Gateway;
 use axum::body::Body;
-use crm_common::telemetry::otlp::{Span, SpanContext, TRACEPARENT, TraceParent, Tracer, new_span_id};
+use crm_common::telemetry::otlp::{RequestSpan, TRACEPARENT, Tracer};
 use http::{HeaderMap, HeaderValue, Response};
 use std::sync::Arc;
-use std::time::SystemTime;
 
 /// The gateway's server span while the request is in flight.
-pub struct OpenSpan {
-    tracer: Tracer,
-    context: SpanContext,
-    start: SystemTime,
-}
+pub struct OpenSpan(RequestSpan);
 
-/// Starts the gateway's server span when traces are exported (`tracer` is `Some`) and the trace
-/// is sampled; does nothing otherwise.
+/// Starts the gateway's server span when traces are exported (`tracer` is `Some`); does nothing
+/// otherwise.
 ///
 /// The span belongs to the trace the identify phase settled on: when it kept the caller's
-/// `traceparent` (`incoming`), the caller's span is the parent and the gateway's span gets a new
-/// id; when it made a new one, that id is the gateway's root span. Either way the request goes
-/// upstream, and the response back, with the gateway's span as the parent.
+/// `traceparent` (`incoming`), the caller's span is the parent; when it made a new one, the
+/// gateway's span is the root of a new trace and its ids replace that header. Either way the
+/// request goes upstream, and the response back, with the gateway's span as the parent. A trace
+/// the sampler leaves out is still propagated, but no span is kept for it.
 pub fn open_span(
     tracer: Option<&Tracer>,
     headers: &mut HeaderMap,
@@ -34,27 +30,13 @@ pub fn open_span(
     incoming: Option<&HeaderValue>,
 ) -> Option<OpenSpan> {
     let tracer = tracer?;
-    let settled = TraceParent::parse(&ctx.traceparent)?;
-    if !settled.sampled() {
-        return None;
-    }
     let continued = incoming.and_then(|v| v.to_str().ok()) == Some(ctx.traceparent.as_str());
-    let context = if continued {
-        SpanContext {
-            trace_id: settled.trace_id,
-            span_id: new_span_id(),
-            parent_id: Some(settled.parent_id),
-            sampled: true,
-        }
-    } else {
-        SpanContext { trace_id: settled.trace_id, span_id: settled.parent_id, parent_id: None, sampled: true }
-    };
-    let traceparent = context.traceparent();
+    let span = tracer.server_span("gateway", continued.then_some(&*headers));
+    let traceparent = span.traceparent()?;
     let value = HeaderValue::from_str(&traceparent).ok()?;
     headers.insert(TRACEPARENT, value);
     ctx.traceparent = traceparent;
-    let start = SystemTime::now().checked_sub(ctx.started.elapsed()).unwrap_or_else(SystemTime::now);
-    Some(OpenSpan { tracer: tracer.clone(), context, start })
+    span.is_recording().then_some(OpenSpan(span))
 }
 
 struct AccessRecord {
@@ -93,37 +75,27 @@ pub fn record(ctx: &RequestContext, status: u16, gateway: &Gateway, span: Option
         failure = ctx.failure.unwrap_or("-"),
         "request"
     );
-    if let Some(open) = span {
-        let span = server_span(&open, ctx, status, elapsed);
-        if !open.tracer.record(span) {
-            let help = "Spans dropped because the export queue was full.";
-            metrics.inc("otlp_spans_dropped_total", help, &[], 1);
+    if let Some(OpenSpan(span)) = span {
+        span_attributes(&span, ctx, status);
+        span.end();
+        if let Some(tracer) = &gateway.tracer {
+            tracer.report_drops(metrics);
         }
     }
 }
 
 /// The finished span: named after the route label (the service, or the gateway's own route).
-fn server_span(open: &OpenSpan, ctx: &RequestContext, status: u16, elapsed: std::time::Duration) -> Span {
-    let mut span = Span::server(open.context, format!("{} {}", ctx.method, ctx.route), open.start, elapsed)
-        .attr("http.request.method", ctx.method.as_str())
-        .attr("http.route", ctx.route.as_str())
-        .attr("url.path", ctx.path.as_str())
-        .attr("http.response.status_code", i64::from(status))
-        .attr("client.address", ctx.client_ip.to_string())
-        .attr("http.request.header.x-request-id", vec![ctx.request_id.clone()]);
+fn span_attributes(span: &RequestSpan, ctx: &RequestContext, status: u16) {
+    span.rename(format!("{} {}", ctx.method, ctx.route));
+    span.set("http.request.method", ctx.method.as_str().to_owned());
+    span.set("http.route", ctx.route.to_string());
+    span.set("url.path", ctx.path.to_string());
+    span.set("client.address", ctx.client_ip.to_string());
+    span.set_strings("http.request.header.x-request-id", vec![ctx.request_id.clone()]);
     if let Some(user) = ctx.user_id {
-        span = span.attr("user.id", user.to_string());
+        span.set("user.id", user.to_string());
     }
-    if let Some(failure) = ctx.failure {
-        span = span.attr("error.type", failure);
-    }
-    if status >= 500 {
-        if ctx.failure.is_none() {
-            span = span.attr("error.type", status.to_string());
-        }
-        span.error = true;
-    }
-    span
+    span.status(status, ctx.failure);
 }
 
 /// Attaches the access record (and the open span, if any) to the response body; both are

@@ -15,6 +15,7 @@
 //!   few (routes × statuses).
 
 use crate::shard::PerThread;
+use crate::telemetry::otlp::{RequestInstruments, Tracer};
 use foldhash::fast::RandomState;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
@@ -25,10 +26,10 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, Hasher};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
-const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+pub(crate) const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 const DURATION: &str = "http_request_duration_seconds";
 
 /// The media type of [`Metrics::render`]: OpenMetrics text, which Prometheus asks for first. Said
@@ -143,6 +144,8 @@ pub struct Metrics {
     index: PerThread<RwLock<Index>>,
     families: Arc<Families>,
     registry: Registry,
+    /// The OTLP request histogram, when metrics are also exported (see [`Self::export_requests`]).
+    otlp: OnceLock<RequestInstruments>,
 }
 
 impl Default for Metrics {
@@ -150,13 +153,21 @@ impl Default for Metrics {
         let families = Arc::new(Families::default());
         let mut registry = Registry::default();
         registry.register_collector(Box::new(families.clone()));
-        Self { hasher: RandomState::default(), index: PerThread::new(), families, registry }
+        Self { hasher: RandomState::default(), index: PerThread::new(), families, registry, otlp: OnceLock::new() }
     }
 }
 
 impl Metrics {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// From now on, [`Self::observe_request`] also feeds `tracer`'s OTLP request histogram (when
+    /// it exports metrics). The first exporter given stays.
+    pub fn export_requests(&self, tracer: &Tracer) {
+        if let Some(requests) = tracer.requests() {
+            let _ = self.otlp.set(requests.clone());
+        }
     }
 
     fn key(&self, kind: Kind, name: &str, pairs: &[(&str, &str)]) -> u64 {
@@ -226,6 +237,7 @@ impl Metrics {
     }
 
     pub fn observe_request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+        let number = status;
         let code = http::StatusCode::from_u16(status).ok();
         let owned;
         let status = match &code {
@@ -246,6 +258,9 @@ impl Metrics {
                 histogram.observe(elapsed.as_secs_f64());
             }
         });
+        if let Some(otlp) = self.otlp.get() {
+            otlp.record(route, method, number, elapsed);
+        }
     }
 
     /// The exposition, of media type [`CONTENT_TYPE`].

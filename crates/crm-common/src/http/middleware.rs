@@ -1,7 +1,7 @@
 use super::metrics::Metrics;
 use crate::api::{ApiError, with_request_id};
 use crate::net::Proxies;
-use crate::telemetry::otlp::{Span, SpanContext, TRACEPARENT, Tracer};
+use crate::telemetry::otlp::{TRACEPARENT, Tracer};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -11,7 +11,8 @@ use futures_util::FutureExt;
 use std::net::{IpAddr, SocketAddr};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
+use tracing::Instrument;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -108,7 +109,7 @@ pub(super) async fn observe(State(metrics): State<Arc<Metrics>>, req: Request, n
     response
 }
 
-/// The exporter the [`trace`] layer hands spans to, and where it counts the ones it had to drop.
+/// The exporter the [`trace`] layer opens spans with, and where it counts the ones it had to drop.
 #[derive(Clone)]
 pub(super) struct Tracing {
     pub tracer: Tracer,
@@ -117,51 +118,40 @@ pub(super) struct Tracing {
 
 /// One server span per request (health, readiness and metrics probes excepted), continuing the
 /// caller's `traceparent` or starting a trace. The handler sees, and the response carries, a
-/// `traceparent` naming this span, so whatever the handler calls becomes its child. Installed by
-/// [`super::finish`] only when traces are exported.
+/// `traceparent` naming this span, and the handler runs inside it, so whatever it calls (peers)
+/// becomes its child. Installed by [`super::finish`] only when traces are exported.
 pub(super) async fn trace(State(state): State<Tracing>, mut req: Request, next: Next) -> Response {
     if matches!(req.uri().path(), "/health" | "/ready" | "/metrics") {
         return next.run(req).await;
     }
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
-    let start = SystemTime::now();
-    let clock = Instant::now();
-    let incoming = req.headers().get(TRACEPARENT).and_then(|v| v.to_str().ok());
-    let context = SpanContext::continue_or_start(incoming);
-    let Ok(traceparent) = HeaderValue::from_str(&context.traceparent()) else {
-        return next.run(req).await;
-    };
-    req.headers_mut().insert(TRACEPARENT, traceparent.clone());
     let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let request_id = req.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let mut response = next.run(req).await;
-    response.headers_mut().insert(TRACEPARENT, traceparent);
-    if !context.sampled {
-        return response;
-    }
-    let status = response.status();
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
     let name = match &route {
         Some(route) => format!("{method} {route}"),
         None => method.to_string(),
     };
-    let mut span = Span::server(context, name, start, clock.elapsed())
-        .attr("http.request.method", method.as_str())
-        .attr("url.path", path)
-        .attr("http.response.status_code", i64::from(status.as_u16()));
-    if let Some(route) = route {
-        span = span.attr("http.route", route);
+    let span = state.tracer.server_span(&name, Some(req.headers()));
+    let traceparent = span.traceparent().and_then(|v| HeaderValue::from_str(&v).ok());
+    if let Some(value) = &traceparent {
+        req.headers_mut().insert(TRACEPARENT, value.clone());
     }
-    if let Some(id) = request_id {
-        span = span.attr("http.request.header.x-request-id", vec![id]);
+    if span.is_recording() {
+        span.set("http.request.method", method.as_str().to_owned());
+        span.set("url.path", req.uri().path().to_owned());
+        if let Some(route) = route {
+            span.set("http.route", route);
+        }
+        if let Some(id) = req.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()) {
+            span.set_strings("http.request.header.x-request-id", vec![id.to_owned()]);
+        }
     }
-    if status.is_server_error() {
-        span = span.attr("error.type", status.as_str());
-        span.error = true;
+    let mut response = state.tracer.in_dispatch(next.run(req).instrument(span.span().clone())).await;
+    if let Some(value) = traceparent {
+        response.headers_mut().insert(TRACEPARENT, value);
     }
-    if !state.tracer.record(span) {
-        state.metrics.inc("otlp_spans_dropped_total", "Spans dropped because the export queue was full.", &[], 1);
-    }
+    span.status(response.status().as_u16(), None);
+    span.end();
+    state.tracer.report_drops(&state.metrics);
     response
 }
 

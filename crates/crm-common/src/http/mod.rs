@@ -19,12 +19,14 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use std::sync::Arc;
 
 /// Wraps a service's router in the common layers. `body_limit` bounds every request body.
-/// Server spans go to the process-wide exporter when there is one (`OTEL_EXPORTER_OTLP_ENDPOINT`).
+/// Server spans and request metrics go to the process-wide OTLP exporter when there is one
+/// (`OTEL_EXPORTER_OTLP_ENDPOINT`).
 pub fn finish(router: Router, metrics: Arc<Metrics>, body_limit: usize, trusted: TrustedProxies) -> Router {
     finish_traced(router, metrics, body_limit, trusted, crate::telemetry::otlp::global())
 }
 
-/// [`finish`] with an explicit exporter for server spans; `None` adds no tracing layer at all.
+/// [`finish`] with an explicit exporter; `None` (or one exporting only metrics) adds no tracing
+/// layer at all.
 pub fn finish_traced(
     router: Router,
     metrics: Arc<Metrics>,
@@ -39,7 +41,10 @@ pub fn finish_traced(
         .layer(from_fn(middleware::ensure_envelope))
         .layer(from_fn_with_state(metrics.clone(), middleware::observe))
         .layer(from_fn(middleware::catch_panic));
-    let router = match tracer {
+    if let Some(tracer) = &tracer {
+        metrics.export_requests(tracer);
+    }
+    let router = match tracer.filter(Tracer::traces) {
         Some(tracer) => router.layer(from_fn_with_state(middleware::Tracing { tracer, metrics }, middleware::trace)),
         None => router,
     };
@@ -47,7 +52,7 @@ pub fn finish_traced(
 }
 
 /// Serves `router` on `listener` until ctrl-c / SIGTERM, with peer addresses available to handlers;
-/// then sends the spans still queued for export (bounded wait).
+/// then sends the spans and metrics still queued for export (bounded wait).
 pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
     let served = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

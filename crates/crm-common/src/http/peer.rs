@@ -1,5 +1,6 @@
 //! Calls from one service to another. One client per peer: the caller's bearer token,
-//! `X-Request-ID`, `traceparent` and `X-Organization-Id` travel with every call; connect and total
+//! `X-Request-ID`, `traceparent` and `X-Organization-Id` travel with every call (when traces are
+//! exported, each call is a client span of the request's trace and `traceparent` names it); connect and total
 //! timeouts bound it; a peer that is down becomes a 503 and a slow one a 504, both naming the
 //! peer, never a 500 and never a hang. A peer's own 4xx answers pass through with their message
 //! (a 404 of a customer in order-workflow is the caller's 404 too).
@@ -10,7 +11,7 @@
 use crate::api::ApiError;
 use crate::cache::Cache;
 use crate::http::REQUEST_ID_HEADER;
-use crate::telemetry::otlp::TRACEPARENT;
+use crate::telemetry::otlp::{RequestSpan, TRACEPARENT};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
@@ -121,6 +122,44 @@ impl PeerClient {
         forward: &Forward,
         body: Option<&B>,
     ) -> Result<T, ApiError> {
+        let span = crate::telemetry::otlp::client_span(method.as_str(), self.name);
+        if let Some(span) = &span {
+            span.set("http.request.method", method.as_str().to_owned());
+            span.set("peer.service", self.name);
+            span.set("url.path", path.split('?').next().unwrap_or_default().to_owned());
+        }
+        let result = self.send(method, path, forward, body, span.as_ref()).await;
+        if let Some(span) = span {
+            let failure = match &result {
+                Err(ApiError::Unavailable(_)) => Some("unavailable"),
+                Err(ApiError::GatewayTimeout(_)) => Some("timeout"),
+                _ => None,
+            };
+            span.status(result.as_ref().map_or_else(|e| e.status().as_u16(), |(status, _)| *status), failure);
+        }
+        let (status, bytes) = result?;
+        if (200..300).contains(&status) {
+            let envelope: PeerEnvelope<T> = serde_json::from_slice(&bytes).map_err(|e| self.bad_answer(e))?;
+            return match envelope.data {
+                Some(data) => Ok(data),
+                None => serde_json::from_value(Value::Null).map_err(|e| self.bad_answer(e)),
+            };
+        }
+        let message = serde_json::from_slice::<PeerEnvelope<Value>>(&bytes).map(|e| e.message).unwrap_or_default();
+        Err(self.status_error(status, message))
+    }
+
+    /// The HTTP exchange of [`Self::call`]: the peer's status and body, or the transport's failure.
+    /// The `traceparent` sent names the call's client span when traces are exported, else it is
+    /// the caller's as received.
+    async fn send<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        forward: &Forward,
+        body: Option<&B>,
+        span: Option<&RequestSpan>,
+    ) -> Result<(u16, axum::body::Bytes), ApiError> {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(v) = &forward.authorization {
             req = req.header("authorization", v);
@@ -129,7 +168,7 @@ impl PeerClient {
         if !request_id.is_empty() {
             req = req.header(REQUEST_ID_HEADER, request_id);
         }
-        if let Some(v) = &forward.traceparent {
+        if let Some(v) = span.and_then(RequestSpan::traceparent).or_else(|| forward.traceparent.clone()) {
             req = req.header(TRACEPARENT, v);
         }
         if let Some(v) = &forward.organization {
@@ -139,17 +178,9 @@ impl PeerClient {
             req = req.json(b);
         }
         let response = req.send().await.map_err(|e| self.transport_error(&e))?;
-        let status = response.status();
+        let status = response.status().as_u16();
         let bytes = response.bytes().await.map_err(|e| self.transport_error(&e))?;
-        if status.is_success() {
-            let envelope: PeerEnvelope<T> = serde_json::from_slice(&bytes).map_err(|e| self.bad_answer(e))?;
-            return match envelope.data {
-                Some(data) => Ok(data),
-                None => serde_json::from_value(Value::Null).map_err(|e| self.bad_answer(e)),
-            };
-        }
-        let message = serde_json::from_slice::<PeerEnvelope<Value>>(&bytes).map(|e| e.message).unwrap_or_default();
-        Err(self.status_error(status.as_u16(), message))
+        Ok((status, bytes))
     }
 
     fn transport_error(&self, err: &reqwest::Error) -> ApiError {

@@ -1,27 +1,71 @@
-//! Traces: one server span per HTTP request, exported over OTLP/HTTP with the JSON encoding when
-//! `OTEL_EXPORTER_OTLP_ENDPOINT` is set — and nothing at all (no thread, no queue, no header
+//! Traces and request metrics over OTLP/HTTP (protobuf) through the OpenTelemetry SDK, when an
+//! endpoint is configured — and nothing at all (no thread, no queue, no layer, no header
 //! rewriting) when it is not.
 //!
-//! A finished span goes into a bounded queue without waiting; when the queue is full the span is
-//! dropped and counted. One background thread batches spans (up to [`TraceSettings::batch_size`],
-//! or every [`TraceSettings::flush_interval`]) and POSTs them to `{endpoint}/v1/traces` with a
-//! timeout and a bounded number of retries. The request path never waits for the collector.
+//! Spans are `tracing` spans: one server span per request (crm-common's `http::finish` layers
+//! and the gateway) and one client span per call to a peer service (`http::peer`), turned into
+//! OpenTelemetry spans by `tracing-opentelemetry`. The caller's W3C `traceparent` (and
+//! `tracestate`) is continued, and what a service calls is the child of its span, so a request
+//! through the gateway, a service and the peers it asks is one trace.
 //!
-//! Only plain `http://` endpoints are supported: the binaries carry no TLS client, so the expected
-//! target is a collector or agent inside the cluster (or a sidecar).
+//! A finished span goes into a bounded queue without waiting ([`queue`]); when the queue is full
+//! the span is dropped and counted (`otlp_spans_dropped_total` on `/metrics`). The SDK's batch
+//! processor sends batches from its own thread, retrying what the OTLP specification calls
+//! retryable; the HTTP requests run on a small runtime of their own ([`transport`]). The request
+//! path never waits for the collector.
+//!
+//! Request counts and durations go out too, as the `http.server.request.duration` histogram
+//! (its count is the number of requests), beside the unchanged `/metrics` text.
+//!
+//! Only plain `http://` endpoints and the `http/protobuf` protocol are supported: the binaries
+//! carry no TLS client, so the expected target is a collector or agent inside the cluster (or a
+//! sidecar), and gRPC would add tonic and HTTP/2 for no gain over OTLP/HTTP.
 
-use axum::body::Bytes;
-use serde_json::{Map, Value, json};
-use std::sync::atomic::{AtomicU64, Ordering};
+mod queue;
+mod transport;
+
+use crate::http::Metrics;
+use futures_util::future::Either;
+use opentelemetry::metrics::{Histogram, MeterProvider};
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::trace::{Status, TraceContextExt, TracerProvider};
+use opentelemetry::{InstrumentationScope, KeyValue, StringValue, Value};
+use opentelemetry_http::HeaderExtractor;
+use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracer, SdkTracerProvider};
+use queue::{Bounded, Counted, Stats};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tokio::sync::{mpsc, oneshot};
+use std::time::Duration;
+use tracing::Dispatch;
+use tracing::instrument::WithSubscriber;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::Layer;
+use tracing_subscriber::registry::LookupSpan;
 
 /// The W3C trace-context request (and response) header.
 pub const TRACEPARENT: &str = "traceparent";
 
-/// The instrumentation scope every span is reported under.
+/// The instrumentation scope every span and metric is reported under.
 pub const SCOPE: &str = "bantu-crm";
+
+/// The `tracing` target of the request and peer-call spans. The log filter always lets it
+/// through while traces are exported, so `RUST_LOG=warn` quiets the logs, not the traces.
+pub const SPAN_TARGET: &str = "crm_span";
+
+/// The name of the request-duration histogram exported over OTLP (OpenTelemetry's semantic
+/// conventions; unit seconds; attributes `http.request.method`, `http.route`,
+/// `http.response.status_code`).
+pub const REQUEST_DURATION: &str = "http.server.request.duration";
+
+/// The `/metrics` counter of spans the full queue turned away.
+const DROPPED_SERIES: &str = "otlp_spans_dropped_total";
+const DROPPED_HELP: &str = "Spans dropped because the export queue was full.";
 
 /// A parsed W3C `traceparent`: `vv-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lowercase,
 /// ids not all zero, version not `ff` (version `00` has exactly four fields).
@@ -57,404 +101,547 @@ impl TraceParent {
     }
 }
 
-/// A fresh, non-zero span id.
-pub fn new_span_id() -> u64 {
-    rand::random::<u64>().max(1)
-}
-
-/// A fresh, non-zero trace id.
-pub fn new_trace_id() -> u128 {
-    rand::random::<u128>().max(1)
-}
-
-/// Where one span sits in its trace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SpanContext {
-    pub trace_id: u128,
-    pub span_id: u64,
-    /// The caller's span; `None` for the root of a trace.
-    pub parent_id: Option<u64>,
-    /// Whether this span is recorded and exported (follows the caller's sampled flag).
-    pub sampled: bool,
-}
-
-impl SpanContext {
-    /// A new span continuing the caller's `traceparent` when it is well-formed, else the root of
-    /// a new trace.
-    pub fn continue_or_start(incoming: Option<&str>) -> Self {
-        match incoming.and_then(TraceParent::parse) {
-            Some(parent) => Self::child_of(parent),
-            None => Self::root(),
-        }
-    }
-
-    pub fn child_of(parent: TraceParent) -> Self {
-        Self {
-            trace_id: parent.trace_id,
-            span_id: new_span_id(),
-            parent_id: Some(parent.parent_id),
-            sampled: parent.sampled(),
-        }
-    }
-
-    pub fn root() -> Self {
-        Self { trace_id: new_trace_id(), span_id: new_span_id(), parent_id: None, sampled: true }
-    }
-
-    /// This span as the parent of what it calls, and as reported back to the caller.
-    pub fn traceparent(&self) -> String {
-        format!("00-{:032x}-{:016x}-{:02x}", self.trace_id, self.span_id, u8::from(self.sampled))
-    }
-}
-
-/// An attribute value (the OTLP `AnyValue` kinds we use).
-#[derive(Debug, Clone, PartialEq)]
-pub enum AttrValue {
-    Str(String),
-    Int(i64),
-    StrList(Vec<String>),
-}
-
-impl From<&str> for AttrValue {
-    fn from(v: &str) -> Self {
-        Self::Str(v.to_owned())
-    }
-}
-
-impl From<String> for AttrValue {
-    fn from(v: String) -> Self {
-        Self::Str(v)
-    }
-}
-
-impl From<i64> for AttrValue {
-    fn from(v: i64) -> Self {
-        Self::Int(v)
-    }
-}
-
-impl From<Vec<String>> for AttrValue {
-    fn from(v: Vec<String>) -> Self {
-        Self::StrList(v)
-    }
-}
-
-impl AttrValue {
-    /// OTLP/JSON `AnyValue`: 64-bit integers are strings.
-    fn to_json(&self) -> Value {
-        match self {
-            Self::Str(s) => json!({ "stringValue": s }),
-            Self::Int(i) => json!({ "intValue": i.to_string() }),
-            Self::StrList(list) => {
-                let values: Vec<Value> = list.iter().map(|s| json!({ "stringValue": s })).collect();
-                json!({ "arrayValue": { "values": values } })
-            }
-        }
-    }
-}
-
-fn key_value(key: &str, value: &AttrValue) -> Value {
-    json!({ "key": key, "value": value.to_json() })
-}
-
-/// A finished server span.
-#[derive(Debug, Clone)]
-pub struct Span {
-    pub context: SpanContext,
-    pub name: String,
-    pub start: SystemTime,
-    pub duration: Duration,
-    pub attributes: Vec<(&'static str, AttrValue)>,
-    /// Status ERROR (a 5xx answer); otherwise the status is left unset.
-    pub error: bool,
-}
-
-/// OTLP `SPAN_KIND_SERVER`.
-const SPAN_KIND_SERVER: u8 = 2;
-/// OTLP `STATUS_CODE_ERROR`.
-const STATUS_CODE_ERROR: u8 = 2;
-
-impl Span {
-    pub fn server(context: SpanContext, name: impl Into<String>, start: SystemTime, duration: Duration) -> Self {
-        Self { context, name: name.into(), start, duration, attributes: Vec::new(), error: false }
-    }
-
-    pub fn attr(mut self, key: &'static str, value: impl Into<AttrValue>) -> Self {
-        self.attributes.push((key, value.into()));
-        self
-    }
-
-    /// The OTLP/JSON `Span` object: hex ids, enums as integers, nanosecond times as strings.
-    pub fn to_json(&self) -> Value {
-        let start = self.start.duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
-        let end = start.saturating_add(self.duration.as_nanos());
-        let mut span = Map::new();
-        span.insert("traceId".into(), format!("{:032x}", self.context.trace_id).into());
-        span.insert("spanId".into(), format!("{:016x}", self.context.span_id).into());
-        if let Some(parent) = self.context.parent_id {
-            span.insert("parentSpanId".into(), format!("{parent:016x}").into());
-        }
-        span.insert("name".into(), self.name.clone().into());
-        span.insert("kind".into(), SPAN_KIND_SERVER.into());
-        span.insert("startTimeUnixNano".into(), start.to_string().into());
-        span.insert("endTimeUnixNano".into(), end.to_string().into());
-        let attributes: Vec<Value> = self.attributes.iter().map(|(k, v)| key_value(k, v)).collect();
-        span.insert("attributes".into(), attributes.into());
-        if self.error {
-            span.insert("status".into(), json!({ "code": STATUS_CODE_ERROR }));
-        }
-        Value::Object(span)
-    }
-}
-
-/// The body of one `POST /v1/traces` (an OTLP `ExportTraceServiceRequest`).
-pub fn export_request(service_name: &str, spans: &[Span]) -> Value {
-    let spans: Vec<Value> = spans.iter().map(Span::to_json).collect();
-    json!({
-        "resourceSpans": [{
-            "resource": { "attributes": [key_value("service.name", &AttrValue::from(service_name))] },
-            "scopeSpans": [{
-                "scope": { "name": SCOPE, "version": env!("CARGO_PKG_VERSION") },
-                "spans": spans,
-            }],
-        }],
-    })
-}
-
-/// Where and how spans are exported.
+/// Where and how traces and metrics are exported (the standard `OTEL_*` variables).
 #[derive(Debug, Clone)]
 pub struct TraceSettings {
-    /// The full URL spans are POSTed to (`{OTEL_EXPORTER_OTLP_ENDPOINT}/v1/traces`).
-    pub url: String,
-    /// `service.name` of the resource (`OTEL_SERVICE_NAME`, else the binary's service name).
+    /// Where spans are POSTed (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else
+    /// `{OTEL_EXPORTER_OTLP_ENDPOINT}/v1/traces`); `None` = no traces.
+    pub url: Option<String>,
+    /// Where metrics are POSTed (`…_METRICS_ENDPOINT`, else `{…_ENDPOINT}/v1/metrics`); `None` =
+    /// no metrics over OTLP.
+    pub metrics_url: Option<String>,
+    /// `service.name` of the resource: `OTEL_SERVICE_NAME`, else a `service.name` in
+    /// `OTEL_RESOURCE_ATTRIBUTES`, else the binary's service name.
     pub service_name: String,
-    /// Finished spans waiting for export; beyond this, spans are dropped and counted.
+    /// `OTEL_RESOURCE_ATTRIBUTES`, decoded.
+    pub resource: Vec<(String, String)>,
+    /// `OTEL_EXPORTER_OTLP_HEADERS` (and the per-signal variables), decoded.
+    pub headers: Vec<(String, String)>,
+    /// `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG`; parent-based always-on by default.
+    pub sampler: Sampler,
+    /// Finished spans waiting for export (`OTEL_BSP_MAX_QUEUE_SIZE`); beyond this, spans are
+    /// dropped and counted.
     pub queue_capacity: usize,
+    /// `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`.
     pub batch_size: usize,
+    /// `OTEL_BSP_SCHEDULE_DELAY`.
     pub flush_interval: Duration,
-    /// Per POST attempt.
+    /// Per export, retries included (`OTEL_EXPORTER_OTLP_TIMEOUT`).
     pub timeout: Duration,
-    /// Further attempts after a failed POST (connection error, timeout, 429, 502, 503, 504).
+    /// Further attempts after a failed export (connection error, 429, 502, 503, 504).
     pub retries: u32,
-}
-
-impl TraceSettings {
-    /// Defaults for exporting to the OTLP/HTTP receiver at `endpoint` (e.g. `http://collector:4318`).
-    pub fn new(endpoint: &str, service_name: &str) -> Self {
-        Self {
-            url: format!("{}/v1/traces", endpoint.trim_end_matches('/')),
-            service_name: service_name.to_owned(),
-            queue_capacity: 2048,
-            batch_size: 512,
-            flush_interval: Duration::from_secs(1),
-            timeout: Duration::from_secs(5),
-            retries: 2,
-        }
-    }
-
-    /// From `OTEL_EXPORTER_OTLP_ENDPOINT` and `OTEL_SERVICE_NAME`; `None` when the endpoint is unset.
-    pub fn from_env(service: &str) -> Option<Self> {
-        Self::from_lookup(service, crate::config::env)
-    }
-
-    /// As [`Self::from_env`], reading variables through `lookup` (non-empty, trimmed values).
-    pub fn from_lookup(service: &str, lookup: impl Fn(&str) -> Option<String>) -> Option<Self> {
-        let endpoint = lookup("OTEL_EXPORTER_OTLP_ENDPOINT")?;
-        let name = lookup("OTEL_SERVICE_NAME").unwrap_or_else(|| service.to_owned());
-        Some(Self::new(&endpoint, &name))
-    }
+    /// `OTEL_METRIC_EXPORT_INTERVAL`.
+    pub metrics_interval: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
     #[error("only plain http:// OTLP endpoints are supported (no TLS client is built in), got {0}")]
     Scheme(String),
+    #[error("only the http/protobuf OTLP protocol is supported, got {0}")]
+    Protocol(String),
+    #[error("unknown OTEL_TRACES_SAMPLER {0}")]
+    Sampler(String),
     #[error("cannot start the exporter: {0}")]
     Start(#[from] std::io::Error),
+    #[error("cannot build the exporter: {0}")]
+    Build(String),
 }
 
-enum Message {
-    Span(Span),
-    Flush(oneshot::Sender<()>),
+impl TraceSettings {
+    /// Defaults for exporting traces and metrics to the OTLP/HTTP receiver at `endpoint`
+    /// (e.g. `http://collector:4318`).
+    pub fn new(endpoint: &str, service_name: &str) -> Self {
+        let base = endpoint.trim_end_matches('/');
+        Self {
+            url: Some(format!("{base}/v1/traces")),
+            metrics_url: Some(format!("{base}/v1/metrics")),
+            service_name: service_name.to_owned(),
+            resource: Vec::new(),
+            headers: Vec::new(),
+            sampler: Sampler::ParentBased(Box::new(Sampler::AlwaysOn)),
+            queue_capacity: 2048,
+            batch_size: 512,
+            flush_interval: Duration::from_secs(1),
+            timeout: Duration::from_secs(10),
+            retries: 3,
+            metrics_interval: Duration::from_secs(60),
+        }
+    }
+
+    /// From the process environment; `Ok(None)` when no endpoint is configured (or
+    /// `OTEL_SDK_DISABLED=true`).
+    pub fn from_env(service: &str) -> Result<Option<Self>, TraceError> {
+        Self::from_lookup(service, crate::config::env)
+    }
+
+    /// As [`Self::from_env`], reading variables through `lookup` (non-empty, trimmed values).
+    pub fn from_lookup(service: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, TraceError> {
+        if lookup("OTEL_SDK_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+            return Ok(None);
+        }
+        let base = lookup("OTEL_EXPORTER_OTLP_ENDPOINT");
+        let signal = |exporter: &str, endpoint: &str, path: &str| {
+            if lookup(exporter).is_some_and(|v| v.eq_ignore_ascii_case("none")) {
+                return None;
+            }
+            lookup(endpoint).or_else(|| base.as_ref().map(|b| format!("{}{path}", b.trim_end_matches('/'))))
+        };
+        let url = signal("OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "/v1/traces");
+        let metrics_url = signal("OTEL_METRICS_EXPORTER", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "/v1/metrics");
+        if url.is_none() && metrics_url.is_none() {
+            return Ok(None);
+        }
+        for name in
+            ["OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"]
+        {
+            if let Some(protocol) = lookup(name).filter(|p| p != "http/protobuf") {
+                return Err(TraceError::Protocol(protocol));
+            }
+        }
+        let resource = lookup("OTEL_RESOURCE_ATTRIBUTES").map(|v| pairs(&v)).unwrap_or_default();
+        let service_name = lookup("OTEL_SERVICE_NAME")
+            .or_else(|| resource.iter().find(|(k, _)| k == "service.name").map(|(_, v)| v.clone()))
+            .unwrap_or_else(|| service.to_owned());
+        let mut headers = lookup("OTEL_EXPORTER_OTLP_HEADERS").map(|v| pairs(&v)).unwrap_or_default();
+        for name in ["OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_METRICS_HEADERS"] {
+            headers.extend(lookup(name).map(|v| pairs(&v)).unwrap_or_default());
+        }
+        let millis = |name: &str| lookup(name).and_then(|v| v.parse::<u64>().ok()).map(Duration::from_millis);
+        let count = |name: &str| lookup(name).and_then(|v| v.parse::<usize>().ok()).filter(|n| *n > 0);
+        let mut settings = Self::new("http://unused", &service_name);
+        settings.url = url;
+        settings.metrics_url = metrics_url;
+        settings.resource = resource;
+        settings.headers = headers;
+        settings.sampler =
+            sampler(lookup("OTEL_TRACES_SAMPLER").as_deref(), lookup("OTEL_TRACES_SAMPLER_ARG").as_deref())?;
+        if let Some(n) = count("OTEL_BSP_MAX_QUEUE_SIZE") {
+            settings.queue_capacity = n;
+        }
+        if let Some(n) = count("OTEL_BSP_MAX_EXPORT_BATCH_SIZE") {
+            settings.batch_size = n;
+        }
+        if let Some(d) = millis("OTEL_BSP_SCHEDULE_DELAY") {
+            settings.flush_interval = d;
+        }
+        if let Some(d) = millis("OTEL_EXPORTER_OTLP_TIMEOUT") {
+            settings.timeout = d;
+        }
+        if let Some(d) = millis("OTEL_METRIC_EXPORT_INTERVAL").filter(|d| !d.is_zero()) {
+            settings.metrics_interval = d;
+        }
+        Ok(Some(settings))
+    }
+
+    fn resource(&self) -> Resource {
+        let attributes = self
+            .resource
+            .iter()
+            .filter(|(k, _)| k != "service.name")
+            .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
+            .collect::<Vec<_>>();
+        Resource::builder_empty().with_attributes(attributes).with_service_name(self.service_name.clone()).build()
+    }
+
+    fn check(&self) -> Result<(), TraceError> {
+        for url in self.url.iter().chain(&self.metrics_url) {
+            if !url.starts_with("http://") {
+                return Err(TraceError::Scheme(url.clone()));
+            }
+        }
+        Ok(())
+    }
 }
 
-#[derive(Debug, Default)]
-struct Stats {
-    dropped: AtomicU64,
-    exported: AtomicU64,
-    failed: AtomicU64,
+/// `OTEL_TRACES_SAMPLER` as the specification names them (`Err` with an unknown name).
+fn sampler(name: Option<&str>, arg: Option<&str>) -> Result<Sampler, TraceError> {
+    let ratio = || arg.and_then(|a| a.parse::<f64>().ok()).filter(|r| (0.0..=1.0).contains(r)).unwrap_or(1.0);
+    Ok(match name {
+        Some("always_on") => Sampler::AlwaysOn,
+        Some("always_off") => Sampler::AlwaysOff,
+        Some("traceidratio") => Sampler::TraceIdRatioBased(ratio()),
+        Some("parentbased_always_off") => Sampler::ParentBased(Box::new(Sampler::AlwaysOff)),
+        Some("parentbased_traceidratio") => Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio()))),
+        Some("parentbased_always_on") | None => Sampler::ParentBased(Box::new(Sampler::AlwaysOn)),
+        Some(other) => return Err(TraceError::Sampler(other.to_owned())),
+    })
 }
 
-/// A handle to a running exporter; cheap to clone. The exporter thread ends (after sending what
-/// is queued) when the last handle is dropped.
+/// `key=value,key2=value2` with percent-encoded values (`OTEL_RESOURCE_ATTRIBUTES`,
+/// `OTEL_EXPORTER_OTLP_HEADERS`); malformed entries are skipped.
+fn pairs(list: &str) -> Vec<(String, String)> {
+    list.split(',')
+        .filter_map(|entry| {
+            let (key, value) = entry.split_once('=')?;
+            let key = key.trim();
+            (!key.is_empty()).then(|| (key.to_owned(), percent_decode(value.trim())))
+        })
+        .collect()
+}
+
+fn percent_decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The request-duration histogram exported over OTLP; fed by [`Metrics::observe_request`].
+#[derive(Debug, Clone)]
+pub struct RequestInstruments {
+    duration: Histogram<f64>,
+}
+
+impl RequestInstruments {
+    pub fn record(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+        let attributes = [
+            KeyValue::new("http.request.method", method.to_owned()),
+            KeyValue::new("http.route", route.to_owned()),
+            KeyValue::new("http.response.status_code", i64::from(status)),
+        ];
+        self.duration.record(elapsed.as_secs_f64(), &attributes);
+    }
+}
+
+struct Traces {
+    provider: SdkTracerProvider,
+    tracer: SdkTracer,
+}
+
+struct Inner {
+    traces: Option<Traces>,
+    meters: Option<SdkMeterProvider>,
+    requests: Option<RequestInstruments>,
+    stats: Arc<Stats>,
+    /// A subscriber of this exporter's own, when it is not the process-wide one's (several
+    /// services in one process, as in tests).
+    dispatch: Option<Dispatch>,
+    url: String,
+}
+
+/// A handle to running exporters; cheap to clone. They stop (after sending what is queued) when
+/// the last handle, and the last span, are gone.
 #[derive(Clone)]
 pub struct Tracer {
-    tx: mpsc::Sender<Message>,
-    stats: Arc<Stats>,
-    url: Arc<str>,
+    inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for Tracer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tracer").field("url", &self.url).field("stats", &self.stats).finish()
+        f.debug_struct("Tracer").field("url", &self.inner.url).field("stats", &self.inner.stats).finish()
     }
 }
 
+fn scope() -> InstrumentationScope {
+    InstrumentationScope::builder(SCOPE).with_version(env!("CARGO_PKG_VERSION")).build()
+}
+
+fn build_error(error: impl std::fmt::Display) -> TraceError {
+    TraceError::Build(error.to_string())
+}
+
+/// The `tracing` layer that turns spans (not events: those are logs) into OpenTelemetry spans.
+fn otel_layer<S>(tracer: SdkTracer) -> impl Layer<S> + Send + Sync
+where
+    S: tracing::Subscriber + for<'span> LookupSpan<'span> + Send + Sync,
+{
+    tracing_opentelemetry::layer()
+        .with_tracer(tracer)
+        .with_location(false)
+        .with_threads(false)
+        .with_target(false)
+        .with_tracked_inactivity(false)
+        .with_filter(tracing_subscriber::filter::filter_fn(|meta| meta.is_span()))
+}
+
 impl Tracer {
-    /// Starts the exporter on its own thread, with its own small runtime: it depends on no
-    /// caller's runtime and never takes a worker away from request handling.
+    /// Starts exporters with a subscriber of their own: spans made through this handle go to
+    /// them whatever the process-wide subscriber is. For several services in one process
+    /// (tests); a binary uses [`crate::telemetry::init`].
     pub fn start(settings: TraceSettings) -> Result<Self, TraceError> {
-        if !settings.url.starts_with("http://") {
-            return Err(TraceError::Scheme(settings.url));
+        let mut inner = Self::build(&settings)?;
+        if let Some(traces) = &inner.traces {
+            let subscriber = tracing_subscriber::layer::SubscriberExt::with(
+                tracing_subscriber::registry(),
+                otel_layer(traces.tracer.clone()),
+            );
+            inner.dispatch = Some(Dispatch::new(subscriber));
         }
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        let (tx, rx) = mpsc::channel(settings.queue_capacity.max(1));
+        Ok(Self { inner: Arc::new(inner) })
+    }
+
+    /// Exporters for the process-wide subscriber, which must carry [`Self::layer`].
+    pub(crate) fn start_global(settings: &TraceSettings) -> Result<Self, TraceError> {
+        Ok(Self { inner: Arc::new(Self::build(settings)?) })
+    }
+
+    fn build(settings: &TraceSettings) -> Result<Inner, TraceError> {
+        settings.check()?;
+        let client = transport::ExportClient::start("otlp-export", settings.timeout)?;
+        let resource = settings.resource();
+        let headers: HashMap<String, String> = settings.headers.iter().cloned().collect();
+        let retry = opentelemetry_otlp::RetryPolicy::recommended().with_max_retries(settings.retries as usize);
         let stats = Arc::new(Stats::default());
-        let url: Arc<str> = settings.url.as_str().into();
-        let shared = stats.clone();
-        std::thread::Builder::new()
-            .name("otlp-export".into())
-            .spawn(move || runtime.block_on(export_loop(rx, settings, shared)))?;
-        Ok(Self { tx, stats, url })
+        let traces = match &settings.url {
+            Some(url) => {
+                let exporter = opentelemetry_otlp::SpanExporter::builder()
+                    .with_http()
+                    .with_http_client(client.clone())
+                    .with_endpoint(url.clone())
+                    .with_protocol(Protocol::HttpBinary)
+                    .with_timeout(settings.timeout)
+                    .with_headers(headers.clone())
+                    .with_retry_policy(retry.clone())
+                    .build()
+                    .map_err(build_error)?;
+                let exporter = Counted { inner: exporter, stats: stats.clone(), url: url.clone() };
+                let capacity = settings.queue_capacity.max(1);
+                let config = BatchConfigBuilder::default()
+                    .with_max_queue_size(capacity)
+                    .with_max_export_batch_size(settings.batch_size.clamp(1, capacity))
+                    .with_scheduled_delay(settings.flush_interval)
+                    .build();
+                let processor =
+                    Bounded { inner: BatchSpanProcessor::new(exporter, config), stats: stats.clone(), capacity };
+                let provider = SdkTracerProvider::builder()
+                    .with_span_processor(processor)
+                    .with_sampler(settings.sampler.clone())
+                    .with_resource(resource.clone())
+                    .build();
+                let tracer = provider.tracer_with_scope(scope());
+                Some(Traces { provider, tracer })
+            }
+            None => None,
+        };
+        let (meters, requests) = match &settings.metrics_url {
+            Some(url) => {
+                let exporter = opentelemetry_otlp::MetricExporter::builder()
+                    .with_http()
+                    .with_http_client(client)
+                    .with_endpoint(url.clone())
+                    .with_protocol(Protocol::HttpBinary)
+                    .with_timeout(settings.timeout)
+                    .with_headers(headers)
+                    .with_retry_policy(retry)
+                    .build()
+                    .map_err(build_error)?;
+                let reader = PeriodicReader::builder(exporter).with_interval(settings.metrics_interval).build();
+                let provider = SdkMeterProvider::builder().with_reader(reader).with_resource(resource).build();
+                let duration = provider
+                    .meter_with_scope(scope())
+                    .f64_histogram(REQUEST_DURATION)
+                    .with_unit("s")
+                    .with_description("Duration of HTTP server requests.")
+                    .with_boundaries(crate::http::metrics::BUCKETS.to_vec())
+                    .build();
+                (Some(provider), Some(RequestInstruments { duration }))
+            }
+            None => (None, None),
+        };
+        let url = settings.url.clone().or_else(|| settings.metrics_url.clone()).unwrap_or_default();
+        Ok(Inner { traces, meters, requests, stats, dispatch: None, url })
     }
 
-    /// Queues a finished span without waiting. `false` when it was dropped instead (queue full,
-    /// or the exporter stopped); drops are counted in [`Self::dropped`].
-    pub fn record(&self, span: Span) -> bool {
-        if self.tx.try_send(Message::Span(span)).is_ok() {
-            return true;
+    /// The layer the process-wide subscriber needs for this exporter's spans (`None` when traces
+    /// are not exported).
+    pub(crate) fn layer<S>(&self) -> Option<impl Layer<S> + Send + Sync + use<S>>
+    where
+        S: tracing::Subscriber + for<'span> LookupSpan<'span> + Send + Sync,
+    {
+        self.inner.traces.as_ref().map(|t| otel_layer(t.tracer.clone()))
+    }
+
+    /// Whether spans are exported (not only metrics).
+    pub fn traces(&self) -> bool {
+        self.inner.traces.is_some()
+    }
+
+    /// The request-duration histogram, when metrics are exported.
+    pub fn requests(&self) -> Option<&RequestInstruments> {
+        self.inner.requests.as_ref()
+    }
+
+    /// Runs `f` with this exporter's subscriber as the default, when it has one of its own.
+    fn in_scope<T>(&self, f: impl FnOnce() -> T) -> T {
+        match &self.inner.dispatch {
+            Some(dispatch) => tracing::dispatcher::with_default(dispatch, f),
+            None => f(),
         }
-        self.stats.dropped.fetch_add(1, Ordering::Relaxed);
-        false
     }
 
-    /// Exports everything queued so far; waits at most `timeout`. `true` when the exporter got
-    /// through the queue in time (whether or not the collector accepted the spans).
+    /// `future` with this exporter's subscriber as the default while it runs, so the spans it
+    /// opens (peer calls) go to the same exporter. Nothing is added for the process-wide one.
+    pub fn in_dispatch<F: Future>(&self, future: F) -> Either<tracing::instrument::WithDispatch<F>, F> {
+        match &self.inner.dispatch {
+            Some(dispatch) => Either::Left(future.with_subscriber(dispatch.clone())),
+            None => Either::Right(future),
+        }
+    }
+
+    /// Opens the server span of one request. With `incoming` headers, it continues their
+    /// `traceparent`/`tracestate` when well-formed; otherwise it is the root of a new trace.
+    /// Whether it is recorded follows the sampler (by default: the caller's sampled flag).
+    pub fn server_span(&self, name: &str, incoming: Option<&http::HeaderMap>) -> RequestSpan {
+        let span = self
+            .in_scope(|| tracing::info_span!(target: SPAN_TARGET, "request", otel.name = name, otel.kind = "server"));
+        let parent = match incoming {
+            Some(headers) => TraceContextPropagator::new().extract(&HeaderExtractor(headers)),
+            None => opentelemetry::Context::new(),
+        };
+        let _ = span.set_parent(parent);
+        let cx = span.context();
+        RequestSpan { span, cx }
+    }
+
+    /// Counts, in `metrics`, the spans dropped since it was last told (`otlp_spans_dropped_total`).
+    pub fn report_drops(&self, metrics: &Metrics) {
+        let stats = &self.inner.stats;
+        let dropped = stats.dropped.load(Ordering::Relaxed);
+        let told = stats.reported.fetch_max(dropped, Ordering::AcqRel);
+        if dropped > told {
+            metrics.inc(DROPPED_SERIES, DROPPED_HELP, &[], dropped - told);
+        }
+    }
+
+    /// Exports everything queued so far (spans and metrics); waits at most `timeout`. `true`
+    /// when every queued span went through an export in time (whether or not the collector
+    /// accepted it).
     pub async fn flush(&self, timeout: Duration) -> bool {
-        let (done, wait) = oneshot::channel();
-        let attempt = async { self.tx.send(Message::Flush(done)).await.is_ok() && wait.await.is_ok() };
-        tokio::time::timeout(timeout, attempt).await.unwrap_or(false)
+        let inner = self.inner.clone();
+        let (done, flushed) = tokio::sync::oneshot::channel();
+        // A thread of its own rather than the runtime's blocking pool: a flush that outlives
+        // `timeout` (a collector that does not answer) must not hold up the runtime's shutdown.
+        let started = std::thread::Builder::new().name("otlp-flush".into()).spawn(move || {
+            if let Some(traces) = &inner.traces {
+                let _ = traces.provider.force_flush();
+            }
+            if let Some(meters) = &inner.meters {
+                let _ = meters.force_flush();
+            }
+            let _ = done.send(inner.stats.pending.load(Ordering::Acquire) == 0);
+        });
+        started.is_ok() && matches!(tokio::time::timeout(timeout, flushed).await, Ok(Ok(true)))
     }
 
     /// Spans dropped because the queue was full.
     pub fn dropped(&self) -> u64 {
-        self.stats.dropped.load(Ordering::Relaxed)
+        self.inner.stats.dropped.load(Ordering::Relaxed)
     }
 
     /// Spans the collector accepted.
     pub fn exported(&self) -> u64 {
-        self.stats.exported.load(Ordering::Relaxed)
+        self.inner.stats.exported.load(Ordering::Relaxed)
     }
 
     /// Spans given up on after the retries.
     pub fn failed(&self) -> u64 {
-        self.stats.failed.load(Ordering::Relaxed)
+        self.inner.stats.failed.load(Ordering::Relaxed)
     }
 
+    /// Where spans go (or metrics, when only they are exported).
     pub fn url(&self) -> &str {
-        &self.url
+        &self.inner.url
     }
 }
 
-async fn export_loop(mut rx: mpsc::Receiver<Message>, settings: TraceSettings, stats: Arc<Stats>) {
-    let client = match reqwest::Client::builder().timeout(settings.timeout).build() {
-        Ok(client) => client,
-        Err(error) => {
-            tracing::warn!(%error, "OTLP exporter cannot build its HTTP client; traces are not exported");
-            return;
-        }
-    };
-    let mut exporter = Exporter { client, settings, stats, last_warning: None };
-    let mut batch = Vec::with_capacity(exporter.settings.batch_size.min(4096));
-    let mut tick = tokio::time::interval(exporter.settings.flush_interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            message = rx.recv() => match message {
-                Some(Message::Span(span)) => {
-                    batch.push(span);
-                    if batch.len() >= exporter.settings.batch_size {
-                        exporter.send(&mut batch).await;
-                    }
-                }
-                Some(Message::Flush(done)) => {
-                    exporter.send(&mut batch).await;
-                    let _ = done.send(());
-                }
-                None => {
-                    exporter.send(&mut batch).await;
-                    break;
-                }
-            },
-            _ = tick.tick() => exporter.send(&mut batch).await,
-        }
+/// A server or client span in flight. Attributes are set on the OpenTelemetry span directly
+/// (typed: integers stay integers, lists stay lists); the span ends when this is dropped or
+/// [`Self::end`]ed.
+pub struct RequestSpan {
+    span: tracing::Span,
+    cx: opentelemetry::Context,
+}
+
+impl RequestSpan {
+    /// The `traceparent` naming this span, for the response and for what it calls; `None` when
+    /// no OpenTelemetry span stands behind it (its subscriber has no OpenTelemetry layer).
+    pub fn traceparent(&self) -> Option<String> {
+        let span = self.cx.span();
+        let context = span.span_context();
+        context
+            .is_valid()
+            .then(|| format!("00-{}-{}-{:02x}", context.trace_id(), context.span_id(), context.trace_flags().to_u8()))
     }
-}
 
-struct Exporter {
-    client: reqwest::Client,
-    settings: TraceSettings,
-    stats: Arc<Stats>,
-    last_warning: Option<Instant>,
-}
+    /// Whether the span is recorded and will be exported (sampled).
+    pub fn is_recording(&self) -> bool {
+        self.cx.span().is_recording()
+    }
 
-impl Exporter {
-    /// POSTs the batch (emptying it), retrying transport errors and 429/502/503/504 with backoff.
-    async fn send(&mut self, batch: &mut Vec<Span>) {
-        if batch.is_empty() {
+    /// The `tracing` span, to run the request's future in (`Instrument`).
+    pub fn span(&self) -> &tracing::Span {
+        &self.span
+    }
+
+    pub fn set(&self, key: &'static str, value: impl Into<Value>) {
+        self.cx.span().set_attribute(KeyValue::new(key, value));
+    }
+
+    /// A list-valued attribute (as `http.request.header.*` are).
+    pub fn set_strings(&self, key: &'static str, values: Vec<String>) {
+        let values: Vec<StringValue> = values.into_iter().map(StringValue::from).collect();
+        self.set(key, Value::Array(values.into()));
+    }
+
+    pub fn rename(&self, name: String) {
+        self.cx.span().update_name(name);
+    }
+
+    /// Records the HTTP status; a 5xx marks the span as failed (`error.type` unless `failure`
+    /// names the cause).
+    pub fn status(&self, status: u16, failure: Option<&'static str>) {
+        if !self.is_recording() {
             return;
         }
-        let spans = std::mem::take(batch);
-        let count = spans.len() as u64;
-        let body = match serde_json::to_vec(&export_request(&self.settings.service_name, &spans)) {
-            Ok(body) => Bytes::from(body),
-            Err(error) => return self.give_up(count, &error.to_string()),
-        };
-        let mut backoff = Duration::from_millis(200);
-        let mut attempt = 0;
-        loop {
-            let result = self
-                .client
-                .post(&self.settings.url)
-                .header(http::header::CONTENT_TYPE, "application/json")
-                .body(body.clone())
-                .send()
-                .await;
-            let (retryable, problem) = match result {
-                Ok(response) if response.status().is_success() => {
-                    self.stats.exported.fetch_add(count, Ordering::Relaxed);
-                    return;
-                }
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    (matches!(status, 429 | 502 | 503 | 504), format!("collector answered {status}"))
-                }
-                Err(error) => (true, error.to_string()),
-            };
-            if !retryable || attempt >= self.settings.retries {
-                return self.give_up(count, &problem);
+        let span = self.cx.span();
+        span.set_attribute(KeyValue::new("http.response.status_code", i64::from(status)));
+        if let Some(failure) = failure {
+            span.set_attribute(KeyValue::new("error.type", failure));
+        }
+        if status >= 500 {
+            if failure.is_none() {
+                span.set_attribute(KeyValue::new("error.type", status.to_string()));
             }
-            attempt += 1;
-            tokio::time::sleep(backoff).await;
-            backoff = backoff.saturating_mul(2);
+            span.set_status(Status::error(""));
         }
     }
 
-    /// Counts the lost spans; warns at most once a minute so a dead collector cannot flood the log.
-    fn give_up(&mut self, count: u64, problem: &str) {
-        self.stats.failed.fetch_add(count, Ordering::Relaxed);
-        if self.last_warning.is_none_or(|at| at.elapsed() >= Duration::from_secs(60)) {
-            self.last_warning = Some(Instant::now());
-            tracing::warn!(
-                url = %self.settings.url,
-                problem,
-                spans = count,
-                failed_total = self.stats.failed.load(Ordering::Relaxed),
-                dropped_total = self.stats.dropped.load(Ordering::Relaxed),
-                "OTLP trace export failed"
-            );
-        }
+    /// Ends the span now (it is handed to the export queue if sampled).
+    pub fn end(self) {
+        drop(self);
     }
+}
+
+/// A client span (named `{method} {peer}`) for a call from the current request to a peer
+/// service, child of the current span; `None` when the current span is not exported (no tracing
+/// configured), so a call costs next to nothing more then.
+pub fn client_span(method: &str, peer: &str) -> Option<RequestSpan> {
+    let current = tracing::Span::current();
+    if current.is_disabled() || !current.context().span().span_context().is_valid() {
+        return None;
+    }
+    let name = format!("{method} {peer}");
+    let span = tracing::info_span!(target: SPAN_TARGET, parent: &current, "peer", otel.name = name.as_str(), otel.kind = "client");
+    let cx = span.context();
+    cx.span().span_context().is_valid().then_some(RequestSpan { span, cx })
 }
 
 static GLOBAL: OnceLock<Tracer> = OnceLock::new();
@@ -464,29 +651,17 @@ pub fn global() -> Option<Tracer> {
     GLOBAL.get().cloned()
 }
 
-/// Starts the process-wide exporter when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; does nothing at all
-/// otherwise. Called by [`super::init`].
-pub fn install_from_env(service: &str) -> Option<Tracer> {
-    install_with(service, crate::config::env)
+/// Makes `tracer` the process-wide exporter (the first one set stays).
+pub(crate) fn set_global(tracer: Tracer) -> Tracer {
+    GLOBAL.get_or_init(|| tracer).clone()
 }
 
-/// As [`install_from_env`], reading variables through `lookup`.
-pub fn install_with(service: &str, lookup: impl Fn(&str) -> Option<String>) -> Option<Tracer> {
-    let settings = TraceSettings::from_lookup(service, lookup)?;
-    if let Some(existing) = GLOBAL.get() {
-        return Some(existing.clone());
-    }
-    let service_name = settings.service_name.clone();
-    match Tracer::start(settings) {
-        Ok(tracer) => {
-            let tracer = GLOBAL.get_or_init(|| tracer).clone();
-            tracing::info!(url = tracer.url(), service_name = %service_name, "exporting traces over OTLP/HTTP (JSON)");
-            Some(tracer)
-        }
-        Err(error) => {
-            tracing::warn!(%error, "traces are not exported");
-            None
-        }
+/// Exporters for the process-wide subscriber from the settings `lookup` gives; `Ok(None)`
+/// (nothing started) when no endpoint is configured.
+pub(crate) fn prepare(service: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<Option<Tracer>, TraceError> {
+    match TraceSettings::from_lookup(service, lookup)? {
+        Some(settings) => Tracer::start_global(&settings).map(Some),
+        None => Ok(None),
     }
 }
 
@@ -518,72 +693,64 @@ mod tests {
         }
     }
 
-    #[test]
-    fn continues_or_starts_traces() {
-        let child = SpanContext::continue_or_start(Some(TRACE));
-        assert_eq!(child.trace_id, 0x4bf92f3577b34da6a3ce929d0e0e4736);
-        assert_eq!(child.parent_id, Some(0x00f067aa0ba902b7));
-        assert_ne!(child.span_id, 0x00f067aa0ba902b7);
-        let header = child.traceparent();
-        assert!(header.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"), "{header}");
-        assert!(header.ends_with("-01"));
-        assert_eq!(TraceParent::parse(&header).map(|p| p.parent_id), Some(child.span_id));
-
-        let root = SpanContext::continue_or_start(Some("00-zz-00-01"));
-        assert_eq!(root.parent_id, None);
-        assert!(root.sampled);
-        assert!(TraceParent::parse(&root.traceparent()).is_some());
-    }
-
-    #[test]
-    fn encodes_otlp_json() {
-        let context = SpanContext { trace_id: 0xabc, span_id: 0x12, parent_id: Some(0x34), sampled: true };
-        let start = UNIX_EPOCH + Duration::from_nanos(1_700_000_000_000_000_001);
-        let span = Span::server(context, "GET /x/{id}", start, Duration::from_nanos(999))
-            .attr("http.request.method", "GET")
-            .attr("http.response.status_code", 503i64)
-            .attr("http.request.header.x-request-id", vec!["r-1".to_owned()]);
-        let span = Span { error: true, ..span };
-        let body = export_request("svc", &[span]);
-        let resource = &body["resourceSpans"][0];
-        assert_eq!(resource["resource"]["attributes"][0]["key"], "service.name");
-        assert_eq!(resource["resource"]["attributes"][0]["value"]["stringValue"], "svc");
-        assert_eq!(resource["scopeSpans"][0]["scope"]["name"], "bantu-crm");
-        let s = &resource["scopeSpans"][0]["spans"][0];
-        assert_eq!(s["traceId"], "00000000000000000000000000000abc");
-        assert_eq!(s["spanId"], "0000000000000012");
-        assert_eq!(s["parentSpanId"], "0000000000000034");
-        assert_eq!(s["kind"], 2);
-        assert_eq!(s["startTimeUnixNano"], "1700000000000000001");
-        assert_eq!(s["endTimeUnixNano"], "1700000000000001000");
-        assert_eq!(s["status"]["code"], 2);
-        assert_eq!(s["attributes"][1]["value"]["intValue"], "503");
-        assert_eq!(s["attributes"][2]["value"]["arrayValue"]["values"][0]["stringValue"], "r-1");
-
-        let root = Span::server(SpanContext { parent_id: None, ..context }, "GET", start, Duration::ZERO);
-        let s = root.to_json();
-        assert!(s.get("parentSpanId").is_none());
-        assert!(s.get("status").is_none());
+    fn lookup<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
     }
 
     #[test]
     fn settings_follow_the_environment() {
-        assert!(TraceSettings::from_lookup("svc", |_| None).is_none());
-        let only_name = |k: &str| (k == "OTEL_SERVICE_NAME").then(|| "other".to_owned());
-        assert!(TraceSettings::from_lookup("svc", only_name).is_none());
-        let set = |k: &str| match k {
-            "OTEL_EXPORTER_OTLP_ENDPOINT" => Some("http://collector:4318/".to_owned()),
-            _ => None,
-        };
-        let s = TraceSettings::from_lookup("svc", set).unwrap();
-        assert_eq!(s.url, "http://collector:4318/v1/traces");
+        assert!(TraceSettings::from_lookup("svc", |_| None).unwrap().is_none());
+        assert!(TraceSettings::from_lookup("svc", lookup(&[("OTEL_SERVICE_NAME", "other")])).unwrap().is_none());
+        let on = [("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/"), ("OTEL_SDK_DISABLED", "true")];
+        assert!(TraceSettings::from_lookup("svc", lookup(&on)).unwrap().is_none(), "the SDK switch wins");
+
+        let s = TraceSettings::from_lookup("svc", lookup(&on[..1])).unwrap().unwrap();
+        assert_eq!(s.url.as_deref(), Some("http://collector:4318/v1/traces"));
+        assert_eq!(s.metrics_url.as_deref(), Some("http://collector:4318/v1/metrics"));
         assert_eq!(s.service_name, "svc");
-        let named = |k: &str| match k {
-            "OTEL_EXPORTER_OTLP_ENDPOINT" => Some("http://collector:4318".to_owned()),
-            "OTEL_SERVICE_NAME" => Some("crm-foundation-eu".to_owned()),
-            _ => None,
-        };
-        assert_eq!(TraceSettings::from_lookup("svc", named).unwrap().service_name, "crm-foundation-eu");
+        assert!(matches!(&s.sampler, Sampler::ParentBased(inner) if format!("{inner:?}").contains("AlwaysOn")));
+
+        let s = TraceSettings::from_lookup(
+            "svc",
+            lookup(&[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+                ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://traces:4318/custom"),
+                ("OTEL_METRICS_EXPORTER", "none"),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+                ("OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer%20abc, x-tenant = eu ,broken"),
+                ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=prod,service.name=from-attrs"),
+                ("OTEL_TRACES_SAMPLER", "traceidratio"),
+                ("OTEL_TRACES_SAMPLER_ARG", "0.25"),
+                ("OTEL_BSP_MAX_QUEUE_SIZE", "64"),
+                ("OTEL_BSP_SCHEDULE_DELAY", "250"),
+                ("OTEL_EXPORTER_OTLP_TIMEOUT", "1500"),
+            ]),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(s.url.as_deref(), Some("http://traces:4318/custom"));
+        assert_eq!(s.metrics_url, None);
+        assert_eq!(
+            s.headers,
+            vec![("authorization".to_owned(), "Bearer abc".to_owned()), ("x-tenant".to_owned(), "eu".to_owned())]
+        );
+        assert_eq!(s.service_name, "from-attrs", "a service.name attribute beats the binary's name");
+        assert!(matches!(s.sampler, Sampler::TraceIdRatioBased(r) if (r - 0.25).abs() < 1e-9));
+        assert_eq!(s.queue_capacity, 64);
+        assert_eq!(s.flush_interval, Duration::from_millis(250));
+        assert_eq!(s.timeout, Duration::from_millis(1500));
+        let resource = s.resource();
+        assert_eq!(resource.get(&"service.name".into()), Some(Value::from("from-attrs")));
+        assert_eq!(resource.get(&"deployment.environment".into()), Some(Value::from("prod")));
+
+        let named = [("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"), ("OTEL_SERVICE_NAME", "crm-foundation-eu")];
+        let named = TraceSettings::from_lookup("svc", lookup(&named)).unwrap().unwrap();
+        assert_eq!(named.service_name, "crm-foundation-eu");
+
+        let grpc = [("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4317"), ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")];
+        assert!(matches!(TraceSettings::from_lookup("svc", lookup(&grpc)), Err(TraceError::Protocol(_))));
+        let odd = [("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"), ("OTEL_TRACES_SAMPLER", "sometimes")];
+        assert!(matches!(TraceSettings::from_lookup("svc", lookup(&odd)), Err(TraceError::Sampler(_))));
     }
 
     #[test]
@@ -595,16 +762,25 @@ mod tests {
     #[test]
     fn full_queue_drops_and_counts() {
         // A collector that accepts connections but never answers: the exporter takes one span,
-        // then waits in its POST while the queue (one slot) fills up.
+        // then waits in its POST while the queue (one place) stays taken.
         let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let endpoint = format!("http://{}", silent.local_addr().unwrap());
         let mut settings = TraceSettings::new(&endpoint, "svc");
+        settings.metrics_url = None;
         settings.queue_capacity = 1;
         settings.batch_size = 1;
+        settings.retries = 0;
+        settings.timeout = Duration::from_millis(300);
         let tracer = Tracer::start(settings).unwrap();
-        let span = || Span::server(SpanContext::root(), "GET", SystemTime::now(), Duration::ZERO);
-        let accepted = (0..100).filter(|_| tracer.record(span())).count();
-        assert!((1..=2).contains(&accepted), "accepted {accepted}");
-        assert_eq!(tracer.dropped(), 100 - accepted as u64);
+        for _ in 0..100 {
+            let span = tracer.server_span("GET", None);
+            assert!(span.is_recording());
+            span.end();
+        }
+        assert_eq!(tracer.dropped(), 99, "one span queued, the others turned away");
+        let metrics = Metrics::new();
+        tracer.report_drops(&metrics);
+        tracer.report_drops(&metrics);
+        assert!(metrics.render().contains("otlp_spans_dropped_total 99"), "{}", metrics.render());
     }
 }

@@ -1,5 +1,6 @@
 //! crm-common's HTTP layers over real sockets: server spans from a service router built with
-//! `crm_common::http::finish`, exported over OTLP/HTTP (JSON) to a collector running in the test.
+//! `crm_common::http::finish`, exported over OTLP/HTTP (protobuf) to a collector running in the
+//! test, calls to a peer service in the same trace, and the request metrics exported beside them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use axum::Router;
@@ -7,8 +8,9 @@ use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::routing::get;
 use crm_common::ApiError;
+use crm_common::http::peer::{Forward, PeerClient, PeerTimeouts};
 use crm_common::http::{Metrics, TrustedProxies, finish, finish_traced, health_router};
-use crm_common::otlp_collector::{Collector, attr};
+use crm_common::otlp_collector::{Collector, attr, histogram_points};
 use crm_common::telemetry::otlp::{self, TraceParent, TraceSettings, Tracer};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -17,7 +19,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 const TRACE: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 /// A small service wrapped like every real one: `items/{id}` answers 200 and reports the
-/// `traceparent` its handler saw, `boom` fails with 500.
+/// `traceparent` its handler saw (`wrapped/{id}` too, in the envelope peers answer with), `boom`
+/// fails with 500.
 fn routes(metrics: &Arc<Metrics>) -> Router {
     let api = Router::new()
         .route(
@@ -25,6 +28,13 @@ fn routes(metrics: &Arc<Metrics>) -> Router {
             get(|Path(id): Path<String>, headers: HeaderMap| async move {
                 let seen = headers.get("traceparent").and_then(|v| v.to_str().ok()).map(str::to_owned);
                 axum::Json(json!({ "id": id, "traceparent": seen }))
+            }),
+        )
+        .route(
+            "/api/demo/wrapped/{id}",
+            get(|Path(id): Path<String>, headers: HeaderMap| async move {
+                let seen = headers.get("traceparent").and_then(|v| v.to_str().ok()).map(str::to_owned);
+                axum::Json(json!({ "message": "ok", "data": { "id": id, "traceparent": seen } }))
             }),
         )
         .route("/api/demo/boom", get(|| async { ApiError::internal("boom") }));
@@ -100,7 +110,7 @@ async fn one_server_span_per_request_continuing_the_callers_trace() {
     assert!(tracer.flush(Duration::from_secs(5)).await);
     let spans_after_flush = collector.spans();
     assert_eq!(spans_after_flush.len(), 2, "exactly one span per traced request: {spans_after_flush:#?}");
-    assert_eq!(collector.content_types(), vec!["application/json".to_owned(); collector.posts()]);
+    assert!(collector.content_types().iter().all(|c| c == "application/x-protobuf"), "{:?}", collector.content_types());
     assert!(collector.services().iter().all(|s| s == "demo-service"));
 
     let ok = spans.iter().find(|s| s["name"] == "GET /api/demo/items/{id}").expect("span of the 200");
@@ -181,16 +191,18 @@ async fn a_dead_collector_loses_spans_not_requests() {
     assert_eq!(tracer.failed() + tracer.dropped(), 20);
 }
 
-/// The process-wide exporter follows `OTEL_EXPORTER_OTLP_ENDPOINT` (read through a lookup here, as
-/// `telemetry::init` reads the environment): unset, nothing is started and `finish` adds no
-/// tracing at all; set, `finish` exports under `OTEL_SERVICE_NAME`. The only test that installs it.
+/// The process-wide exporter follows the `OTEL_*` variables (read through a lookup here, as
+/// `telemetry::init` reads the environment): without an endpoint nothing is started and `finish`
+/// adds no tracing at all; with one, `telemetry::init_with` installs the subscriber with its
+/// OpenTelemetry layer and `finish` exports under `OTEL_SERVICE_NAME`, with the configured headers
+/// and resource attributes. The only test that installs the process-wide subscriber.
 #[tokio::test]
 async fn the_environment_decides_whether_anything_is_exported() {
     let collector = Collector::start().await;
     let endpoint = collector.endpoint();
 
     let unset = |name: &str| (name == "OTEL_SERVICE_NAME").then(|| "named-but-off".to_owned());
-    assert!(otlp::install_with("demo", unset).is_none());
+    assert!(TraceSettings::from_lookup("demo", unset).unwrap().is_none());
     assert!(otlp::global().is_none());
     let metrics = Arc::new(Metrics::new());
     let base = serve(finish(routes(&metrics), metrics, 1 << 20, TrustedProxies::default())).await;
@@ -205,9 +217,11 @@ async fn the_environment_decides_whether_anything_is_exported() {
     let set = |name: &str| match name {
         "OTEL_EXPORTER_OTLP_ENDPOINT" => Some(endpoint.clone()),
         "OTEL_SERVICE_NAME" => Some("demo-from-env".to_owned()),
+        "OTEL_EXPORTER_OTLP_HEADERS" => Some("x-collector-token=s3cret%21".to_owned()),
+        "OTEL_RESOURCE_ATTRIBUTES" => Some("deployment.environment=test".to_owned()),
         _ => None,
     };
-    let tracer = otlp::install_with("demo", set).expect("exporter started");
+    let tracer = crm_common::telemetry::init_with("demo", set).expect("exporter started");
     assert!(otlp::global().is_some());
     let metrics = Arc::new(Metrics::new());
     let base = serve(finish(routes(&metrics), metrics, 1 << 20, TrustedProxies::default())).await;
@@ -217,5 +231,106 @@ async fn the_environment_decides_whether_anything_is_exported() {
     let spans = collector.spans();
     assert_eq!(spans.len(), 1, "{spans:#?}");
     assert_eq!(attr(&spans[0], "url.path"), json!({ "stringValue": "/api/demo/items/2" }));
+    assert_eq!(spans[0]["parentSpanId"], "00f067aa0ba902b7");
     assert_eq!(collector.services(), vec!["demo-from-env".to_owned()]);
+    let headers = collector.headers();
+    assert!(!headers.is_empty());
+    assert!(headers.iter().all(|h| h.get("x-collector-token").is_some_and(|v| v == "s3cret!")), "{headers:?}");
+    let requests = collector.metrics(otlp::REQUEST_DURATION);
+    assert!(requests.iter().any(|(service, _)| service == "demo-from-env"), "metrics exported: {requests:?}");
+}
+
+/// A service that asks a peer while serving a request: the peer's server span is the child of
+/// the calling service's client span, itself the child of its server span — one trace.
+#[tokio::test]
+async fn calls_to_a_peer_are_spans_of_the_same_trace() {
+    let collector = Collector::start().await;
+    let (peer, peer_tracer) = traced_service(&collector, |_| {}).await;
+    let mut settings = TraceSettings::new(&collector.endpoint(), "caller");
+    settings.flush_interval = Duration::from_millis(50);
+    let tracer = Tracer::start(settings).unwrap();
+    let client = PeerClient::new("demo", &peer, PeerTimeouts::default()).unwrap();
+    let api = Router::new().route(
+        "/api/caller/items/{id}",
+        get(move |Path(id): Path<String>, forward: Forward| {
+            let client = client.clone();
+            async move {
+                let item: Value = client.get(&format!("/api/demo/wrapped/{id}"), &forward).await?;
+                Ok::<_, ApiError>(axum::Json(json!({ "peer": item })))
+            }
+        }),
+    );
+    let metrics = Arc::new(Metrics::new());
+    let base = serve(finish_traced(api, metrics, 1 << 20, TrustedProxies::default(), Some(tracer.clone()))).await;
+
+    let r = fetch(&format!("{base}/api/caller/items/5"), &[("traceparent", TRACE)]).await;
+    assert_eq!(r.status(), 200);
+    let answered = traceparent_of(&r);
+    let body: Value = r.json().await.unwrap();
+    let seen_by_peer = TraceParent::parse(body["peer"]["traceparent"].as_str().unwrap()).unwrap();
+    assert_eq!(seen_by_peer.trace_id, answered.trace_id);
+
+    collector.wait_for(3).await;
+    assert!(tracer.flush(Duration::from_secs(5)).await);
+    assert!(peer_tracer.flush(Duration::from_secs(5)).await);
+    let spans = collector.spans();
+    assert_eq!(spans.len(), 3, "{spans:#?}");
+    assert!(spans.iter().all(|s| s["traceId"] == "4bf92f3577b34da6a3ce929d0e0e4736"), "one trace: {spans:#?}");
+    let server = spans.iter().find(|s| s["name"] == "GET /api/caller/items/{id}").unwrap();
+    let call = spans.iter().find(|s| s["name"] == "GET demo").expect("client span of the call");
+    let peer_server = spans.iter().find(|s| s["name"] == "GET /api/demo/wrapped/{id}").unwrap();
+    assert_eq!(server["parentSpanId"], "00f067aa0ba902b7");
+    assert_eq!(server["spanId"], format!("{:016x}", answered.parent_id));
+    assert_eq!(call["kind"], 3, "a client span");
+    assert_eq!(call["parentSpanId"], server["spanId"]);
+    assert_eq!(attr(call, "peer.service"), json!({ "stringValue": "demo" }));
+    assert_eq!(attr(call, "http.response.status_code"), json!({ "intValue": "200" }));
+    assert_eq!(peer_server["parentSpanId"], call["spanId"]);
+    assert_eq!(peer_server["spanId"], format!("{:016x}", seen_by_peer.parent_id));
+}
+
+/// Request counts and durations go to the collector as the `http.server.request.duration`
+/// histogram, while `/metrics` keeps its text.
+#[tokio::test]
+async fn request_metrics_are_exported_beside_the_prometheus_text() {
+    let collector = Collector::start().await;
+    let mut settings = TraceSettings::new(&collector.endpoint(), "metered");
+    settings.url = None;
+    let tracer = Tracer::start(settings).unwrap();
+    assert!(!tracer.traces());
+    let metrics = Arc::new(Metrics::new());
+    let router =
+        finish_traced(routes(&metrics), metrics.clone(), 1 << 20, TrustedProxies::default(), Some(tracer.clone()));
+    let base = serve(router).await;
+    for i in 0..3 {
+        assert_eq!(fetch(&format!("{base}/api/demo/items/{i}"), &[]).await.status(), 200);
+    }
+    let r = fetch(&format!("{base}/api/demo/items/1"), &[("traceparent", TRACE)]).await;
+    assert!(r.headers().get("traceparent").is_none(), "metrics only: no server spans");
+    assert_eq!(fetch(&format!("{base}/api/demo/boom"), &[]).await.status(), 500);
+    assert!(tracer.flush(Duration::from_secs(5)).await);
+
+    let exported = collector.metrics(otlp::REQUEST_DURATION);
+    let (service, metric) = exported.last().expect("the histogram was exported");
+    assert_eq!(service, "metered");
+    assert_eq!(metric.unit, "s");
+    let points = histogram_points(metric);
+    let count = |route: &str, status: &str| {
+        points
+            .iter()
+            .find(|p| {
+                attr(p, "http.route") == json!({ "stringValue": route })
+                    && attr(p, "http.response.status_code") == json!({ "intValue": status })
+                    && attr(p, "http.request.method") == json!({ "stringValue": "GET" })
+            })
+            .map(|p| p["count"].as_u64().unwrap())
+    };
+    assert_eq!(count("/api/demo/items/{id}", "200"), Some(4), "{points:#?}");
+    assert_eq!(count("/api/demo/boom", "500"), Some(1), "{points:#?}");
+    assert_eq!(collector.posts(), 0, "no traces were asked for");
+    let text = metrics.render();
+    assert!(
+        text.contains(r#"http_requests_total{route="/api/demo/items/{id}",method="GET",status="200"} 4"#),
+        "{text}"
+    );
 }
