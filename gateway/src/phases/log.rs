@@ -1,6 +1,7 @@
 //! Phase 6 — log: one JSON access-log line and the request metrics per request, written when the
 //! response body is finished (or the client went away), so `duration_ms` covers the whole
-//! exchange, streaming included. No tokens, no bodies, no query strings.
+//! exchange, streaming included. No tokens (a temporary link's is cut out of its path), no bodies, no
+//! query strings.
 //!
 //! When traces are exported, the same moment ends the gateway's server span (see [`open_span`]).
 
@@ -84,7 +85,8 @@ pub fn record(ctx: &RequestContext, status: u16, gateway: &Gateway, span: Option
         target: "access",
         method = %ctx.method,
         route = %ctx.route,
-        path = %ctx.path,
+        // A temporary link's token is in its path: the line keeps the path without it.
+        path = %crm_common::http::secret_path::loggable(&ctx.path),
         status,
         duration_ms = (elapsed.as_secs_f64() * 1000.0 * 100.0).round() / 100.0,
         upstream = ctx.upstream.unwrap_or("-"),
@@ -107,7 +109,7 @@ fn server_span(open: &OpenSpan, ctx: &RequestContext, status: u16, elapsed: std:
     let mut span = Span::server(open.context, format!("{} {}", ctx.method, ctx.route), open.start, elapsed)
         .attr("http.request.method", ctx.method.as_str())
         .attr("http.route", ctx.route.as_str())
-        .attr("url.path", ctx.path.as_str())
+        .attr("url.path", crm_common::http::secret_path::loggable(&ctx.path).into_owned())
         .attr("http.response.status_code", i64::from(status))
         .attr("client.address", ctx.client_ip.to_string())
         .attr("http.request.header.x-request-id", vec![ctx.request_id.clone()]);
