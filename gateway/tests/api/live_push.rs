@@ -425,8 +425,7 @@ async fn an_operator_is_told_the_moment_an_order_is_theirs_and_a_shared_order_op
         "order_items": [{"product_name": "KITAS", "unit_price": 100}]});
     let order = live.call(https, Method::POST, "/api/order-workflow/orders", &seller, Some(body)).await;
     let order_path = format!("/api/order-workflow/orders/{}", order["id"].as_str().unwrap());
-    let approved =
-        live.call(https, Method::PUT, &order_path, &admin, Some(json!({"status_code": "approved"}))).await;
+    let approved = live.call(https, Method::PUT, &order_path, &admin, Some(json!({"status_code": "approved"}))).await;
     assert_eq!(approved["status_code"], "approved");
     // Operations are told there is an order to allocate.
     until_titled(&mut socket, "分配订单").await;
@@ -441,8 +440,7 @@ async fn an_operator_is_told_the_moment_an_order_is_theirs_and_a_shared_order_op
     assert_eq!(n["data"]["category"], "workflow_task", "{n}");
 
     // The task is in the operator's list; completing it moves the order to processing.
-    let tasks =
-        live.call(https, Method::GET, "/api/order-workflow/tasks?assignee=me&status=open", &ops, None).await;
+    let tasks = live.call(https, Method::GET, "/api/order-workflow/tasks?assignee=me&status=open", &ops, None).await;
     let task = tasks["items"]
         .as_array()
         .unwrap()

@@ -1,12 +1,12 @@
 use super::dto::{CreateLink, LinkView, ListLinks, Opened};
 use super::service;
 use crate::AppState;
+use crate::perm::TemporaryLinkManage;
 use axum::extract::State;
 use axum::response::Response;
 use crm_common::ApiResult;
 use crm_common::api::openapi::{BadRequest, Forbidden, Gone, NotFound};
 use crm_common::api::{Envelope, Json, Page, PageParams, Path, Query, ok};
-use crate::perm::TemporaryLinkManage;
 use crm_common::auth::Authorized;
 use crm_common::http::peer::Forward;
 use uuid::Uuid;

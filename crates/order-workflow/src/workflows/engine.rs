@@ -488,12 +488,7 @@ pub async fn suspend(txn: &impl ConnectionTrait, inst: &instance::Model, pause: 
 /// 'approved'`, `processing` the operator's task), so people who move orders by hand keep the
 /// workflow in step; cancelling cancels the workflow; any other move (assigning goes through
 /// `POST /orders/{id}/assign`) is refused (409 naming the open task). The order rules still decide who may make the move.
-pub async fn on_order_status(
-    txn: &impl ConnectionTrait,
-    o: &order::Model,
-    to: &str,
-    actor: &Actor,
-) -> ApiResult<()> {
+pub async fn on_order_status(txn: &impl ConnectionTrait, o: &order::Model, to: &str, actor: &Actor) -> ApiResult<()> {
     let Some(inst) = live_instance(txn, o.organization_id, "order", o.id).await? else { return Ok(()) };
     if to == "cancelled" {
         // Withdrawing an order is not its review's rejection: the workflow ends with it.

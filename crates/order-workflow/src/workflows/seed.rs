@@ -56,7 +56,9 @@ pub async fn ensure(db: &impl ConnectionTrait, organization_id: Uuid) -> ApiResu
         let mut q = definition::Entity::find().filter(definition::Column::OrganizationId.eq(organization_id));
         q = match code {
             Some(c) => q.filter(definition::Column::Code.eq(c)),
-            None => q.filter(definition::Column::BusinessType.eq("order")).filter(definition::Column::AutoStart.eq(true)),
+            None => {
+                q.filter(definition::Column::BusinessType.eq("order")).filter(definition::Column::AutoStart.eq(true))
+            }
         };
         q.one(db)
     };
