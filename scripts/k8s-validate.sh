@@ -26,6 +26,26 @@ for i, doc in enumerate(docs):
     open(f"{sys.argv[2]}/{i:02d}.yaml", "w").write(doc)
 PY
   "$venv/bin/kubernetes-validate" --strict --quiet "$work/$name"/*.yaml
+  # WebSockets through the ingress: its read/send timeouts must outlast the sockets' heartbeat
+  # and idle limits, or nginx cuts quiet sockets the service still holds.
+  python3 - "$work/$name.yaml" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+def setting(var, default):
+    found = re.findall(var + r':\s*"?(\d+)', text)
+    return max([int(v) for v in found] or [default])
+need = max(setting("CRM_WS_PING_SECS", 25), setting("CRM_WS_IDLE_SECS", 60))
+ingresses = [d for d in text.split("\n---\n") if re.search(r'^kind: Ingress$', d, re.M)]
+if not ingresses:
+    sys.exit("no Ingress rendered")
+for doc in ingresses:
+    for key in ("proxy-read-timeout", "proxy-send-timeout"):
+        m = re.search(r'nginx\.ingress\.kubernetes\.io/' + key + r':\s*"?(\d+)', doc)
+        if not m:
+            sys.exit(f"the Ingress lacks nginx.ingress.kubernetes.io/{key} (WebSockets would be cut after 60 s)")
+        if int(m.group(1)) <= need:
+            sys.exit(f"nginx.ingress.kubernetes.io/{key} = {m.group(1)} s must exceed the sockets' {need} s heartbeat/idle limit")
+PY
   for var in $(grep -oE '\bCRM_[A-Z0-9_]+' "$work/$name.yaml" | sort -u); do
     grep -qx "$var" <<<"$documented" || { echo "$name: $var is set but no binary documents it" >&2; exit 1; }
   done

@@ -103,6 +103,9 @@ pub const SEEDED: &[SeedPermission] = seed! {
     // order-workflow's workflows and tasks: everyone works their tasks (whether a completion
     // may move an order is the order rules' call); managers write definitions and run instances.
     "workflow.view" => ALL, "workflow.manage" => ADMIN,
+    // order-workflow's temporary links: whoever sees a resource may share it by a link, and
+    // list and disable their own links.
+    "temporary_link.manage" => ALL,
     "finance.receivable.view" => FINANCE, "finance.receivable.manage" => FINANCE,
     "finance.payable.view" => FINANCE, "finance.payable.manage" => FINANCE,
     "finance.report.view" => FINANCE, "finance.report.export" => FINANCE,

@@ -47,7 +47,36 @@ permissions! {
     WorkflowManage => "workflow.manage",
     /// Read the aggregates served to analytics-monitoring (`/stats/*`).
     AnalyticsView => "analytics.view",
+    /// Share a resource one sees by a temporary link, list and disable one's own links (opening
+    /// a link is public: its token is the credential).
+    TemporaryLinkManage => "temporary_link.manage",
 }
+
+/// Every code this service checks, so a test can hold them against foundation's catalogue (an
+/// administrator can grant only what is in it).
+pub const CODES: &[&str] = &[
+    <LeadCreate as crm_common::auth::Permission>::CODE,
+    <LeadView as crm_common::auth::Permission>::CODE,
+    <LeadUpdate as crm_common::auth::Permission>::CODE,
+    <LeadList as crm_common::auth::Permission>::CODE,
+    <OrderCreate as crm_common::auth::Permission>::CODE,
+    <OrderView as crm_common::auth::Permission>::CODE,
+    <OrderList as crm_common::auth::Permission>::CODE,
+    <OrderUpdate as crm_common::auth::Permission>::CODE,
+    <OrderAssign as crm_common::auth::Permission>::CODE,
+    <LeadConvert as crm_common::auth::Permission>::CODE,
+    <OpportunityCreate as crm_common::auth::Permission>::CODE,
+    <OpportunityView as crm_common::auth::Permission>::CODE,
+    <OpportunityUpdate as crm_common::auth::Permission>::CODE,
+    <OpportunityList as crm_common::auth::Permission>::CODE,
+    <PaymentManage as crm_common::auth::Permission>::CODE,
+    <WorkflowView as crm_common::auth::Permission>::CODE,
+    <WorkflowManage as crm_common::auth::Permission>::CODE,
+    <AnalyticsView as crm_common::auth::Permission>::CODE,
+    <TemporaryLinkManage as crm_common::auth::Permission>::CODE,
+    ORDER_APPROVE,
+    CUSTOMER_PII,
+];
 
 /// Approves orders, cancels them after approval, deletes any: the managers' part of the status
 /// machine.

@@ -1,6 +1,7 @@
 //! Phase 6 — log: one JSON access-log line and the request metrics per request, written when the
 //! response body is finished (or the client went away), so `duration_ms` covers the whole
-//! exchange, streaming included. No tokens, no bodies, no query strings.
+//! exchange, streaming included. No tokens (a temporary link's is cut out of its path), no bodies, no
+//! query strings.
 //!
 //! When traces are exported, the same moment ends the gateway's server span (see [`open_span`]).
 
@@ -66,7 +67,8 @@ pub fn record(ctx: &RequestContext, status: u16, gateway: &Gateway, span: Option
         target: "access",
         method = %ctx.method,
         route = %ctx.route,
-        path = %ctx.path,
+        // A temporary link's token is in its path: the line keeps the path without it.
+        path = %crm_common::http::secret_path::loggable(&ctx.path),
         status,
         duration_ms = (elapsed.as_secs_f64() * 1000.0 * 100.0).round() / 100.0,
         upstream = ctx.upstream.unwrap_or("-"),
@@ -89,7 +91,7 @@ fn span_attributes(span: &RequestSpan, ctx: &RequestContext, status: u16) {
     span.rename(format!("{} {}", ctx.method, ctx.route));
     span.set("http.request.method", ctx.method.as_str().to_owned());
     span.set("http.route", ctx.route.to_string());
-    span.set("url.path", ctx.path.to_string());
+    span.set("url.path", crm_common::http::secret_path::loggable(&ctx.path).into_owned());
     span.set("client.address", ctx.client_ip.to_string());
     span.set_strings("http.request.header.x-request-id", vec![ctx.request_id.clone()]);
     if let Some(user) = ctx.user_id {

@@ -2,7 +2,9 @@
 //! process: a notification reaches every socket of its recipient; the token travels in
 //! `Sec-WebSocket-Protocol` (what a browser can send) and appears in no log; a socket without a
 //! token or with an expired one is refused; two replicas sharing Redis deliver each other's
-//! notifications; a client that stops reading is cut off.
+//! notifications; a client that stops reading is cut off. And the whole story a new user tries
+//! with default settings: an operator told the moment an order is theirs, the task in their
+//! list moving the order on, a shared order opening once — with no token in any log.
 
 use crate::client::Client;
 use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TempDir, claims, foundation_signer, free_port, shared_redis_url};
@@ -391,4 +393,81 @@ async fn a_client_that_stops_reading_is_cut_off_and_a_reading_one_is_kept() {
     live.assign_lead(&live.https, &admin, &ops_id, "After").await;
     let n = reader.notification().await;
     assert!(n["data"]["title"].as_str().unwrap().contains("After"), "{n}");
+}
+
+/// Reads notifications from `socket` until one whose title contains `wanted`; panics after ten
+/// others or when none comes.
+async fn until_titled(socket: &mut Ws, wanted: &str) -> Value {
+    for _ in 0..10 {
+        let n = socket.notification().await;
+        if n["data"]["title"].as_str().is_some_and(|t| t.contains(wanted)) {
+            return n;
+        }
+    }
+    panic!("no notification titled {wanted:?} among the next ten");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_is_told_the_moment_an_order_is_theirs_and_a_shared_order_opens_once() {
+    // Default settings: nothing about workflows is switched on by hand.
+    let live = start(1, false, &[]).await;
+    let admin = live.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (ops_id, ops) = live.user(&admin, "ops@done.test", "OPERATION").await;
+    let (_, seller) = live.user(&admin, "sales@done.test", "SALES").await;
+    let https = &live.https;
+    let mut socket = live.socket("", Some(&format!("bearer, {ops}"))).await.expect("the operator's socket opens");
+
+    // A seller's order, approved by a manager with the detail page's button.
+    let sources = live.call(https, Method::GET, "/api/service-management/customer-sources", &seller, None).await;
+    let body = json!({"name": "PT Selesai", "source_id": sources[0]["id"]});
+    let customer = live.call(https, Method::POST, "/api/service-management/customers", &seller, Some(body)).await;
+    let body = json!({"title": "KITAS", "customer_id": customer["id"],
+        "order_items": [{"product_name": "KITAS", "unit_price": 100}]});
+    let order = live.call(https, Method::POST, "/api/order-workflow/orders", &seller, Some(body)).await;
+    let order_path = format!("/api/order-workflow/orders/{}", order["id"].as_str().unwrap());
+    let approved = live.call(https, Method::PUT, &order_path, &admin, Some(json!({"status_code": "approved"}))).await;
+    assert_eq!(approved["status_code"], "approved");
+    // Operations are told there is an order to allocate.
+    until_titled(&mut socket, "分配订单").await;
+
+    // The manager assigns it to the operator, who is told at once.
+    let assigned_at = std::time::Instant::now();
+    let assign = format!("{order_path}/assign");
+    live.call(https, Method::POST, &assign, &admin, Some(json!({"assigned_to_user_id": ops_id}))).await;
+    let n = until_titled(&mut socket, "开始办理").await;
+    let waited = assigned_at.elapsed();
+    assert!(waited < Duration::from_secs(3), "the task's notification took {waited:?}");
+    assert_eq!(n["data"]["category"], "workflow_task", "{n}");
+
+    // The task is in the operator's list; completing it moves the order to processing.
+    let tasks = live.call(https, Method::GET, "/api/order-workflow/tasks?assignee=me&status=open", &ops, None).await;
+    let task = tasks["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["business_id"] == order["id"] && t["task_code"] == "process")
+        .cloned()
+        .unwrap_or_else(|| panic!("the task is in the operator's list: {tasks}"));
+    let complete = format!("/api/order-workflow/tasks/{}/complete", task["id"].as_str().unwrap());
+    live.call(https, Method::POST, &complete, &ops, Some(json!({}))).await;
+    let now = live.call(https, Method::GET, &order_path, &admin, None).await;
+    assert_eq!(now["status_code"], "processing");
+
+    // A link to the order opens once without signing in, then answers 410.
+    let body = json!({"resource_type": "order", "resource_id": order["id"]});
+    let link = live.call(https, Method::POST, "/api/order-workflow/temporary-links", &admin, Some(body)).await;
+    let token = link["link_token"].as_str().unwrap().to_owned();
+    let open = format!("/api/order-workflow/temporary-links/{token}");
+    let r = https.get(&open, None).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.json());
+    assert_eq!(r.json()["data"]["resource_data"]["id"], order["id"]);
+    let r = https.get(&open, None).await;
+    assert_eq!(r.status.as_u16(), 410, "{}", r.json());
+
+    // The link's token is in no log line, of the gateway or of the service; the requests are.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for (name, log) in [("gateway", live.gateway.log()), ("order-workflow", live.replicas[0].log())] {
+        assert!(log.contains("/temporary-links/<redacted>"), "{name} logged the link's opening, redacted");
+        assert!(!log.contains(&token), "{name} logged a temporary link's token");
+    }
 }

@@ -89,7 +89,8 @@ pub(super) async fn observe(State(metrics): State<Arc<Metrics>>, req: Request, n
     let method = req.method().clone();
     let route =
         req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".to_owned());
-    let path = req.uri().path().to_owned();
+    // A temporary link's token is in its path: the log keeps the path without it.
+    let path = super::secret_path::loggable(req.uri().path()).into_owned();
     let request_id = req.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let response: Response<Body> = next.run(req).await;
     let elapsed = start.elapsed();
@@ -137,7 +138,7 @@ pub(super) async fn trace(State(state): State<Tracing>, mut req: Request, next: 
     }
     if span.is_recording() {
         span.set("http.request.method", method.as_str().to_owned());
-        span.set("url.path", req.uri().path().to_owned());
+        span.set("url.path", super::secret_path::loggable(req.uri().path()).into_owned());
         if let Some(route) = route {
             span.set("http.route", route);
         }

@@ -7,6 +7,7 @@ mod health;
 pub mod metrics;
 mod middleware;
 pub mod peer;
+pub mod secret_path;
 
 pub use health::{Probe, ProbeFuture, health_router, probe_local};
 pub use metrics::{CONTENT_TYPE as METRICS_CONTENT_TYPE, Metrics};

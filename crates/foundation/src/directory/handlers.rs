@@ -1,6 +1,7 @@
 use crate::AppState;
 use crate::organizations::model::{employee, organization};
-use crate::users::model::user;
+use crate::roles::model as role;
+use crate::users::model::{user, user_role};
 use axum::extract::State;
 use axum::response::Response;
 use crm_common::api::openapi::{BadRequest, Unauthorized};
@@ -8,7 +9,7 @@ use crm_common::api::{Envelope, Query, ok};
 use crm_common::auth::CurrentUser;
 use crm_common::auth::remote::PrincipalView;
 use crm_common::{ApiError, ApiResult};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -95,16 +96,85 @@ pub async fn users(State(state): State<AppState>, caller: CurrentUser, Query(q):
         query = query.filter(user::Column::Id.in_subquery(members));
     }
     let rows = query.all(&state.db).await?;
-    let names: Vec<UserName> = rows
-        .into_iter()
-        .map(|u| UserName {
-            name: u.display_name.clone().filter(|d| !d.trim().is_empty()).unwrap_or_else(|| u.username.clone()),
-            id: u.id,
-            username: u.username,
-            display_name: u.display_name,
-        })
-        .collect();
+    let names: Vec<UserName> = rows.into_iter().map(name_of).collect();
     Ok(ok(names))
+}
+
+/// The most members one role lookup answers: a notification to a role goes to people, not to a
+/// whole directory.
+const MAX_MEMBERS: u64 = 1000;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RoleQuery {
+    /// A role's code (`OPERATION`).
+    pub role: String,
+}
+
+/// Members of a role
+///
+/// The users of the caller's organization who hold the role `role` and may sign in (active, not
+/// locked, not deleted, still a member), by name; an unknown role has none. order-workflow asks
+/// this, with its caller's token, for whom to tell of a task given to a role.
+#[utoipa::path(
+    get,
+    path = "/api/foundation/lookup/role-members",
+    tag = "auth",
+    params(RoleQuery),
+    responses(
+        (status = 200, description = "The role's members", body = Envelope<Vec<UserName>>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn role_members(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    Query(q): Query<RoleQuery>,
+) -> ApiResult<Response> {
+    let code = q.role.trim();
+    if code.is_empty() || code.len() > 50 {
+        return Err(ApiError::field("role", "a role code (1–50 characters)"));
+    }
+    let holders = user_role::Entity::find()
+        .select_only()
+        .column(user_role::Column::UserId)
+        .filter(
+            user_role::Column::RoleId.in_subquery(
+                role::Entity::find()
+                    .select_only()
+                    .column(role::Column::Id)
+                    .filter(role::Column::Code.eq(code))
+                    .into_query(),
+            ),
+        )
+        .into_query();
+    let members = employee::Entity::find()
+        .select_only()
+        .column(employee::Column::UserId)
+        .filter(employee::Column::OrganizationId.eq(caller.organization_id))
+        .filter(employee::Column::IsActive.eq(true))
+        .into_query();
+    let rows = user::Entity::find()
+        .filter(user::Column::Id.in_subquery(holders))
+        .filter(user::Column::Id.in_subquery(members))
+        .filter(user::Column::IsActive.eq(true))
+        .filter(user::Column::IsLocked.eq(false))
+        .filter(user::Column::DeletedAt.is_null())
+        .order_by_asc(user::Column::Id)
+        .limit(MAX_MEMBERS)
+        .all(&state.db)
+        .await?;
+    Ok(ok(rows.into_iter().map(name_of).collect::<Vec<_>>()))
+}
+
+fn name_of(u: user::Model) -> UserName {
+    UserName {
+        name: u.display_name.clone().filter(|d| !d.trim().is_empty()).unwrap_or_else(|| u.username.clone()),
+        id: u.id,
+        username: u.username,
+        display_name: u.display_name,
+    }
 }
 
 /// An organization as other services see it.

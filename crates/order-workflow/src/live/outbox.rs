@@ -49,8 +49,12 @@ pub async fn scope<T>(live: &Live, db: &DatabaseConnection, work: impl Future<Ou
 }
 
 /// The middleware form of [`scope`], around every route.
+/// Tasks the request gave to a role are announced to the role's members after it, with the
+/// caller's token (see [`crate::notifications::roles`]).
 pub async fn after_commit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    scope(&state.live, &state.db, next.run(req)).await
+    let forward = crm_common::http::peer::Forward::from_headers(req.headers());
+    let work = crate::notifications::roles::scope(&state, forward, next.run(req));
+    scope(&state.live, &state.db, work).await
 }
 
 async fn publish_committed(live: &Live, db: &DatabaseConnection, pushes: Vec<Push>) {

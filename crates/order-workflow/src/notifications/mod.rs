@@ -1,11 +1,12 @@
 //! In-app notifications: rows per user, written in the same transaction as what they announce
 //! (lead assignment, order status, assignment, items, files and comments, collection tasks —
-//! see [`triggers`]), read and marked read by their owner only, and pushed live to their owner's
+//! see [`triggers`]; a task given to a role tells each of its members, see [`roles`]), read and marked read by their owner only, and pushed live to their owner's
 //! sockets once committed (see [`crate::live`]).
 
 mod dto;
 mod handlers;
 pub mod model;
+pub mod roles;
 pub mod service;
 pub mod triggers;
 

@@ -634,7 +634,7 @@ pub async fn update(
         }
         let assignee = assignees(&txn, &[id]).await?.get(&id).copied();
         rules::check_actor(&viewer.actor, &before.status_code, to, before.sales_user_id, assignee)?;
-        crate::workflows::engine::on_order_status(&txn, &before, to).await?;
+        crate::workflows::engine::on_order_status(&txn, &before, to, &viewer.actor).await?;
         if to == "completed" {
             let open = crate::order_stages::service::unfinished(&txn, id).await?;
             if !open.is_empty() {

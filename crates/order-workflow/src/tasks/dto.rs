@@ -20,7 +20,8 @@ pub struct ListTasks {
     pub due_from: Option<NaiveDate>,
     /// Due on or before this day.
     pub due_to: Option<NaiveDate>,
-    /// Assigned to this user (`me` for the caller).
+    /// Assigned to this user; `me`: to the caller, or to a role the caller holds and nobody in
+    /// particular yet.
     pub assignee: Option<String>,
     /// For this role code.
     pub role: Option<String>,

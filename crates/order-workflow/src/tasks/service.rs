@@ -60,11 +60,16 @@ impl Worker {
     /// The tasks that are the caller's: assigned to them, for a role they hold and nobody in
     /// particular, or their own that they created.
     fn mine(&self) -> Condition {
-        let mut any = Condition::any().add(task::Column::AssignedToUserId.eq(self.user_id)).add(
+        self.assigned().add(
             Condition::all()
                 .add(task::Column::WorkflowInstanceId.is_null())
                 .add(task::Column::CreatedBy.eq(self.user_id)),
-        );
+        )
+    }
+
+    /// The tasks given to the caller: to them, or to a role they hold and nobody in particular.
+    fn assigned(&self) -> Condition {
+        let mut any = Condition::any().add(task::Column::AssignedToUserId.eq(self.user_id));
         if !self.roles.is_empty() {
             any = any.add(
                 Condition::all()
@@ -125,12 +130,14 @@ pub async fn list(
         cond = cond.add(task::Column::DueDate.lte(d));
     }
     if let Some(a) = clean(q.assignee.clone()) {
-        let user = if a == "me" {
-            w.user_id
+        if a == "me" {
+            // Mine: given to me, or to a role I hold and nobody in particular yet (a role's
+            // members are each told of such a task and any of them takes it).
+            cond = cond.add(w.assigned());
         } else {
-            a.parse::<Uuid>().map_err(|_| ApiError::field("assignee", "a user id or `me`"))?
-        };
-        cond = cond.add(task::Column::AssignedToUserId.eq(user));
+            let user = a.parse::<Uuid>().map_err(|_| ApiError::field("assignee", "a user id or `me`"))?;
+            cond = cond.add(task::Column::AssignedToUserId.eq(user));
+        }
     }
     if let Some(r) = clean(q.role.clone()) {
         cond = cond.add(task::Column::AssignedToRole.eq(r));

@@ -1,12 +1,13 @@
 use super::dto::{CreateLink, LinkView, ListLinks, Opened};
 use super::service;
 use crate::AppState;
+use crate::perm::TemporaryLinkManage;
 use axum::extract::State;
 use axum::response::Response;
 use crm_common::ApiResult;
 use crm_common::api::openapi::{BadRequest, Forbidden, Gone, NotFound};
 use crm_common::api::{Envelope, Json, Page, PageParams, Path, Query, ok};
-use crm_common::auth::CurrentUser;
+use crm_common::auth::Authorized;
 use crm_common::http::peer::Forward;
 use uuid::Uuid;
 
@@ -22,7 +23,7 @@ use uuid::Uuid;
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
-    caller: CurrentUser,
+    caller: Authorized<TemporaryLinkManage>,
     forward: Forward,
     Json(body): Json<CreateLink>,
 ) -> ApiResult<Response> {
@@ -31,8 +32,9 @@ pub async fn create(
 
 /// Open a temporary link
 ///
-/// Public: the token is the credential. Each call spends one access; 404 for an unknown or
-/// disabled link, 410 once it has expired or used up its accesses.
+/// Public: the token is the credential (and is cut out of every log line). Each call spends one
+/// access; 404 for an unknown or disabled link, 410 once it has expired or used up its accesses,
+/// or when the shared order has been deleted since (no access spent).
 #[utoipa::path(get, path = "/api/order-workflow/temporary-links/{token}", tag = "temporary-links",
     params(("token" = String, Path)),
     responses((status = 200, description = "The link and its resource", body = Envelope<Opened>),
@@ -48,11 +50,11 @@ pub async fn open(State(state): State<AppState>, Path(token): Path<String>) -> A
 /// Newest first, `{items, total, page, size}`.
 #[utoipa::path(get, path = "/api/order-workflow/temporary-links", tag = "temporary-links", params(ListLinks),
     responses((status = 200, description = "A page of links", body = Envelope<Page<LinkView>>),
-        (status = 400, response = BadRequest)),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden)),
     security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
-    caller: CurrentUser,
+    caller: Authorized<TemporaryLinkManage>,
     Query(q): Query<ListLinks>,
 ) -> ApiResult<Response> {
     let (page, size) = PageParams { page: q.page, size: q.size, page_size: q.page_size }.resolve(20, 100)?;
@@ -70,7 +72,7 @@ pub async fn list(
     security(("bearer" = [])))]
 pub async fn disable(
     State(state): State<AppState>,
-    caller: CurrentUser,
+    caller: Authorized<TemporaryLinkManage>,
     Path(link_id): Path<Uuid>,
 ) -> ApiResult<Response> {
     Ok(ok(LinkView::from(service::disable(&state, &caller, link_id).await?)))

@@ -61,12 +61,18 @@ pub async fn create(state: &AppState, p: &Principal, forward: &Forward, body: Cr
     .await?)
 }
 
-/// Opens a link: spends one access and answers the link and the resource.
+/// Opens a link: spends one access and answers the link and the resource. A resource that no
+/// longer exists in the link's organization answers 410 without spending an access: the link
+/// shows what its creator shared, not whatever now has that id.
 pub async fn open(state: &AppState, token: &str) -> ApiResult<(link::Model, Option<serde_json::Value>)> {
     let find = || link::Entity::find().filter(link::Column::LinkToken.eq(token)).one(&state.db);
     let now = Utc::now();
-    if let Some(refused) = rules::refusal(find().await?.as_ref(), now) {
+    let before = find().await?;
+    if let Some(refused) = rules::refusal(before.as_ref(), now) {
         return Err(refused);
+    }
+    if let Some(l) = &before {
+        shared_order(state, l).await?;
     }
     let spent = link::Entity::update_many()
         .col_expr(link::Column::CurrentAccessCount, Expr::col(link::Column::CurrentAccessCount).add(1))
@@ -87,16 +93,23 @@ pub async fn open(state: &AppState, token: &str) -> ApiResult<(link::Model, Opti
     Ok((l, data))
 }
 
-/// The resource as the link's creator saw it, for the types this service owns.
-async fn resource(state: &AppState, l: &link::Model) -> ApiResult<Option<serde_json::Value>> {
+/// The order a link shares, in the link's organization (`None` for other types); 410 when it
+/// has been deleted since.
+async fn shared_order(state: &AppState, l: &link::Model) -> ApiResult<Option<order::Model>> {
     if l.resource_type != "order" {
         return Ok(None);
     }
-    let Some(o) = order::Entity::find_by_id(l.resource_id)
+    order::Entity::find_by_id(l.resource_id)
         .filter(order::Column::OrganizationId.eq(l.organization_id))
         .one(&state.db)
         .await?
-    else {
+        .map(Some)
+        .ok_or_else(|| ApiError::Gone("the shared order no longer exists".into()))
+}
+
+/// The resource as the link's creator saw it, for the types this service owns.
+async fn resource(state: &AppState, l: &link::Model) -> ApiResult<Option<serde_json::Value>> {
+    let Some(o) = shared_order(state, l).await? else {
         return Ok(None);
     };
     // The creator could see the order when making the link; passport numbers stay masked

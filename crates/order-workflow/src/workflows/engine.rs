@@ -102,16 +102,30 @@ pub async fn start(
     Ok((inst, created))
 }
 
-/// Starts the organization's switched-on workflow for orders, if it has one, for a new order.
+/// Starts the organization's switched-on workflow for orders, if it has one, for a new order. An
+/// organization's first order seeds its `order_approval` (switched on, see [`super::seed`]).
 pub async fn start_for_new_order(txn: &impl ConnectionTrait, o: &order::Model) -> ApiResult<()> {
-    let def = definition::Entity::find()
-        .filter(definition::Column::OrganizationId.eq(o.organization_id))
-        .filter(definition::Column::BusinessType.eq("order"))
-        .filter(definition::Column::AutoStart.eq(true))
-        .filter(definition::Column::IsActive.eq(true))
-        .order_by_asc(definition::Column::Code)
-        .one(txn)
-        .await?;
+    let switched_on = || {
+        definition::Entity::find()
+            .filter(definition::Column::OrganizationId.eq(o.organization_id))
+            .filter(definition::Column::BusinessType.eq("order"))
+            .filter(definition::Column::AutoStart.eq(true))
+            .filter(definition::Column::IsActive.eq(true))
+            .order_by_asc(definition::Column::Code)
+            .one(txn)
+    };
+    let mut def = switched_on().await?;
+    if def.is_none() {
+        let seeded = definition::Entity::find()
+            .filter(definition::Column::OrganizationId.eq(o.organization_id))
+            .filter(definition::Column::Code.eq(super::seed::ORDER_APPROVAL))
+            .one(txn)
+            .await?;
+        if seeded.is_none() {
+            super::seed::ensure(txn, o.organization_id).await?;
+            def = switched_on().await?;
+        }
+    }
     if let Some(def) = def {
         start(txn, &def, o.id, o.created_by, Map::new()).await?;
     }
@@ -188,8 +202,8 @@ async fn set_order_status(
 }
 
 /// Enters `stage`: the order follows its status, and a stage that is not an end gets its task
-/// (the person the definition names when the record has one, else the role), whose assignee is
-/// notified.
+/// (the person the definition names when the record has one, else the role), whose assignee —
+/// or every member of the role — is notified.
 async fn enter(
     txn: &impl ConnectionTrait,
     inst: &instance::Model,
@@ -254,8 +268,10 @@ async fn enter(
     }
     .insert(txn)
     .await?;
-    if let Some(u) = user {
-        announce(txn, &created, o.as_ref(), u).await?;
+    match user {
+        Some(u) => announce(txn, &created, o.as_ref(), u).await?,
+        // Everyone holding the role is told once the request is over (foundation knows them).
+        None => crate::notifications::roles::stage(&created),
     }
     Ok(Some(created))
 }
@@ -466,19 +482,35 @@ pub async fn suspend(txn: &impl ConnectionTrait, inst: &instance::Model, pause: 
     Ok(a.update(txn).await?)
 }
 
-/// An order's status set by hand while a workflow drives it: cancelling cancels the workflow;
-/// any other move is the workflow's (409 naming the open task).
-pub async fn on_order_status(txn: &impl ConnectionTrait, o: &order::Model, to: &str) -> ApiResult<()> {
+/// An order's status set by hand while a workflow drives it (the detail page's buttons). A move
+/// the workflow makes from its current stage is the completion of the task it waits for, with
+/// the result that takes it there (`approved` completes the review with `approval_result ==
+/// 'approved'`, `processing` the operator's task), so people who move orders by hand keep the
+/// workflow in step; cancelling cancels the workflow; any other move (assigning goes through
+/// `POST /orders/{id}/assign`) is refused (409 naming the open task). The order rules still decide who may make the move.
+pub async fn on_order_status(txn: &impl ConnectionTrait, o: &order::Model, to: &str, actor: &Actor) -> ApiResult<()> {
     let Some(inst) = live_instance(txn, o.organization_id, "order", o.id).await? else { return Ok(()) };
     if to == "cancelled" {
+        // Withdrawing an order is not its review's rejection: the workflow ends with it.
         finish(txn, &inst, "cancelled").await?;
         return Ok(());
     }
     let open = task::Entity::find()
         .filter(task::Column::WorkflowInstanceId.eq(inst.id))
         .filter(task::Column::Status.is_in(["pending", "in_progress"]))
+        .order_by_asc(task::Column::CreatedAt)
         .one(txn)
         .await?;
+    if inst.status == "running"
+        && let Some(t) = open.as_ref().filter(|t| t.stage_code.as_deref() == Some(inst.current_stage.as_str()))
+        && t.action.is_none()
+        && let Some(result) = rules::result_for_move(&snapshot(&inst)?, &inst.current_stage, to, &inst.variables)
+    {
+        let t = lock_open_task(txn, o.organization_id, t.id).await?;
+        let notes = Some(format!("the order's status was set to {to}"));
+        complete(txn, t, actor, result, notes, false).await?;
+        return Ok(());
+    }
     Err(ApiError::conflict(match open {
         Some(t) => format!(
             "this order's status follows its workflow `{}`; complete its task `{}` ({}) instead",

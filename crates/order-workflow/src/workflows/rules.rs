@@ -346,6 +346,42 @@ pub fn expected(def: &Definition, from: &str) -> String {
     def.transitions.iter().filter(|t| t.from == from).map(|t| t.condition.as_str()).collect::<Vec<_>>().join(" | ")
 }
 
+/// The variables a condition sets when it only asks for equalities (`auto`, `a == 'x'`,
+/// `a == 'x' && b == 1`): what a completion must carry to satisfy it. Any other condition says
+/// too little to be met on the caller's behalf.
+fn satisfying(c: &Cond, out: &mut Map<String, Value>) -> bool {
+    match c {
+        Cond::Always(true) => true,
+        Cond::Cmp(name, condition::Op::Eq, value) => {
+            out.insert(name.clone(), value.clone());
+            true
+        }
+        Cond::And(a, b) => satisfying(a, out) && satisfying(b, out),
+        _ => false,
+    }
+}
+
+/// The result with which completing the task of stage `from` moves an order to `order_status`:
+/// the first transition leaving `from` for a stage that puts the order there, when its
+/// condition can be met by setting variables and, so set, it is the transition [`choose`]
+/// takes. How an order's status changed by hand (the detail page's buttons) becomes the
+/// completion of the task its workflow waits for; `None` when the workflow cannot go there now.
+pub fn result_for_move(def: &Definition, from: &str, order_status: &str, vars: &Value) -> Option<Map<String, Value>> {
+    def.transitions
+        .iter()
+        .filter(|t| t.from == from)
+        .filter(|t| def.stage(&t.to).and_then(|s| s.order_status.as_deref()) == Some(order_status))
+        .find_map(|t| {
+            let mut result = Map::new();
+            let cond = condition::parse(&t.condition).ok()?;
+            if !satisfying(&cond, &mut result) {
+                return None;
+            }
+            let chosen = choose(def, from, &merge(vars, &result))?;
+            (chosen == t).then_some(result)
+        })
+}
+
 /// `vars` with `result`'s keys laid over them.
 pub fn merge(vars: &Value, result: &Map<String, Value>) -> Map<String, Value> {
     let mut out = vars.as_object().cloned().unwrap_or_default();
@@ -378,6 +414,25 @@ mod tests {
     #[test]
     fn the_seeded_definition_is_valid() {
         assert!(validate(&order_approval(), "order").is_empty());
+    }
+
+    #[test]
+    fn a_status_set_by_hand_is_the_result_that_takes_the_workflow_there() {
+        let def = order_approval();
+        let none = json!({});
+        let approved = result_for_move(&def, "submitted", "approved", &none).unwrap();
+        assert_eq!(Value::Object(approved), json!({"approval_result": "approved"}));
+        let rejected = result_for_move(&def, "submitted", "cancelled", &none).unwrap();
+        assert_eq!(Value::Object(rejected), json!({"approval_result": "rejected"}));
+        assert_eq!(result_for_move(&def, "assigned", "processing", &none), Some(Map::new()));
+        assert_eq!(result_for_move(&def, "processing", "completed", &none), Some(Map::new()));
+        // Not where the workflow goes from here.
+        assert_eq!(result_for_move(&def, "submitted", "processing", &none), None);
+        assert_eq!(result_for_move(&def, "completed", "completed", &none), None);
+        // A condition that cannot be met by setting variables is not met on anyone's behalf.
+        let mut odd = def.clone();
+        odd.transitions[0].condition = "amount > 100".into();
+        assert_eq!(result_for_move(&odd, "submitted", "approved", &none), None);
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! The original's `order_approval` definition, given to every organization the first time it
-//! looks at its definitions or starts one by code (inserted if missing, so concurrent first
-//! looks insert it once). It starts switched off (`auto_start` false): until an administrator
-//! turns it on, orders behave as they did without workflows.
+//! creates an order, looks at its definitions or starts one by code (inserted if missing, so
+//! concurrent first looks insert it once). It starts switched on (`auto_start` true): every new
+//! order of the organization starts it and its stages drive the order's status, which is what
+//! the workflow is for. The switch is per organization — an administrator turns it off with
+//! `PUT /workflows/definitions/{id}` `{"auto_start": false}` and orders then move by hand alone.
+//! An organization that already starts another definition of orders gets it switched off.
 //!
 //! submitted (a manager reviews) → approved (operations allocate the order to an operator) →
 //! assigned (the operator starts) → processing (the operator delivers) → completed; a review
@@ -11,7 +14,7 @@ use super::model::definition;
 use chrono::Utc;
 use crm_common::ApiResult;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -49,6 +52,21 @@ pub fn order_approval_json() -> Value {
 
 /// Inserts the organization's `order_approval` unless it has one.
 pub async fn ensure(db: &impl ConnectionTrait, organization_id: Uuid) -> ApiResult<()> {
+    let has = |code: Option<&str>| {
+        let mut q = definition::Entity::find().filter(definition::Column::OrganizationId.eq(organization_id));
+        q = match code {
+            Some(c) => q.filter(definition::Column::Code.eq(c)),
+            None => {
+                q.filter(definition::Column::BusinessType.eq("order")).filter(definition::Column::AutoStart.eq(true))
+            }
+        };
+        q.one(db)
+    };
+    if has(Some(ORDER_APPROVAL)).await?.is_some() {
+        return Ok(());
+    }
+    // One definition of orders starts on every new order.
+    let auto_start = has(None).await?.is_none();
     let now = Utc::now();
     let row = definition::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -65,7 +83,7 @@ pub async fn ensure(db: &impl ConnectionTrait, organization_id: Uuid) -> ApiResu
         definition_json: Set(order_approval_json()),
         version: Set(1),
         is_active: Set(true),
-        auto_start: Set(false),
+        auto_start: Set(auto_start),
         created_by: Set(None),
         updated_by: Set(None),
         created_at: Set(now),

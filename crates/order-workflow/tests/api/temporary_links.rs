@@ -122,3 +122,53 @@ db_test!(
             .expect(404);
     }
 );
+
+db_test!(
+    async fn a_link_shows_only_what_still_exists_in_its_creators_organization(backend) {
+        let app = TestApp::spawn(backend).await;
+        let s = processing_order(&app).await;
+        let make = || async {
+            let body = json!({"resource_type": "order", "resource_id": s.order, "max_access_count": 3});
+            let r = app.post("/temporary-links", Some(&s.seller), body).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            (uuid(&r.data()["id"]), r.data()["link_token"].as_str().unwrap().to_owned())
+        };
+
+        // A link whose organization is not the order's shows nothing of it (and spends nothing).
+        let (moved, moved_token) = make().await;
+        link::ActiveModel { id: Set(moved), organization_id: Set(Uuid::now_v7()), ..Default::default() }
+            .update(&app.state.db)
+            .await
+            .unwrap();
+        let r = app.get(&format!("/temporary-links/{moved_token}"), None).await;
+        assert_eq!(r.status, 410, "{}", r.text);
+        assert!(!r.text.contains(&s.order), "{}", r.text);
+
+        // The order deleted after the link was made: 410, no access spent.
+        let (id, token) = make().await;
+        app.get(&format!("/temporary-links/{token}"), None).await.expect(200);
+        let r = app.delete(&format!("/orders/{}", s.order), app.admin()).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let r = app.get(&format!("/temporary-links/{token}"), None).await;
+        assert_eq!(r.status, 410, "{}", r.text);
+        assert!(r.text.contains("no longer exists"), "{}", r.text);
+        let row = link::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap();
+        assert_eq!(row.current_access_count, 1);
+    }
+);
+
+db_test!(
+    async fn every_permission_this_service_checks_is_in_foundations_catalogue(backend) {
+        let app = TestApp::spawn(backend).await;
+        let r = app.fget("/permissions", app.admin()).await;
+        r.expect(200);
+        let codes: Vec<&str> = r.data().as_array().unwrap().iter().filter_map(|p| p["code"].as_str()).collect();
+        for code in crm_order_workflow::perm::CODES {
+            assert!(codes.contains(code), "{code} is not in foundation's catalogue: an administrator cannot grant it");
+        }
+        // Granted as seeded: an operator shares an order and a worker lists their tasks.
+        let (_, ops) = app.user(BANTU, "ops@bantu.test", &["OPERATION"]).await;
+        app.get("/temporary-links", Some(&ops)).await.expect(200);
+        app.get("/tasks", Some(&ops)).await.expect(200);
+    }
+);

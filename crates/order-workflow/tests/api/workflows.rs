@@ -31,13 +31,16 @@ async fn order_approval(app: &TestApp, token: &str) -> Value {
     r.data().as_array().unwrap().iter().find(|d| d["code"] == "order_approval").expect("seeded").clone()
 }
 
-/// Switches workflow-driven orders on for the BANTU organization.
-async fn switch_on(app: &TestApp) {
+/// Switches workflow-driven orders on or off for the BANTU organization (on by default).
+async fn switch(app: &TestApp, on: bool) {
     let def = order_approval(app, app.admin_token.as_str()).await;
-    assert_eq!(def["auto_start"], false, "seeded switched off");
-    let r = app.put(&format!("/workflows/definitions/{}", id_of(&def)), app.admin(), json!({"auto_start": true})).await;
+    let r = app.put(&format!("/workflows/definitions/{}", id_of(&def)), app.admin(), json!({"auto_start": on})).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.data()["auto_start"], true);
+    assert_eq!(r.data()["auto_start"], on);
+}
+
+async fn switch_on(app: &TestApp) {
+    switch(app, true).await;
 }
 
 async fn new_order(app: &TestApp, seller: &str) -> String {
@@ -86,7 +89,10 @@ db_test!(
         let app = TestApp::spawn(backend).await;
         let p = people(&app).await;
 
-        // Switched off (the default), an order behaves as without workflows.
+        // Seeded switched on; switched off, an order behaves as without workflows.
+        let def = order_approval(&app, &app.admin_token).await;
+        assert_eq!(def["auto_start"], true, "seeded switched on");
+        switch(&app, false).await;
         let plain = new_order(&app, &p.seller).await;
         let r = app.get(&format!("/workflows/instances?business_type=order&business_id={plain}"), app.admin()).await;
         assert_eq!(r.data()["total"], 0);
@@ -115,10 +121,10 @@ db_test!(
         let mine = r.data()["items"].as_array().unwrap().iter().find(|t| id_of(t) == review).expect("the manager's");
         assert_eq!(mine["task_name"], "Tinjau pesanan");
 
-        // The order's status is the workflow's now; cancelling stays possible (tested below).
-        let r = app.put(&format!("/orders/{order}"), app.admin(), json!({"status_code": "approved"})).await;
+        // The order's status is the workflow's now: a move it does not make from here is refused
+        // naming the open task (one it makes completes the task: tested below).
+        let r = app.put(&format!("/orders/{order}"), app.admin(), json!({"status_code": "completed"})).await;
         assert_eq!(r.status, 409, "{}", r.text);
-        assert!(r.text.contains("review"), "{}", r.text);
 
         // A result no transition matches says what they wait for.
         let r = complete(&app, &app.admin_token, &review, json!({"approval_result": "maybe"})).await;
@@ -334,7 +340,11 @@ db_test!(
         let r = app.put(&format!("/workflows/definitions/{id}"), app.admin(), json!({"definition_json": better})).await;
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(r.data()["version"], 2);
-        // Only definitions of orders start by themselves, and only one of them.
+        // Only definitions of orders start by themselves, and only one of them: the seeded one
+        // does until switched off.
+        let r = app.put(&format!("/workflows/definitions/{id}"), app.admin(), json!({"auto_start": true})).await;
+        assert_eq!(r.status, 409, "{}", r.text);
+        switch(&app, false).await;
         let r = app.put(&format!("/workflows/definitions/{id}"), app.admin(), json!({"auto_start": true})).await;
         assert_eq!(r.status, 200, "{}", r.text);
         let seeded = order_approval(&app, &app.admin_token).await;
@@ -376,6 +386,8 @@ db_test!(
     async fn tasks_filter_by_status_due_date_and_assignee(backend) {
         let app = TestApp::spawn(backend).await;
         let p = people(&app).await;
+        // People's own tasks only: no workflow's.
+        switch(&app, false).await;
         let order = new_order(&app, &p.seller).await;
         let mut ids = Vec::new();
         for (title, due) in [("Call back", "2026-12-01"), ("Send quote", "2026-12-10"), ("Visit", "2026-12-20")] {
@@ -503,6 +515,8 @@ db_test!(
     async fn who_may_do_what(backend) {
         let app = TestApp::spawn(backend).await;
         let p = people(&app).await;
+        // Instances started by hand only.
+        switch(&app, false).await;
         app.get("/tasks", None).await.expect(401);
         let good = json!({"stages": [stage("a", false), stage("done", true)], "transitions": [{"from": "a", "to": "done"}]});
         app.post("/workflows/definitions", Some(&p.seller), definition("mine", good)).await.expect(403);
@@ -551,5 +565,81 @@ db_test!(
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(order_status(&app, &order).await, "approved");
         app.post(&format!("/workflows/instances/{inst}/cancel"), app.admin(), json!({})).await.expect(409);
+    }
+);
+
+/// Whether the user with `token` has a notification about `task`. Role members are told just
+/// after the request that made the task, so this waits up to five seconds for it.
+async fn told_of(app: &TestApp, token: &str, task: &str) -> bool {
+    for _ in 0..50 {
+        let r = app.get("/notifications?size=100", Some(token)).await;
+        r.expect(200);
+        if r.data()["items"].as_array().unwrap().iter().any(|n| n["resource_id"] == task) {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}
+
+db_test!(
+    async fn a_task_for_a_role_tells_every_member_and_hand_moves_follow_the_workflow(backend) {
+        let app = TestApp::spawn(backend).await;
+        let p = people(&app).await;
+        let (lain, _, _) = app.org("PT Lain", "internal").await;
+        let (_, stranger_ops) = app.user(lain, "ops@lain.test", &["OPERATION"]).await;
+
+        // foundation names a role's active members in the caller's organization.
+        let r = app.fget("/lookup/role-members?role=OPERATION", app.admin()).await;
+        r.expect(200);
+        let mut members: Vec<String> = r.data().as_array().unwrap().iter().map(id_of).collect();
+        members.sort();
+        let mut operators = vec![p.operator_id.to_string(), p.other_operator_id.to_string()];
+        operators.sort();
+        assert_eq!(members, operators);
+        app.fget("/lookup/role-members?role=", app.admin()).await.expect(400);
+        app.fget("/lookup/role-members?role=OPERATION", None).await.expect(401);
+
+        // Nothing switched on: a new order starts `order_approval`; every manager is told of the review.
+        let order = new_order(&app, &p.seller).await;
+        let review = id_of(&open_task(&app, &order).await);
+        assert!(told_of(&app, &app.admin_token, &review).await, "the managers are told of the review");
+
+        // Approving by hand (the detail page's button) completes the review.
+        let r = app.put(&format!("/orders/{order}"), app.admin(), json!({"status_code": "approved"})).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let inst = instance_of(&app, &order).await;
+        assert_eq!(inst["current_stage"], "approved");
+        assert_eq!(inst["variables"]["approval_result"], "approved");
+        let allocate = open_task(&app, &order).await;
+        assert_eq!(allocate["assigned_to_role"], "OPERATION");
+        assert!(allocate["assigned_to_user_id"].is_null());
+        let allocate = id_of(&allocate);
+
+        // Both operators are told and find it among their tasks; the seller and another
+        // organization's operator are not told.
+        for ops in [&p.operator, &p.other_operator] {
+            assert!(told_of(&app, ops, &allocate).await, "an operator is told of the allocation");
+            let r = app.get("/tasks?assignee=me&status=open", Some(ops)).await;
+            assert!(task_ids(&r).contains(&allocate), "{}", r.text);
+        }
+        let r = app.get("/notifications?size=100", Some(&p.seller)).await;
+        assert!(!r.data()["items"].as_array().unwrap().iter().any(|n| n["resource_id"] == allocate.as_str()));
+        assert_eq!(app.get("/notifications", Some(&stranger_ops)).await.data()["total"], 0);
+        let r = app.get("/tasks?assignee=me", Some(&p.seller)).await;
+        assert!(!task_ids(&r).contains(&allocate));
+
+        // Assigned, the operator's task; started by hand, it is completed and the order processes.
+        let r = app.post(&format!("/orders/{order}/assign"), app.admin(), json!({"assigned_to_user_id": p.operator_id})).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let process = id_of(&open_task(&app, &order).await);
+        let r = app.put(&format!("/orders/{order}"), Some(&p.operator), json!({"status_code": "processing"})).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.data()["status_code"], "processing");
+        let inst = instance_of(&app, &order).await;
+        assert_eq!(inst["current_stage"], "processing");
+        let done = inst["tasks"].as_array().unwrap().iter().find(|t| id_of(t) == process).cloned().unwrap();
+        assert_eq!(done["status"], "completed");
+        assert_eq!(done["completed_by"], p.operator_id.to_string());
     }
 );

@@ -117,7 +117,8 @@ fn header_text(headers: &HeaderMap, name: &str, max: usize) -> Option<String> {
 async fn audit(State(capture): State<AuditCapture>, mut req: Request, next: Next) -> Response {
     let c = &*capture.0;
     let method = req.method().clone();
-    let path = req.uri().path().to_owned();
+    // An event keeps no secret of the path (a temporary link's token) either.
+    let path = crate::http::secret_path::loggable(req.uri().path()).into_owned();
     if !recorded(c, &method, &path) {
         return next.run(req).await;
     }

@@ -22,9 +22,13 @@ const SECRET_MARKERS: &[&str] = &[
     "signature",
 ];
 
+/// Keys that hold a secret only when they are the whole key (`sig`, the signature of an order
+/// file's link, would otherwise match `assigned_to`).
+const SECRET_KEYS: &[&str] = &["sig"];
+
 pub fn is_secret_key(key: &str) -> bool {
     let key = key.to_ascii_lowercase().replace('-', "_");
-    SECRET_MARKERS.iter().any(|m| key.contains(m))
+    SECRET_MARKERS.iter().any(|m| key.contains(m)) || SECRET_KEYS.contains(&key.as_str())
 }
 
 /// Replaces secrets in place, recursively through objects and arrays.
@@ -134,7 +138,7 @@ mod tests {
             "api_key": "k", "clientSecret": "s", "Authorization": "Bearer t", "name": "kept"
         });
         let params = request_params(
-            Some("token=abc&page=2&page=3"),
+            Some("token=abc&page=2&page=3&sig=s1&assigned_to=u"),
             &seen("application/json", body.to_string().as_bytes()),
             4096,
         )
@@ -146,6 +150,8 @@ mod tests {
         assert_eq!(params["body"]["name"], "kept");
         assert_eq!(params["body"]["nested"]["list"][0]["refresh_token"], REDACTED);
         assert_eq!(params["query"]["page"], json!(["2", "3"]));
+        assert_eq!(params["query"]["sig"], REDACTED);
+        assert_eq!(params["query"]["assigned_to"], "u");
     }
 
     #[test]
