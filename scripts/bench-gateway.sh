@@ -21,9 +21,13 @@ for tool in wrk nginx; do
     || { echo "$tool is required" >&2; exit 1; }
 done
 scripts/ensure-services.sh
-cargo build -q --release -p crm-foundation
 GW_PROFILE=${BENCH_GATEWAY_PROFILE:-production}
-cargo build -q --profile "$GW_PROFILE" -p crm-gateway
+# BENCH_NO_BUILD=1 uses the binaries as they are (a build of one package can resolve features
+# differently from the workspace's and rebuild much of the tree).
+if [ -z "${BENCH_NO_BUILD:-}" ]; then
+  cargo build -q --release -p crm-foundation
+  cargo build -q --profile "$GW_PROFILE" -p crm-gateway
+fi
 
 work=$(mktemp -d)
 pids=()

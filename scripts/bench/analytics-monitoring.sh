@@ -19,7 +19,9 @@ LOGS=${BENCH_LOGS:-5000000}
 REQUESTS=${BENCH_REQUESTS:-20}
 PGURL=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}
 FPORT=18481 SPORT=18482 OPORT=18483 APORT=18484 UPORT=18485
-if [ "$PROFILE" = release ]; then
+if [ -n "${BENCH_NO_BUILD:-}" ]; then
+  : # the binaries as they are
+elif [ "$PROFILE" = release ]; then
   cargo build -q --release -p crm-foundation -p crm-service-management -p crm-order-workflow -p crm-analytics-monitoring
 else
   cargo build -q -p crm-foundation -p crm-service-management -p crm-order-workflow -p crm-analytics-monitoring

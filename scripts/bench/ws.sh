@@ -16,7 +16,7 @@ CONNS=${BENCH_WS_CONNS:-10000}
 USERS=${BENCH_WS_USERS:-1000}
 FPORT=${BENCH_WS_BASE_PORT:-18481}
 SPORT=$((FPORT + 1)) OPORT=$((FPORT + 2)) GPORT=$((FPORT + 3)) TPORT=$((FPORT + 4))
-if [ "$PROFILE" = release ]; then
+if [ "$PROFILE" = release ] && [ -z "${BENCH_NO_BUILD:-}" ]; then
   cargo build -q --release -p crm-foundation -p crm-service-management -p crm-order-workflow -p crm-gateway
 fi
 bin=target/$PROFILE
