@@ -39,8 +39,11 @@ ORG = "00000000-0000-0000-0000-000000000001"
 PATH = "/api/order-workflow/ws/notifications"
 
 ctx = ssl.create_default_context(cafile=CERTS[0])
-for cert in CERTS[1:]:
-    ctx.load_verify_locations(cafile=cert)
+if len(CERTS) > 1:
+    # Each replica made its own development certificate with the same subject, which a trust store
+    # cannot tell apart: with more than one, the certificates are not verified.
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
 
 
 def rss_kb(pid):
