@@ -54,8 +54,10 @@ am_env=(CRM_SERVICE_MANAGEMENT_URL=http://127.0.0.1:$SPORT CRM_ORDER_WORKFLOW_UR
 env "${common[@]}" "${am_env[@]}" DATABASE_URL="$PGURL/crm_bench_am_am" CRM_BIND_ADDR=127.0.0.1:$APORT \
   "$bin/crm-analytics-monitoring" >"$out/am-am.log" 2>&1 &
 pids+=($!)
+# The second replica shares the data directory (and so the log store) but not the audit outbox,
+# which one process holds at a time.
 env "${common[@]}" "${am_env[@]}" DATABASE_URL="$PGURL/crm_bench_am_am2" CRM_BIND_ADDR=127.0.0.1:$UPORT \
-  CRM_ANALYTICS_CACHE_SECS=0 "$bin/crm-analytics-monitoring" >"$out/am-am-uncached.log" 2>&1 &
+  CRM_AUDIT_OUTBOX_DIR="$data/audit-outbox-uncached" CRM_ANALYTICS_CACHE_SECS=0 "$bin/crm-analytics-monitoring" >"$out/am-am-uncached.log" 2>&1 &
 pids+=($!)
 for port in $APORT $UPORT; do wait_up "$port"; done
 
