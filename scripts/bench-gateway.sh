@@ -6,7 +6,8 @@
 # median of the rounds. Prints throughput and p50/p99 as ratios to nginx, the latency added over
 # direct, CPU time per request of each proxy, and the gateway's idle and under-load RSS; then the
 # latency of each target when paced below saturation. The gateway is built with the `production`
-# profile, as deployed.
+# profile, as deployed (BENCH_GATEWAY_PROFILE=release skips that long build; compare only runs made
+# with the same profile).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${BENCH_ROUNDS:-5}
@@ -20,8 +21,13 @@ for tool in wrk nginx; do
     || { echo "$tool is required" >&2; exit 1; }
 done
 scripts/ensure-services.sh
-cargo build -q --release -p crm-foundation
-cargo build -q --profile production -p crm-gateway
+GW_PROFILE=${BENCH_GATEWAY_PROFILE:-production}
+# BENCH_NO_BUILD=1 uses the binaries as they are (a build of one package can resolve features
+# differently from the workspace's and rebuild much of the tree).
+if [ -z "${BENCH_NO_BUILD:-}" ]; then
+  cargo build -q --release -p crm-foundation
+  cargo build -q --profile "$GW_PROFILE" -p crm-gateway
+fi
 
 work=$(mktemp -d)
 pids=()
@@ -94,7 +100,7 @@ gateway() { # port verify workers
   CRM_DATA_DIR=$work/g$1 CRM_BIND_ADDR=127.0.0.1:$1 CRM_TLS_ENABLED=false CRM_HTTP_REDIRECT=false \
     CRM_SERVICE_URLS="bench=http://127.0.0.1:$UP,foundation=http://127.0.0.1:$FND" \
     CRM_JWKS_URL="http://127.0.0.1:$FND/api/foundation/auth/jwks.json" CRM_GATEWAY_VERIFY_JWT=$2 \
-    CRM_GATEWAY_WORKERS=$3 CRM_RATELIMIT_ENABLED=false RUST_LOG=warn setsid target/production/crm-gateway >"$work/g$1.log" 2>&1 &
+    CRM_GATEWAY_WORKERS=$3 CRM_RATELIMIT_ENABLED=false RUST_LOG=warn setsid "target/$GW_PROFILE/crm-gateway" >"$work/g$1.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do curl -fsS http://127.0.0.1:$1/health >/dev/null 2>&1 && break; sleep 0.1; done
 }

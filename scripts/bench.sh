@@ -6,11 +6,13 @@
 #     GET /api/foundation/users?size=20 and of GET /api/foundation/users/{id} with 10,000 users,
 #     and RSS before, during and after a login storm over those 10,000 accounts, driven by wrk on
 #     loopback.
-# BENCH_SKIP_MICRO=1, BENCH_SKIP_SM=1, BENCH_SKIP_OW=1, BENCH_SKIP_WS=1, BENCH_SKIP_AM=1 and
-# BENCH_SKIP_GATEWAY=1 leave out the micro-benchmarks, service-management
+#   - the whole sale across all five processes through the gateway (scripts/bench/sale.sh): 16
+#     clients for 60 s, sales/s, p50/p99 per step, errors, each process's RSS idle and under load.
+# BENCH_SKIP_MICRO=1, BENCH_SKIP_SM=1, BENCH_SKIP_OW=1, BENCH_SKIP_WS=1, BENCH_SKIP_AM=1,
+# BENCH_SKIP_SALE=1 and BENCH_SKIP_GATEWAY=1 leave out the micro-benchmarks, service-management
 # (scripts/bench/service-management.sh), order-workflow (scripts/bench/order-workflow.sh), its
 # notification sockets (scripts/bench/ws.sh), analytics-monitoring
-# (scripts/bench/analytics-monitoring.sh) and the gateway.
+# (scripts/bench/analytics-monitoring.sh), the whole sale (scripts/bench/sale.sh) and the gateway.
 # The load generator shares the machine's cores with the server; compare figures from one machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -127,6 +129,10 @@ fi
 if [ -z "${BENCH_SKIP_AM:-}" ]; then
   echo "== analytics-monitoring"
   scripts/bench/analytics-monitoring.sh
+fi
+if [ -z "${BENCH_SKIP_SALE:-}" ]; then
+  echo "== the whole sale across the services"
+  scripts/bench/sale.sh
 fi
 if [ -z "${BENCH_SKIP_GATEWAY:-}" ]; then
   echo "== gateway vs nginx"

@@ -19,7 +19,9 @@ LOGS=${BENCH_LOGS:-5000000}
 REQUESTS=${BENCH_REQUESTS:-20}
 PGURL=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}
 FPORT=18481 SPORT=18482 OPORT=18483 APORT=18484 UPORT=18485
-if [ "$PROFILE" = release ]; then
+if [ -n "${BENCH_NO_BUILD:-}" ]; then
+  : # the binaries as they are
+elif [ "$PROFILE" = release ]; then
   cargo build -q --release -p crm-foundation -p crm-service-management -p crm-order-workflow -p crm-analytics-monitoring
 else
   cargo build -q -p crm-foundation -p crm-service-management -p crm-order-workflow -p crm-analytics-monitoring
@@ -52,8 +54,10 @@ am_env=(CRM_SERVICE_MANAGEMENT_URL=http://127.0.0.1:$SPORT CRM_ORDER_WORKFLOW_UR
 env "${common[@]}" "${am_env[@]}" DATABASE_URL="$PGURL/crm_bench_am_am" CRM_BIND_ADDR=127.0.0.1:$APORT \
   "$bin/crm-analytics-monitoring" >"$out/am-am.log" 2>&1 &
 pids+=($!)
+# The second replica shares the data directory (and so the log store) but not the audit outbox,
+# which one process holds at a time.
 env "${common[@]}" "${am_env[@]}" DATABASE_URL="$PGURL/crm_bench_am_am2" CRM_BIND_ADDR=127.0.0.1:$UPORT \
-  CRM_ANALYTICS_CACHE_SECS=0 "$bin/crm-analytics-monitoring" >"$out/am-am-uncached.log" 2>&1 &
+  CRM_AUDIT_OUTBOX_DIR="$data/audit-outbox-uncached" CRM_ANALYTICS_CACHE_SECS=0 "$bin/crm-analytics-monitoring" >"$out/am-am-uncached.log" 2>&1 &
 pids+=($!)
 for port in $APORT $UPORT; do wait_up "$port"; done
 

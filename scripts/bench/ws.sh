@@ -16,12 +16,17 @@ CONNS=${BENCH_WS_CONNS:-10000}
 USERS=${BENCH_WS_USERS:-1000}
 FPORT=${BENCH_WS_BASE_PORT:-18481}
 SPORT=$((FPORT + 1)) OPORT=$((FPORT + 2)) GPORT=$((FPORT + 3)) TPORT=$((FPORT + 4))
-if [ "$PROFILE" = release ]; then
+if [ "$PROFILE" = release ] && [ -z "${BENCH_NO_BUILD:-}" ]; then
   cargo build -q --release -p crm-foundation -p crm-service-management -p crm-order-workflow -p crm-gateway
 fi
 bin=target/$PROFILE
-# Each socket is a descriptor in the client, the gateway (two) and the service.
+# Each socket is a descriptor in the client, the gateway (two: the client's and the service's) and
+# the service. Where the hard limit cannot be raised (a container without CAP_SYS_RESOURCE: 20,000
+# here), one gateway holds at most about half of it; then the sockets are spread over as many
+# gateway replicas as they need, as a deployment would run them, and their memory is summed.
 ulimit -n "$(( CONNS * 2 + 4096 ))" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+per_gateway=$(( ($(ulimit -n) - 512) / 2 ))
+GATEWAYS=${BENCH_WS_GATEWAYS:-$(( (CONNS + per_gateway - 1) / per_gateway ))}
 data=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$data"' EXIT
@@ -44,16 +49,24 @@ env "${common[@]}" CRM_DATA_DIR="$data/o" DATABASE_URL="sqlite://$data/o/ow.db?m
   "$bin/crm-order-workflow" >"$out/ws-ow.log" 2>&1 &
 ow_pid=$!
 pids+=($ow_pid)
-env "${common[@]}" CRM_DATA_DIR="$data/g" CRM_BIND_ADDR=127.0.0.1:$GPORT CRM_TLS_BIND_ADDR=127.0.0.1:$TPORT \
-  CRM_TLS_ENABLED=true CRM_HTTP_REDIRECT=false CRM_RATELIMIT_ENABLED=false \
-  CRM_UPSTREAM_MAX_TUNNELS=$(( CONNS + 100 )) CRM_UPSTREAM_MAX_PER_CLIENT=$(( CONNS + 100 )) \
-  CRM_SERVICE_URLS=foundation=$fnd,service-management=http://127.0.0.1:$SPORT,order-workflow=http://127.0.0.1:$OPORT \
-  "$bin/crm-gateway" >"$out/ws-gateway.log" 2>&1 &
-gw_pid=$!
-pids+=($gw_pid)
-for port in $SPORT $OPORT $GPORT; do wait_up "$port"; done
+gw_pids=() gw_ports=() gw_certs=()
+for i in $(seq 0 $(( GATEWAYS - 1 ))); do
+  hport=$GPORT tport=$TPORT
+  [ "$i" -gt 0 ] && hport=$(( FPORT + 10 + i )) tport=$(( FPORT + 20 + i ))
+  mkdir -p "$data/g$i"
+  env "${common[@]}" CRM_DATA_DIR="$data/g$i" CRM_BIND_ADDR=127.0.0.1:$hport CRM_TLS_BIND_ADDR=127.0.0.1:$tport \
+    CRM_TLS_ENABLED=true CRM_HTTP_REDIRECT=false CRM_RATELIMIT_ENABLED=false \
+    CRM_UPSTREAM_MAX_TUNNELS=$(( CONNS + 100 )) CRM_UPSTREAM_MAX_PER_CLIENT=$(( CONNS + 100 )) \
+    CRM_SERVICE_URLS=foundation=$fnd,service-management=http://127.0.0.1:$SPORT,order-workflow=http://127.0.0.1:$OPORT \
+    "$bin/crm-gateway" >"$out/ws-gateway$i.log" 2>&1 &
+  pids+=($!)
+  gw_pids+=($!) gw_ports+=("$tport") gw_certs+=("$data/g$i/gateway-dev-cert.pem")
+  wait_up "$hport"
+done
+for port in $SPORT $OPORT; do wait_up "$port"; done
 
-echo "== $CONNS idle notification sockets over $USERS users through the gateway (HTTPS, $PROFILE)" | tee "$out/ws.txt"
-GW_TLS_PORT=$TPORT GW_CERT="$data/g/gateway-dev-cert.pem" FOUNDATION_DB="$data/f/foundation.db" USERS=$USERS CONNS=$CONNS \
-  GW_PID=$gw_pid OW_PID=$ow_pid ADMIN_EMAIL=bench@bantu.local ADMIN_PASSWORD=Bench12345 \
+echo "== $CONNS idle notification sockets over $USERS users through $GATEWAYS gateway(s) (HTTPS, $PROFILE," \
+  "descriptor limit $(ulimit -n))" | tee "$out/ws.txt"
+GW_TLS_PORT=$(IFS=,; echo "${gw_ports[*]}") GW_CERT=$(IFS=,; echo "${gw_certs[*]}") FOUNDATION_DB="$data/f/foundation.db" USERS=$USERS CONNS=$CONNS \
+  GW_PID=$(IFS=,; echo "${gw_pids[*]}") OW_PID=$ow_pid ADMIN_EMAIL=bench@bantu.local ADMIN_PASSWORD=Bench12345 \
   python3 scripts/bench/ws_client.py | tee -a "$out/ws.txt"
