@@ -155,6 +155,9 @@ async fn every_service_answers(sys: &System, token: &str, n: usize) {
     let lead = sys.call(Method::POST, LEADS, t, Some(json!({"name": format!("Lead {n}")}))).await;
     sys.call(Method::GET, &format!("{LEADS}/{}", id(&lead)), t, None).await;
     sys.call(Method::GET, LEADS, t, None).await;
+    // analytics-monitoring's own database (alerts), and a composed figure through its peers.
+    sys.call(Method::GET, "/api/analytics-monitoring/monitoring/alerts/active", t, None).await;
+    sys.call(Method::GET, "/api/analytics-monitoring/analytics/customers/summary", t, None).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -292,7 +295,7 @@ impl Drop for Postgres {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_service_recovers_from_a_postgresql_restart_without_being_restarted() {
-    let pg = Arc::new(Postgres::start(&["foundation", "service_management", "order_workflow"]));
+    let pg = Arc::new(Postgres::start(&["foundation", "service_management", "order_workflow", "analytics_monitoring"]));
     let urls = pg.clone();
     let sys = start_with(Options {
         database: Some(Box::new(move |name: &str| urls.url(&name.replace('-', "_")))),
@@ -352,12 +355,13 @@ async fn every_service_recovers_from_a_postgresql_restart_without_being_restarte
     };
     assert!(
         bad.is_empty(),
-        "only 200 or 503 while PostgreSQL restarts: {bad:?}\nfoundation: {:?}\nservice-management: {:?}\norder-workflow: {:?}",
+        "only 200 or 503 while PostgreSQL restarts: {bad:?}\nfoundation: {:?}\nservice-management: {:?}\norder-workflow: {:?}\nanalytics-monitoring: {:?}",
         errors(&sys.foundation),
         errors(&sys.sm),
-        errors(&sys.ow[0])
+        errors(&sys.ow[0]),
+        errors(&sys.am)
     );
-    for node in [&sys.foundation, &sys.sm, &sys.ow[0]] {
+    for node in [&sys.foundation, &sys.sm, &sys.ow[0], &sys.am] {
         assert!(node.log().matches("listening").count() == 1, "{} was not restarted", node.binary);
     }
 }
