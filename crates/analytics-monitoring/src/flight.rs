@@ -176,19 +176,15 @@ impl Analytics {
                 }
                 flag.store(true, Ordering::Relaxed);
                 self.computations.fetch_add(1, Ordering::Relaxed);
-                let outcome = compute().await;
-                if leased {
-                    // Before the lease is released, so a waiter's next poll finds the result.
-                    if let Ok(data) = &outcome {
-                        self.store(key, fresh, data).await;
-                    }
-                    self.cache.delete(&lease).await;
-                }
-                match outcome {
-                    Ok(data) if leased => Ok(self.read(fresh).await.unwrap_or_else(|| Cached::now(data))),
+                // Stored before the lease is released, so a waiter's next poll finds it.
+                let outcome = match compute().await {
                     Ok(data) => Ok(self.store(key, fresh, &data).await.unwrap_or_else(|| Cached::now(data))),
                     Err(err) => Err(Failure::of(&err)),
+                };
+                if leased {
+                    self.cache.delete(&lease).await;
                 }
+                outcome
             })
             .await
             .clone();
